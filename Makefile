@@ -1,0 +1,67 @@
+# Coproduce: `make run` serves the app, `make test` checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HTMX_VERSION := 2.0.11
+VENDOR := webapp/static/vendor
+CHROMIUM ?= /usr/bin/chromium
+export FLASK_APP := webapp:create_app
+
+.PHONY: run test lint format install vendor chromium test-python test-browser migrate demo clean
+
+$(BIN)/activate: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+## Fetch the pinned htmx from the npm registry, with its licence (the files are committed).
+vendor:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && \
+	  tar -xzf htmx.org-$(HTMX_VERSION).tgz && cd - >/dev/null && \
+	  cp $$tmp/package/dist/htmx.min.js $(VENDOR)/htmx.min.js && \
+	  cp $$tmp/package/LICENSE $(VENDOR)/htmx.LICENSE && \
+	  echo "htmx.org $(HTMX_VERSION) from the npm registry" > $(VENDOR)/README && \
+	  rm -rf $$tmp && echo "htmx $(HTMX_VERSION) is in $(VENDOR)/"
+
+## Serve the app in development on http://localhost:$(PORT), with demo data on first run.
+run: install
+	mkdir -p instance
+	COPRODUCE_ENV=development $(BIN)/flask db upgrade
+	COPRODUCE_ENV=development PORT=$(PORT) $(BIN)/flask demo
+	COPRODUCE_ENV=development PORT=$(PORT) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Debian's Chromium for the browser tests (never a downloaded browser build).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing. Install it with: sudo apt-get install -y chromium"; exit 1; \
+	  fi; \
+	fi
+
+test-python: install
+	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+test-browser: install chromium
+	$(BIN)/python -m pytest -q -m browser $(PYTEST_ARGS)
+
+test: lint test-python test-browser
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,152 @@
+"""Shared fixtures: one migrated database per run, an app and client per test, test people."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlmodel import Session, SQLModel
+
+import webapp.models  # noqa: F401  (every table)
+from tests.softauthn import SoftAuthenticator
+from webapp import create_app
+from webapp.accounts import services
+from webapp.accounts.models import Person, Practice, PracticeRole, Role
+from webapp.config import config_for_tests
+from webapp.extensions import limiter
+
+_TMP = tempfile.mkdtemp(prefix="coproduce-tests-")
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.db"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """A test client that sends a valid CSRF token with every form and JSON post, like a page."""
+
+    def csrf_token(self) -> str:
+        """Fetch a page and return the CSRF token it carries."""
+        page = self.get("/account/signin").get_data(as_text=True)
+        if "csrf_token" not in page:
+            page = self.get("/").get_data(as_text=True)
+        match = CSRF_FIELD.search(page)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def form(self, url: str, data: dict | None = None, **kwargs) -> object:
+        """Post a form as a browser would, with the page's CSRF token."""
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def json(self, url: str, body: dict | None = None, **kwargs) -> object:
+        """Post JSON as the passkey script does, with the CSRF header."""
+        headers = {"X-CSRFToken": self.csrf_token(), **kwargs.pop("headers", {})}
+        return self.post(url, json=body or {}, headers=headers, **kwargs)
+
+
+def make_app(**overrides) -> Flask:
+    """Create an app on the run's database with test settings."""
+    app = create_app(config_for_tests(DATABASE_URL=DATABASE_URL, **overrides))
+    app.test_client_class = Client
+    return app
+
+
+@pytest.fixture(scope="session")
+def migrated() -> str:
+    """Apply every migration to the run's database once."""
+    app = make_app()
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    return DATABASE_URL
+
+
+def empty_tables(app: Flask) -> None:
+    """Delete every row, children first, so each test starts clean."""
+    engine = app.extensions["db_engine"]
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(migrated: str) -> Iterator[Flask]:
+    """An app for one test, with an empty database and fresh rate limits."""
+    app = make_app()
+    limiter.reset()
+    yield app
+    empty_tables(app)
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    """A test client with CSRF helpers."""
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A database session for arranging and checking rows (no app context is left pushed,
+    so each request still gets its own)."""
+    with Session(app.extensions["db_engine"], expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def authenticator() -> SoftAuthenticator:
+    """A software passkey authenticator for the test origin."""
+    return SoftAuthenticator(origin="http://localhost")
+
+
+@pytest.fixture
+def practice(db: Session) -> Practice:
+    """A practice."""
+    practice = Practice(name="Riverside Health Centre")
+    db.add(practice)
+    db.commit()
+    return practice
+
+
+def add_person(db: Session, name: str, email: str | None, *roles: tuple[Practice, str]) -> Person:
+    """Add a person with roles in practices."""
+    person = Person(name=name, email=email, user_handle=secrets.token_bytes(32))
+    db.add(person)
+    db.flush()
+    for practice, role in roles:
+        db.add(PracticeRole(person_id=person.id, practice_id=practice.id, role=role))
+    db.commit()
+    return person
+
+
+@pytest.fixture
+def patient(db: Session, practice: Practice) -> Person:
+    """A patient of the practice, with an email address."""
+    return add_person(db, "Pat Morgan", "pat@example.org", (practice, Role.PATIENT))
+
+
+@pytest.fixture
+def clinician(db: Session, practice: Practice) -> Person:
+    """A clinician in the practice."""
+    return add_person(db, "Priya Shah", "priya@example.org", (practice, Role.CLINICIAN))
+
+
+def sign_in(app: Flask, client: Client, person: Person) -> None:
+    """Start a real session for the person and give its cookie to the client."""
+    with app.app_context(), Session(app.extensions["db_engine"], expire_on_commit=False) as s:
+        token = services.start_session(s, person, "test")
+    with client.session_transaction() as browser:
+        browser["_user_id"] = token
+        browser["_fresh"] = True
+
+
+def outbox(app: Flask) -> list:
+    """Return the emails the app has sent."""
+    return app.extensions.setdefault("outbox", [])

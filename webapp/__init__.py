@@ -1,0 +1,117 @@
+"""Coproduce: coproduced care and support planning. The application factory lives here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp import assets, config, content, db, errors, security
+from webapp.extensions import babel, compress, csrf, htmx_ext, limiter, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
+    """Create the Flask app from the environment, or from the given settings in tests."""
+    app = Flask(__name__, static_folder=None, instance_path=str(config.INSTANCE_DIR))
+    settings = config_overrides if config_overrides is not None else config.from_environment()
+    if config_overrides is not None and "SECRET_KEY" not in settings:
+        settings = {**config.config_for_tests(), **settings}
+    app.config.update(settings)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=db.normalise_url(app.config["DATABASE_URL"]),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="coproduce_session",
+        REMEMBER_COOKIE_DURATION=0,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=app.config.get("SESSION_COOKIE_SECURE", False),
+        BABEL_DEFAULT_LOCALE="en_GB",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path) / "translations"),
+        RATELIMIT_STORAGE_URI=app.config.get("REDIS_URL") or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "application/manifest+json",
+            "image/svg+xml",
+        ],
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIN_SIZE=500,
+    )
+    if app.config.get("TRUSTED_PROXIES"):
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    security.init_logging(app)
+    db.init_app(app)
+    content.init_app(app)
+    assets.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app)
+    htmx_ext.init_app(app)
+    compress.init_app(app)
+    _init_login(app)
+
+    from webapp.migrate import migrate
+
+    migrate.init_app(app, directory=str(ROOT / "migrations"), render_as_batch=True)
+
+    from webapp.accounts.routes import bp as accounts_bp
+    from webapp.clinicians.routes import bp as clinicians_bp
+    from webapp.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(clinicians_bp)
+
+    security.init_app(app)
+    errors.init_app(app)
+
+    from webapp import cli
+
+    cli.init_app(app)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        """Give every template the CSRF token and the signed-in actor."""
+        return {"csrf_token": generate_csrf, "actor": current_user}
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    """Bind Flask-Login: sessions are looked up by their token, and expire when idle."""
+    from flask_babel import lazy_gettext
+
+    from webapp.accounts.services import load_session
+    from webapp.db import get_session
+    from webapp.htmx import hx_redirect
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.signin"
+    login_manager.login_message = lazy_gettext("Please sign in to see that page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def _load(token: str):  # type: ignore[no-untyped-def]
+        """Return the actor for a session token, or None if it has ended."""
+        return load_session(get_session(), token)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():  # type: ignore[no-untyped-def]
+        """Send someone who is not signed in to the sign-in page."""
+        from flask import flash, url_for
+
+        flash(login_manager.login_message, "info")
+        return hx_redirect(url_for("accounts.signin"))

@@ -1,0 +1,94 @@
+"""Who may do what to whose data: the one place where access rules live.
+
+Rules are small named functions of (actor, target). `can()` answers yes or no
+for templates; `require()` raises NotFound for services, so that a record a
+person has no right to is indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from werkzeug.exceptions import NotFound
+
+from webapp.accounts.models import STAFF_ROLES, Person, Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in person as access rules see them: who they are and their roles."""
+
+    person: Person
+    roles: frozenset[tuple[int, str]] = field(default_factory=frozenset)
+    session_token: str = ""
+
+    # Flask-Login's user protocol.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """Return the sign-in session token that Flask-Login keeps in the cookie."""
+        return self.session_token
+
+    @property
+    def id(self) -> int:
+        """Return the person's id."""
+        assert self.person.id is not None
+        return self.person.id
+
+    @property
+    def name(self) -> str:
+        """Return the person's name."""
+        return self.person.name
+
+    def practices_with(self, *roles: str) -> set[int]:
+        """Return the practices where the actor holds any of the given roles."""
+        return {practice for practice, role in self.roles if role in roles}
+
+    @property
+    def is_staff(self) -> bool:
+        """Say whether the actor is a clinician or admin anywhere."""
+        return bool(self.practices_with(*STAFF_ROLES))
+
+    @property
+    def is_patient(self) -> bool:
+        """Say whether the actor is registered as a patient anywhere."""
+        return bool(self.practices_with(Role.PATIENT))
+
+
+Rule = Callable[[Actor | None, object], bool]
+
+
+def _is_self(actor: Actor | None, person_id: object) -> bool:
+    """The actor is the person the record belongs to."""
+    return actor is not None and actor.id == person_id
+
+
+def _is_practice_staff(actor: Actor | None, practice_id: object) -> bool:
+    """The actor is a clinician or admin of the practice."""
+    return actor is not None and practice_id in actor.practices_with(*STAFF_ROLES)
+
+
+RULES: dict[str, Rule] = {
+    # A person manages their own account: passkeys, recovery codes, sessions.
+    "account.manage": _is_self,
+    # Practice staff invite patients and see the practice's invitations.
+    "practice.invite": _is_practice_staff,
+    "practice.view": _is_practice_staff,
+}
+
+
+def can(actor: Actor | None, permission: str, target: object) -> bool:
+    """Say whether the actor has the permission on the target."""
+    rule = RULES.get(permission)
+    if rule is None:
+        raise KeyError(f"unknown permission {permission!r}")
+    return rule(actor, target)
+
+
+def require(actor: Actor | None, permission: str, target: object) -> None:
+    """Raise NotFound unless the actor has the permission on the target."""
+    if not can(actor, permission, target):
+        raise NotFound()

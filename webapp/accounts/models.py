@@ -1,0 +1,142 @@
+"""Tables for people, practices, roles, passkeys and every way of signing in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from webapp.db import utcnow
+
+
+class Role(enum.StrEnum):
+    """What a person does in a practice."""
+
+    PATIENT = "patient"
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.CLINICIAN, Role.ADMIN})
+
+
+class Practice(SQLModel, table=True):
+    """A GP practice or care team: an organisation with staff and registered patients."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    ods_code: str | None = Field(default=None, max_length=10, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Person(SQLModel, table=True):
+    """Anyone with an account; their roles say what they may do."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    email: str | None = Field(default=None, max_length=254, unique=True, index=True)
+    # The WebAuthn user handle: random, never personal information.
+    user_handle: bytes = Field(sa_column=Column(LargeBinary(64), nullable=False, unique=True))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+    @property
+    def first_name(self) -> str:
+        """Return the first word of the person's name, for greetings."""
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+class PracticeRole(SQLModel, table=True):
+    """One role a person holds in one practice (a person may hold several)."""
+
+    __table_args__ = (UniqueConstraint("person_id", "practice_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    role: str = Field(max_length=20)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Passkey(SQLModel, table=True):
+    """A WebAuthn credential that belongs to exactly one person."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    credential_id: bytes = Field(sa_column=Column(LargeBinary(1023), nullable=False, unique=True))
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sign_count: int = 0
+    transports: str = Field(default="", max_length=200)
+    name: str = Field(max_length=60)
+    backed_up: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime | None = None
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use, expiring invitation to join a practice; only hashes are stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    role: str = Field(max_length=20)
+    name: str = Field(max_length=120)
+    email: str | None = Field(default=None, max_length=254)
+    token_hash: str = Field(max_length=64, unique=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    invited_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    redeemed_at: dt.datetime | None = None
+    redeemed_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    revoked_at: dt.datetime | None = None
+
+
+class SignInLink(SQLModel, table=True):
+    """A single-use sign-in link sent by email; only its hash is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One single-use recovery code: a public selector and an argon2 hash of the secret."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    selector: str = Field(max_length=10, unique=True)
+    secret_hash: str = Field(max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    used_at: dt.datetime | None = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in session; the browser holds the token, the table holds its hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    method: str = Field(max_length=20)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow)
+    ended_at: dt.datetime | None = None
+
+
+class WebAuthnChallenge(SQLModel, table=True):
+    """A passkey challenge: single-use, bound to one browser session, short-lived."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    challenge: bytes = Field(sa_column=Column(LargeBinary(64), nullable=False, unique=True))
+    purpose: str = Field(max_length=20)
+    browser_id: str = Field(max_length=64, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="CASCADE")
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id", ondelete="CASCADE")
+    # For a new person joining by invitation: the user handle their passkey is made with.
+    user_handle: bytes | None = Field(default=None, sa_column=Column(LargeBinary(64)))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None

@@ -1,0 +1,531 @@
+"""What people can do with their accounts: join, sign in, sign out, manage passkeys and codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+from werkzeug.exceptions import NotFound
+
+from webapp import audit
+from webapp.access import Actor, require
+from webapp.accounts.models import (
+    STAFF_ROLES,
+    AuthSession,
+    Invitation,
+    Passkey,
+    Person,
+    Practice,
+    PracticeRole,
+    RecoveryCode,
+    Role,
+    SignInLink,
+)
+from webapp.accounts.tokens import CODE_ALPHABET, hash_token, new_code, new_token, normalise_code
+from webapp.db import utcnow
+from webapp.links import public_url
+from webapp.mail import send_mail
+
+SIGN_IN_LINK_MINUTES = 15
+RECOVERY_CODE_COUNT = 10
+NAME_MAX = 120
+EMAIL_MAX = 254
+PASSKEY_NAME_MAX = 60
+
+_hasher = PasswordHasher()
+
+
+class AccountError(Exception):
+    """Something a person can put right; the message says what and how."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- people and roles ---------------------------------------------------------
+
+
+def load_actor(session: Session, person: Person, session_token: str = "") -> Actor:
+    """Return the actor for a person, with every role they hold."""
+    rows = session.exec(
+        select(PracticeRole.practice_id, PracticeRole.role).where(
+            PracticeRole.person_id == person.id
+        )
+    ).all()
+    return Actor(
+        person=person, roles=frozenset((p, r) for p, r in rows), session_token=session_token
+    )
+
+
+def validate_name(name: str, field: str = "name") -> str:
+    """Return a cleaned name, or raise AccountError saying what is wrong."""
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError(_("Enter a name."), field)
+    if len(name) > NAME_MAX:
+        raise AccountError(_("The name must be %(n)d characters or fewer.", n=NAME_MAX), field)
+    return name
+
+
+def validate_email(email: str, field: str = "email", required: bool = False) -> str | None:
+    """Return a cleaned email address (lower case), None if blank, or raise AccountError."""
+    email = email.strip().lower()
+    if not email:
+        if required:
+            raise AccountError(_("Enter your email address."), field)
+        return None
+    local, at, domain = email.partition("@")
+    if len(email) > EMAIL_MAX or not at or not local or "." not in domain or " " in email:
+        raise AccountError(
+            _("Enter an email address in the right form, like name@example.com."), field
+        )
+    return email
+
+
+def practice_staff_practices(session: Session, actor: Actor) -> list[Practice]:
+    """Return the practices where the actor is staff, by name."""
+    ids = actor.practices_with(*STAFF_ROLES)
+    if not ids:
+        return []
+    return list(session.exec(select(Practice).where(Practice.id.in_(ids)).order_by(Practice.name)))
+
+
+def get_practice(session: Session, actor: Actor, practice_id: int) -> Practice:
+    """Return a practice the actor works in, or raise NotFound."""
+    require(actor, "practice.view", practice_id)
+    practice = session.get(Practice, practice_id)
+    if practice is None:
+        raise NotFound()
+    return practice
+
+
+# --- invitations --------------------------------------------------------------
+
+
+def create_invitation(
+    session: Session,
+    actor: Actor | None,
+    practice_id: int,
+    name: str,
+    email: str = "",
+    role: str = Role.PATIENT,
+) -> tuple[Invitation, str, str]:
+    """Invite someone to a practice; return the invitation, its link token and its short code.
+
+    `actor` is None only for the command line, which runs with the operator's authority.
+    """
+    if actor is not None:
+        require(actor, "practice.invite", practice_id)
+    if session.get(Practice, practice_id) is None:
+        raise AccountError(_("There is no practice with that number."), "practice")
+    name = validate_name(name)
+    clean_email = validate_email(email)
+    if clean_email and session.exec(select(Person.id).where(Person.email == clean_email)).first():
+        raise AccountError(_("Someone already has an account with that email address."), "email")
+    token, code = new_token(), new_code()
+    invitation = Invitation(
+        practice_id=practice_id,
+        role=str(role),
+        name=name,
+        email=clean_email,
+        token_hash=hash_token(token),
+        code_hash=hash_token(code),
+        invited_by_id=actor.id if actor else None,
+        expires_at=utcnow() + dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    session.add(invitation)
+    session.flush()
+    audit.record(
+        session,
+        actor.id if actor else None,
+        "invitation.create",
+        invitation_id=invitation.id,
+        practice_id=practice_id,
+    )
+    session.commit()
+    return invitation, token, code
+
+
+def list_invitations(session: Session, actor: Actor, practice_id: int) -> list[Invitation]:
+    """Return the practice's invitations, newest first (the 100 most recent)."""
+    require(actor, "practice.view", practice_id)
+    return list(
+        session.exec(
+            select(Invitation)
+            .where(Invitation.practice_id == practice_id)
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+            .limit(100)
+        )
+    )
+
+
+def revoke_invitation(session: Session, actor: Actor, practice_id: int, invitation_id: int) -> None:
+    """Withdraw an unused invitation so it can no longer be redeemed."""
+    require(actor, "practice.invite", practice_id)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.practice_id != practice_id:
+        raise NotFound()
+    if invitation.redeemed_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        audit.record(session, actor.id, "invitation.revoke", invitation_id=invitation_id)
+        session.commit()
+
+
+def invitation_status(invitation: Invitation, now: dt.datetime | None = None) -> str:
+    """Return 'joined', 'withdrawn', 'expired' or 'waiting' for an invitation."""
+    now = now or utcnow()
+    if invitation.redeemed_at:
+        return "joined"
+    if invitation.revoked_at:
+        return "withdrawn"
+    if invitation.expires_at <= now:
+        return "expired"
+    return "waiting"
+
+
+def find_invitation(session: Session, token: str = "", code: str = "") -> Invitation:
+    """Return the usable invitation for a link token or typed code, or raise AccountError."""
+    if code:
+        canonical = normalise_code(code)
+        if len(canonical.replace("-", "")) != 8 or any(
+            c not in CODE_ALPHABET for c in canonical.replace("-", "")
+        ):
+            raise AccountError(
+                _(
+                    "An invitation code has 8 letters and numbers, like K7PM-X4HT. "
+                    "Check the code and try again."
+                ),
+                "code",
+            )
+        invitation = session.exec(
+            select(Invitation).where(Invitation.code_hash == hash_token(canonical))
+        ).first()
+    else:
+        invitation = (
+            session.exec(
+                select(Invitation).where(Invitation.token_hash == hash_token(token))
+            ).first()
+            if token
+            else None
+        )
+    if invitation is None:
+        raise AccountError(
+            _(
+                "We could not find that invitation. Check the code or link, or ask your "
+                "practice for a new one."
+            ),
+            "code",
+        )
+    status = invitation_status(invitation)
+    if status == "joined":
+        raise AccountError(
+            _(
+                "This invitation has already been used. If it was you, sign in instead. "
+                "If not, ask your practice for a new invitation."
+            ),
+            "code",
+        )
+    if status == "withdrawn":
+        raise AccountError(
+            _("This invitation was withdrawn by your practice. Ask them for a new one."), "code"
+        )
+    if status == "expired":
+        raise AccountError(
+            _("This invitation has expired. Ask your practice to send you a new one."), "code"
+        )
+    return invitation
+
+
+def redeem_invitation(session: Session, invitation: Invitation, user_handle: bytes) -> Person:
+    """Create the invited person and their role, marking the invitation used, without committing.
+
+    The update is conditional so two racing redemptions cannot both succeed.
+    """
+    person = Person(name=invitation.name, email=invitation.email, user_handle=user_handle)
+    session.add(person)
+    session.flush()
+    now = utcnow()
+    claimed = session.exec(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.redeemed_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(redeemed_at=now, redeemed_by_id=person.id)
+    )
+    if claimed.rowcount != 1:
+        raise AccountError(_("This invitation has already been used or has expired."), "code")
+    session.add(
+        PracticeRole(person_id=person.id, practice_id=invitation.practice_id, role=invitation.role)
+    )
+    audit.record(session, person.id, "invitation.redeem", person.id, invitation_id=invitation.id)
+    return person
+
+
+# --- signed-in sessions -------------------------------------------------------
+
+
+def start_session(session: Session, person: Person, method: str) -> str:
+    """Record a new signed-in session and return its token for the browser."""
+    token = new_token()
+    session.add(AuthSession(person_id=person.id, token_hash=hash_token(token), method=method))
+    audit.record(session, person.id, "signin", person.id, method=method)
+    session.commit()
+    return token
+
+
+def load_session(session: Session, token: str) -> Actor | None:
+    """Return the actor for a live session token, ending it if idle or too old."""
+    row = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == hash_token(token))
+    ).first()
+    if row is None or row.ended_at is not None:
+        return None
+    now = utcnow()
+    config = current_app.config
+    idle = dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    absolute = dt.timedelta(hours=config["SESSION_MAX_HOURS"])
+    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        row.ended_at = now
+        session.commit()
+        return None
+    if now - row.last_seen_at > dt.timedelta(seconds=60):
+        # Touch at most once a minute, so reads stay reads.
+        row.last_seen_at = now
+        session.commit()
+    person = session.get(Person, row.person_id)
+    if person is None:
+        return None
+    return load_actor(session, person, token)
+
+
+def end_session(session: Session, token: str) -> None:
+    """End a signed-in session."""
+    row = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == hash_token(token))
+    ).first()
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        audit.record(session, row.person_id, "signout", row.person_id)
+        session.commit()
+
+
+# --- sign-in links ------------------------------------------------------------
+
+
+def request_sign_in_link(session: Session, email: str) -> None:
+    """Email a sign-in link if the address belongs to someone; say nothing either way."""
+    address = validate_email(email, required=True)
+    person = session.exec(select(Person).where(Person.email == address)).first()
+    if person is None:
+        return
+    token = new_token()
+    session.add(
+        SignInLink(
+            person_id=person.id,
+            token_hash=hash_token(token),
+            expires_at=utcnow() + dt.timedelta(minutes=SIGN_IN_LINK_MINUTES),
+        )
+    )
+    audit.record(session, None, "signin_link.request", person.id)
+    session.commit()
+    url = public_url("accounts.signin_link", token=token)
+    send_mail(
+        person.email or address,
+        _("Your Coproduce sign-in link"),
+        _(
+            "Hello %(name)s,\n\nUse this link to sign in to Coproduce. It works once, "
+            "for the next %(minutes)d minutes:\n\n%(url)s\n\nIf you did not ask for it, "
+            "you can ignore this email; nobody can sign in without the link.\n",
+            name=person.first_name,
+            minutes=SIGN_IN_LINK_MINUTES,
+            url=url,
+        ),
+    )
+
+
+def check_sign_in_link(session: Session, token: str) -> SignInLink:
+    """Return the sign-in link for a token if it can still be used, or raise AccountError."""
+    link = session.exec(
+        select(SignInLink).where(SignInLink.token_hash == hash_token(token))
+    ).first()
+    if link is None:
+        raise AccountError(_("This sign-in link is not right. Ask for a new one below."))
+    if link.used_at is not None:
+        raise AccountError(_("This sign-in link has already been used. Ask for a new one below."))
+    if link.expires_at <= utcnow():
+        raise AccountError(
+            _(
+                "This sign-in link has expired: links work for %(n)d minutes. "
+                "Ask for a new one below.",
+                n=SIGN_IN_LINK_MINUTES,
+            )
+        )
+    return link
+
+
+def use_sign_in_link(session: Session, token: str) -> Person:
+    """Spend a sign-in link once and return its person, or raise AccountError."""
+    link = check_sign_in_link(session, token)
+    spent = session.exec(
+        update(SignInLink)
+        .where(SignInLink.id == link.id, SignInLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:
+        session.rollback()
+        raise AccountError(_("This sign-in link has already been used. Ask for a new one below."))
+    session.commit()
+    person = session.get(Person, link.person_id)
+    assert person is not None
+    return person
+
+
+# --- recovery codes -----------------------------------------------------------
+
+
+def _recovery_part(size: int) -> str:
+    """Return a random group of letters and numbers for a recovery code."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(size))
+
+
+def generate_recovery_codes(session: Session, actor: Actor) -> list[str]:
+    """Replace the actor's recovery codes with ten new ones and return them (shown once)."""
+    require(actor, "account.manage", actor.id)
+    for old in session.exec(select(RecoveryCode).where(RecoveryCode.person_id == actor.id)):
+        session.delete(old)
+    session.flush()
+    codes = []
+    for _i in range(RECOVERY_CODE_COUNT):
+        selector, secret = _recovery_part(4), _recovery_part(8)
+        session.add(
+            RecoveryCode(person_id=actor.id, selector=selector, secret_hash=_hasher.hash(secret))
+        )
+        codes.append(f"{selector}-{secret[:4]}-{secret[4:]}")
+    audit.record(session, actor.id, "recovery_codes.generate", actor.id)
+    session.commit()
+    return codes
+
+
+def count_recovery_codes(session: Session, person_id: int) -> int:
+    """Return how many unused recovery codes a person has."""
+    return session.exec(
+        select(func.count(RecoveryCode.id)).where(
+            RecoveryCode.person_id == person_id, RecoveryCode.used_at.is_(None)
+        )
+    ).one()
+
+
+def use_recovery_code(session: Session, code: str) -> Person:
+    """Spend one recovery code and return its person, or raise AccountError."""
+    cleaned = "".join(c for c in code.upper() if c.isalnum())
+    wrong = AccountError(
+        _(
+            "That recovery code is not right. Check it against your saved list: "
+            "it has 12 letters and numbers, like ABCD-EFGH-JKMN. Each code works once."
+        ),
+        "code",
+    )
+    if len(cleaned) != 12:
+        raise wrong
+    selector, secret = cleaned[:4], cleaned[4:]
+    row = session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.selector == selector, RecoveryCode.used_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        raise wrong
+    try:
+        _hasher.verify(row.secret_hash, secret)
+    except VerificationError:
+        audit.record(session, None, "recovery_code.wrong", row.person_id)
+        session.commit()
+        raise wrong from None
+    spent = session.exec(
+        update(RecoveryCode)
+        .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:
+        session.rollback()
+        raise wrong
+    audit.record(session, row.person_id, "recovery_code.use", row.person_id)
+    session.commit()
+    person = session.get(Person, row.person_id)
+    assert person is not None
+    return person
+
+
+# --- passkeys (management; the ceremonies are in passkeys.py) -----------------
+
+
+def list_passkeys(session: Session, actor: Actor) -> list[Passkey]:
+    """Return the actor's passkeys, oldest first."""
+    require(actor, "account.manage", actor.id)
+    return list(
+        session.exec(
+            select(Passkey)
+            .where(Passkey.person_id == actor.id)
+            .order_by(Passkey.created_at, Passkey.id)
+        )
+    )
+
+
+def _own_passkey(session: Session, actor: Actor, passkey_id: int) -> Passkey:
+    """Return one of the actor's passkeys, or raise NotFound."""
+    passkey = session.get(Passkey, passkey_id)
+    require(actor, "account.manage", passkey.person_id if passkey else None)
+    assert passkey is not None
+    return passkey
+
+
+def validate_passkey_name(name: str) -> str:
+    """Return a cleaned passkey name, or raise AccountError."""
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError(_("Give the passkey a name, like 'My phone'."), "name")
+    if len(name) > PASSKEY_NAME_MAX:
+        raise AccountError(
+            _("The name must be %(n)d characters or fewer.", n=PASSKEY_NAME_MAX), "name"
+        )
+    return name
+
+
+def rename_passkey(session: Session, actor: Actor, passkey_id: int, name: str) -> Passkey:
+    """Give one of the actor's passkeys a new name."""
+    passkey = _own_passkey(session, actor, passkey_id)
+    passkey.name = validate_passkey_name(name)
+    audit.record(session, actor.id, "passkey.rename", actor.id, passkey_id=passkey_id)
+    session.commit()
+    return passkey
+
+
+def remove_passkey(session: Session, actor: Actor, passkey_id: int) -> None:
+    """Remove a passkey, unless it is the last way in and there are no recovery codes."""
+    passkey = _own_passkey(session, actor, passkey_id)
+    others = session.exec(
+        select(func.count(Passkey.id)).where(
+            Passkey.person_id == actor.id, Passkey.id != passkey_id
+        )
+    ).one()
+    if others == 0 and count_recovery_codes(session, actor.id) == 0:
+        raise AccountError(
+            _(
+                "This is your only passkey. Add another passkey or make recovery codes first, "
+                "so you can still sign in."
+            )
+        )
+    session.delete(passkey)
+    audit.record(session, actor.id, "passkey.remove", actor.id, passkey_id=passkey_id)
+    session.commit()

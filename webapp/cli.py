@@ -1,0 +1,135 @@
+"""Command-line tasks: demo data, invitations, content checks and backups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func
+from sqlmodel import select
+
+from webapp import content
+from webapp.accounts import services
+from webapp.accounts.models import Person, Practice, PracticeRole, Role
+from webapp.accounts.services import AccountError
+from webapp.db import get_engine, session_scope
+from webapp.links import public_url
+
+invite = click.Group("invite", help="Invite people to a practice.")
+content_group = click.Group("content", help="Check the files in content/.")
+
+DEMO_PRACTICE = "Riverside Health Centre"
+DEMO_PEOPLE = [
+    # name, email, roles
+    ("Pat Morgan", "pat@example.org", [Role.PATIENT]),
+    ("Dr Priya Shah", "priya@example.org", [Role.CLINICIAN]),
+    ("Alex Kim", "alex@example.org", [Role.ADMIN, Role.PATIENT]),
+]
+
+
+@invite.command("patient")
+@click.option("--practice", "practice_id", type=int, required=True, help="The practice's number.")
+@click.option("--name", required=True, help="The patient's name.")
+@click.option("--email", default="", help="The patient's email address (optional).")
+def invite_patient(practice_id: int, name: str, email: str) -> None:
+    """Invite a patient to a practice and print the link and code to give them."""
+    with session_scope() as session:
+        try:
+            invitation, token, code = services.create_invitation(
+                session, None, practice_id, name, email
+            )
+        except AccountError as error:
+            click.echo(f"Could not invite {name}: {error.message}", err=True)
+            sys.exit(1)
+        click.echo(f"Invitation for {invitation.name} (expires {invitation.expires_at:%d %B %Y}):")
+        click.echo(f"  link: {public_url('accounts.join_link', token=token)}")
+        click.echo(f"  code: {code}  (typed at {public_url('accounts.join')})")
+
+
+@content_group.command("check")
+def content_check() -> None:
+    """Check every file in content/ and name the file and line of each problem."""
+    root = Path(current_app.config.get("CONTENT_DIR", content.CONTENT_DIR))
+    loaded, errors = content.load(root)
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"{len(errors)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"content/ is fine: {len(loaded.pages)} pages.")
+
+
+@click.command("demo")
+def demo() -> None:
+    """Add demo people to an empty database, and print how to sign in as each of them."""
+    with session_scope() as session:
+        empty = session.exec(select(func.count(Practice.id))).one() == 0
+        if empty:
+            practice = Practice(name=DEMO_PRACTICE, ods_code="Y00001")
+            session.add(practice)
+            session.flush()
+
+            for name, email, roles in DEMO_PEOPLE:
+                person = Person(name=name, email=email, user_handle=secrets.token_bytes(32))
+                session.add(person)
+                session.flush()
+                for role in roles:
+                    session.add(
+                        PracticeRole(person_id=person.id, practice_id=practice.id, role=role)
+                    )
+            session.commit()
+            click.echo(f"Demo data added: {DEMO_PRACTICE} (practice {practice.id}).")
+        practice = session.exec(select(Practice).order_by(Practice.id)).first()
+        if practice is None:
+            return
+        click.echo("\nSign in as a demo person at " + public_url("accounts.signin"))
+        click.echo("Enter their email under 'With a link by email'; in development the link is")
+        click.echo("printed here in the console. Then add a passkey from 'Your account'.")
+        for name, email, roles in DEMO_PEOPLE:
+            click.echo(f"  {name:<16} {email:<20} {', '.join(roles)}")
+        if empty:
+            _invitation, token, code = services.create_invitation(
+                session, None, practice.id, "Jordan Lee", ""
+            )
+            click.echo("\nA new patient can join with this invitation (single use, 14 days):")
+            click.echo(f"  link: {public_url('accounts.join_link', token=token)}")
+            click.echo(f"  code: {code}")
+        click.echo(
+            f"\nMore invitations: flask invite patient --practice {practice.id} --name 'A Person'\n"
+        )
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def backup(destination: Path) -> None:
+    """Copy the SQLite database consistently to DESTINATION, while the app keeps running."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        click.echo(
+            "flask backup copies SQLite databases. For PostgreSQL use pg_dump (see README.md).",
+            err=True,
+        )
+        sys.exit(1)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    raw = engine.raw_connection()
+    try:
+        target = sqlite3.connect(destination)
+        with target:
+            raw.driver_connection.backup(target)  # type: ignore[union-attr]
+        target.close()
+    finally:
+        raw.close()
+    click.echo(f"Backed up to {destination} at {dt.datetime.now():%Y-%m-%d %H:%M}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands with `flask`."""
+    app.cli.add_command(invite)
+    app.cli.add_command(content_group)
+    app.cli.add_command(demo)
+    app.cli.add_command(backup)

@@ -1,0 +1,151 @@
+"""The only reader of content/: loads and checks every file once, at start-up.
+
+Errors name the file and line, so `flask content check` can point a writer at
+the exact place to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nh3
+import yaml
+from flask import Flask, current_app
+from markdown_it import MarkdownIt
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+@dataclass(frozen=True)
+class ContentError:
+    """One problem in a content file."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        """Return 'file:line: message'."""
+        try:
+            shown = self.path.relative_to(Path.cwd())
+        except ValueError:
+            shown = self.path
+        return f"{shown}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of plain-language information, such as 'About' or 'Help with signing in'."""
+
+    slug: str
+    title: str
+    summary: str
+    html: str
+
+
+@dataclass
+class Content:
+    """Everything loaded from content/."""
+
+    pages: dict[str, Page] = field(default_factory=dict)
+
+
+class ContentInvalid(RuntimeError):
+    """Raised at start-up when content/ has errors."""
+
+    def __init__(self, errors: list[ContentError]) -> None:
+        super().__init__("content/ has errors:\n" + "\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def render_markdown(text: str) -> str:
+    """Render trusted Markdown to HTML, sanitised all the same."""
+    return nh3.clean(_markdown.render(text))
+
+
+PAGE_FIELDS = {"title": 80, "summary": 200, "body": 20000}
+PAGE_REQUIRED = {"title", "body"}
+
+
+def _load_page(path: Path, errors: list[ContentError]) -> Page | None:
+    """Parse and check one page file, adding any problems to errors."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problem = getattr(error, "problem", None) or str(error)
+        errors.append(ContentError(path, line, f"this is not valid YAML: {problem}"))
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        line = node.start_mark.line + 1 if node else 1
+        errors.append(ContentError(path, line, "a page must be a mapping of title, summary, body"))
+        return None
+    values: dict[str, str] = {}
+    found = len(errors)
+    for key_node, value_node in node.value:
+        key, line = key_node.value, key_node.start_mark.line + 1
+        if key not in PAGE_FIELDS:
+            allowed = ", ".join(PAGE_FIELDS)
+            errors.append(ContentError(path, line, f"unknown field {key!r} (allowed: {allowed})"))
+            continue
+        if not isinstance(value_node, yaml.ScalarNode) or not value_node.value.strip():
+            errors.append(ContentError(path, line, f"{key!r} must be some text"))
+            continue
+        if len(value_node.value) > PAGE_FIELDS[key]:
+            errors.append(
+                ContentError(
+                    path,
+                    line,
+                    f"{key!r} is too long ({len(value_node.value)} characters, "
+                    f"at most {PAGE_FIELDS[key]})",
+                )
+            )
+            continue
+        values[key] = value_node.value
+    for key in sorted(PAGE_REQUIRED - values.keys()):
+        if not any(k.value == key for k, _v in node.value):
+            errors.append(ContentError(path, node.start_mark.line + 1, f"{key!r} is missing"))
+    if len(errors) > found:
+        return None
+    return Page(
+        slug=path.stem,
+        title=values["title"],
+        summary=values.get("summary", ""),
+        html=render_markdown(values["body"]),
+    )
+
+
+def load(root: Path) -> tuple[Content, list[ContentError]]:
+    """Load every content file under root; return the content and every problem found."""
+    content, errors = Content(), []
+    pages_dir = root / "pages"
+    if not pages_dir.is_dir():
+        errors.append(ContentError(pages_dir, 1, "the pages folder is missing"))
+        return content, errors
+    for path in sorted(pages_dir.glob("*")):
+        if path.suffix not in {".yaml", ".yml"}:
+            errors.append(ContentError(path, 1, "content files must end in .yaml"))
+            continue
+        page = _load_page(path, errors)
+        if page is not None:
+            content.pages[page.slug] = page
+    return content, errors
+
+
+def init_app(app: Flask) -> None:
+    """Load content/ once; refuse to start if any file is wrong."""
+    root = Path(app.config.get("CONTENT_DIR", CONTENT_DIR))
+    content, errors = load(root)
+    if errors:
+        raise ContentInvalid(errors)
+    app.extensions["content"] = content
+
+
+def get_content() -> Content:
+    """Return the app's loaded content."""
+    return current_app.extensions["content"]

@@ -1,0 +1,118 @@
+"""The home page, information pages, health check, and the PWA's manifest and service worker."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import text
+
+from webapp.accounts import services
+from webapp.content import get_content
+from webapp.db import get_session
+from webapp.htmx import render
+
+bp = Blueprint("main", __name__)
+
+THEME_COLOUR = "#0b5c5a"
+
+
+@bp.get("/")
+def index() -> Response:
+    """Show the signed-in person's home, or the welcome page to anyone else."""
+    if not current_user.is_authenticated:
+        return render("main/welcome.html")
+    db = get_session()
+    return render(
+        "main/home.html",
+        practices=services.practice_staff_practices(db, current_user),
+        passkey_count=len(services.list_passkeys(db, current_user)),
+        recovery_codes=services.count_recovery_codes(db, current_user.id),
+    )
+
+
+@bp.get("/pages/<slug>")
+def page(slug: str) -> Response:
+    """Show a page of plain-language information from content/pages."""
+    found = get_content().pages.get(slug)
+    if found is None:
+        abort(404)
+    return render("main/page.html", page=found)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Report whether the app and its database are working (JSON)."""
+    try:
+        get_session().exec(text("SELECT 1")).one()
+    except Exception:  # any failure to reach the database is the answer, not an error
+        current_app.logger.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200
+
+
+@bp.get("/offline")
+def offline() -> Response:
+    """Show the page the service worker answers with when there is no connection."""
+    return render("main/offline.html")
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """Return the web app manifest that makes the app installable."""
+    asset = current_app.jinja_env.globals["asset"]
+    data = {
+        "name": "Coproduce",
+        "short_name": "Coproduce",
+        "description": _("Plan your care with your care team, in your own words."),
+        "lang": "en-GB",
+        "id": "/",
+        "start_url": url_for("main.index") + "?source=pwa",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": THEME_COLOUR,
+        "icons": [
+            {
+                "src": asset("icons/icon-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+                "purpose": "any",
+            },
+            {
+                "src": asset("icons/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "any",
+            },
+            {
+                "src": asset("icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+    response = Response(json.dumps(data), mimetype="application/manifest+json")
+    response.cache_control.no_cache = True
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """Return the service worker, which precaches the hashed static files and the offline page."""
+    assets = current_app.extensions["assets"]
+    precache = [url_for("static", filename=name) for name in assets.hashed.values()]
+    precache.append(url_for("main.offline"))
+    body = render_template(
+        "main/sw.js",
+        version=assets.version(),
+        precache=json.dumps(precache),
+        offline_url=json.dumps(url_for("main.offline")),
+    )
+    response = Response(body, mimetype="text/javascript")
+    response.cache_control.no_cache = True
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response

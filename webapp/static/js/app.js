@@ -1,0 +1,41 @@
+/* Coproduce: small page behaviours. The app works without this file. */
+(function () {
+  "use strict";
+
+  // Move focus to an error summary so screen readers announce it.
+  function focusErrors(root) {
+    var summary = (root || document).querySelector(".error-summary");
+    if (summary) summary.focus();
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { focusErrors(event.target); });
+
+  // The service worker, and a prompt when a new version is waiting.
+  if (!("serviceWorker" in navigator)) return;
+  var prompt = document.getElementById("update-prompt");
+  function offerUpdate(worker) {
+    if (!prompt || !worker) return;
+    prompt.hidden = false;
+    document.getElementById("update-reload").addEventListener("click", function () {
+      worker.postMessage("skip-waiting");
+    });
+  }
+  var swUrl = document.body.getAttribute("data-sw");
+  window.addEventListener("load", function () {
+    navigator.serviceWorker.register(swUrl, {scope: "/"}).then(function (registration) {
+      if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+      registration.addEventListener("updatefound", function () {
+        var worker = registration.installing;
+        worker.addEventListener("statechange", function () {
+          if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(worker);
+        });
+      });
+    }).catch(function () { /* the app works without it */ });
+  });
+  var reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", function () {
+    if (reloading || !prompt || prompt.hidden) return;
+    reloading = true;
+    window.location.reload();
+  });
+})();

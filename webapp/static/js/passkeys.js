@@ -1,0 +1,101 @@
+/* Passkey ceremonies: asks the browser to make or use a passkey, and sends the answer
+   to the server. Each [data-passkey] block names its options and verify addresses. */
+(function () {
+  "use strict";
+
+  var supported = !!(window.PublicKeyCredential &&
+    PublicKeyCredential.parseCreationOptionsFromJSON &&
+    PublicKeyCredential.parseRequestOptionsFromJSON);
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch (e) { return ""; }
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRFToken": csrfToken()},
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () {
+        return {ok: false, error: ""};
+      }).then(function (data) {
+        if (!response.ok && data.ok === undefined) data.ok = false;
+        data.status = response.status;
+        return data;
+      });
+    });
+  }
+
+  // Messages come from the page, where they are translated.
+  function message(block, key) {
+    return block.getAttribute("data-msg-" + key) || "";
+  }
+
+  function explain(block, error) {
+    if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
+      return message(block, "cancelled");
+    }
+    if (error && error.name === "InvalidStateError") return message(block, "exists");
+    return message(block, "failed");
+  }
+
+  function setup(block) {
+    var kind = block.getAttribute("data-passkey");
+    var button = block.querySelector("[data-passkey-start]");
+    var status = block.querySelector("[data-passkey-status]");
+    var nameInput = block.querySelector("[data-passkey-name]");
+    if (block.hasAttribute("data-ready")) return;
+    block.setAttribute("data-ready", "");
+    if (!supported) {
+      var note = block.querySelector("[data-passkey-unsupported]");
+      if (note) note.hidden = false;
+      return;
+    }
+    button.hidden = false;
+    function say(message, isError) {
+      status.textContent = message;
+      status.classList.toggle("error-message", !!isError);
+    }
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      say(message(block, "waiting"));
+      var extra = {
+        token: block.getAttribute("data-token") || "",
+        code: block.getAttribute("data-code") || ""
+      };
+      post(block.getAttribute("data-options-url"), extra).then(function (options) {
+        if (options.ok === false) throw {server: options.error || message(block, "failed")};
+        if (kind === "register") {
+          return navigator.credentials.create(
+            {publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options)});
+        }
+        return navigator.credentials.get(
+          {publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options)});
+      }).then(function (credential) {
+        say(message(block, "checking"));
+        return post(block.getAttribute("data-verify-url"), {
+          credential: credential.toJSON(),
+          name: nameInput ? nameInput.value : ""
+        });
+      }).then(function (result) {
+        if (!result.ok) throw {server: result.error || message(block, "failed")};
+        say(message(block, "done"));
+        window.location.assign(result.redirect);
+      }).catch(function (error) {
+        button.disabled = false;
+        say(error && error.server ? error.server : explain(block, error), true);
+      });
+    });
+  }
+
+  function init(root) {
+    if (root.querySelectorAll) root.querySelectorAll("[data-passkey]").forEach(setup);
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.detail.elt); });
+})();
