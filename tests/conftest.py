@@ -54,7 +54,8 @@ class Client(FlaskClient):
 
 def make_app(**overrides) -> Flask:
     """Create an app on the run's database with test settings."""
-    app = create_app(config_for_tests(DATABASE_URL=DATABASE_URL, **overrides))
+    overrides.setdefault("DATABASE_URL", DATABASE_URL)
+    app = create_app(config_for_tests(**overrides))
     app.test_client_class = Client
     return app
 

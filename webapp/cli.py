@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -20,8 +21,8 @@ from webapp.accounts.services import AccountError
 from webapp.db import get_engine, session_scope
 from webapp.links import public_url
 
-invite = click.Group("invite", help="Invite people to a practice.")
-content_group = click.Group("content", help="Check the files in content/.")
+invite = AppGroup("invite", help="Invite people to a practice.")
+content_group = AppGroup("content", help="Check the files in content/.")
 
 DEMO_PRACTICE = "Riverside Health Centre"
 DEMO_PEOPLE = [
@@ -65,6 +66,7 @@ def content_check() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Add demo people to an empty database, and print how to sign in as each of them."""
     with session_scope() as session:
@@ -105,6 +107,7 @@ def demo() -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
 def backup(destination: Path) -> None:
     """Copy the SQLite database consistently to DESTINATION, while the app keeps running."""

@@ -105,6 +105,8 @@ def config_for_tests(**overrides) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "HSTS": False,
         "RATELIMIT_ENABLED": True,
+        # Real argon2, with the cheapest parameters, so the suite stays quick.
+        "ARGON2_PROFILE": "CHEAPEST",
     }
     config.update(overrides)
     return config

@@ -18,7 +18,7 @@ def wants_partial() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page: str, partial: str | None = None, status: int = 200, **context: Any) -> Response:
+def render(page: str, partial: str | None = None, /, status: int = 200, **context: Any) -> Response:
     """Render the full page, or only its partial for an htmx request; vary on HX-Request."""
     template = partial if partial and wants_partial() else page
     response = make_response(render_template(template, **context), status)

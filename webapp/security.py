@@ -36,18 +36,16 @@ class RequestIdFilter(logging.Filter):
 
 
 def init_logging(app: Flask) -> None:
-    """Log to standard error with the request id on each line."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-    )
-    handler.addFilter(RequestIdFilter())
-    root = logging.getLogger("webapp")
-    if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    app.logger.handlers = [handler]
-    app.logger.propagate = False
+    """Log to standard error with the request id on each line (once per process)."""
+    logger = app.logger  # the "webapp" logger, parent of every module's logger
+    if not any(isinstance(f, RequestIdFilter) for h in logger.handlers for f in h.filters):
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+        )
+        handler.addFilter(RequestIdFilter())
+        logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
 
 
 def _start_request() -> None:

@@ -1,0 +1,221 @@
+"""The route-by-role access matrix: every route, every role, the answer each must get.
+
+A route missing from MATRIX fails the suite, so each new route declares who may use it.
+Roles that later parts add (carers, peer supporters, coordinators) join ROLES then.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from sqlmodel import Session
+
+from tests.conftest import add_person, make_app, sign_in
+from webapp.accounts import services
+from webapp.accounts.models import Passkey, Practice, Role
+
+ROLES = ["anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin"]
+OK, SIGNIN, NOT_FOUND, BAD = "ok", "signin", "404", "400"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Who gets what from one route: a path built from the test's records, and answers by role."""
+
+    path: Callable[[dict], str]
+    expect: dict[str, str]
+    json: bool = False
+    data: dict[str, str] | None = None
+
+
+def everyone(answer: str) -> dict[str, str]:
+    """The same answer for every role."""
+    return dict.fromkeys(ROLES, answer)
+
+
+def signed_in(answer: str = OK) -> dict[str, str]:
+    """Anyone signed in gets the answer; anonymous visitors are sent to sign in."""
+    return {**everyone(answer), "anonymous": SIGNIN}
+
+
+def owner_only() -> dict[str, str]:
+    """Only the patient who owns the record; anyone else signed in gets 404."""
+    return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "patient": OK}
+
+
+def practice_staff() -> dict[str, str]:
+    """Only the practice's clinicians and admins; everyone else signed in gets 404."""
+    return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "clinician": OK, "admin": OK}
+
+
+def _static(ctx: dict) -> str:
+    return "/static/" + ctx["app"].extensions["assets"].hashed["css/app.css"]
+
+
+MATRIX: dict[str, Entry] = {
+    "GET main.index": Entry(lambda c: "/", everyone(OK)),
+    "GET main.page": Entry(lambda c: "/pages/about", everyone(OK)),
+    "GET main.healthz": Entry(lambda c: "/healthz", everyone(OK)),
+    "GET main.offline": Entry(lambda c: "/offline", everyone(OK)),
+    "GET main.manifest": Entry(lambda c: "/manifest.webmanifest", everyone(OK)),
+    "GET main.service_worker": Entry(lambda c: "/sw.js", everyone(OK)),
+    "GET static": Entry(_static, everyone(OK)),
+    "GET accounts.signin": Entry(lambda c: "/account/signin", everyone(OK)),
+    "POST accounts.signin_options": Entry(
+        lambda c: "/account/signin/options", everyone(OK), json=True
+    ),
+    "POST accounts.signin_verify": Entry(
+        lambda c: "/account/signin/verify", everyone(BAD), json=True
+    ),
+    "POST accounts.request_link": Entry(
+        lambda c: "/account/signin/link", everyone(OK), data={"email": "someone@example.org"}
+    ),
+    "GET accounts.signin_link": Entry(lambda c: "/account/signin/link/unknown", everyone(BAD)),
+    "POST accounts.use_link": Entry(lambda c: "/account/signin/link/unknown", everyone(BAD)),
+    "GET accounts.recover": Entry(lambda c: "/account/recover", everyone(OK)),
+    "POST accounts.use_recovery_code": Entry(lambda c: "/account/recover", everyone("422")),
+    # Signing out sends everyone to the sign-in page; anonymous visitors are sent there too.
+    "POST accounts.signout": Entry(lambda c: "/account/signout", everyone(SIGNIN)),
+    "GET accounts.join": Entry(lambda c: "/account/join", everyone(OK)),
+    "POST accounts.join_code": Entry(lambda c: "/account/join", everyone("422")),
+    "GET accounts.join_link": Entry(lambda c: f"/account/join/{c['token']}", everyone(OK)),
+    "POST accounts.join_options": Entry(
+        lambda c: "/account/join/options", everyone(BAD), json=True
+    ),
+    "POST accounts.join_verify": Entry(lambda c: "/account/join/verify", everyone(BAD), json=True),
+    "GET accounts.show": Entry(lambda c: "/account", signed_in()),
+    "POST accounts.passkey_options": Entry(
+        lambda c: "/account/passkeys/options", signed_in(), json=True
+    ),
+    "POST accounts.passkey_verify": Entry(
+        lambda c: "/account/passkeys/verify", signed_in(BAD), json=True
+    ),
+    "POST accounts.rename_passkey": Entry(
+        lambda c: f"/account/passkeys/{c['passkey_id']}/rename",
+        owner_only(),
+        data={"name": "Renamed"},
+    ),
+    "POST accounts.delete_passkey": Entry(
+        lambda c: f"/account/passkeys/{c['passkey_id']}/delete", owner_only()
+    ),
+    "POST accounts.create_recovery_codes": Entry(lambda c: "/account/recovery-codes", signed_in()),
+    "GET clinicians.invitations": Entry(
+        lambda c: f"/care-team/practices/{c['practice_id']}/invitations", practice_staff()
+    ),
+    "POST clinicians.create_invitation": Entry(
+        lambda c: f"/care-team/practices/{c['practice_id']}/invitations",
+        practice_staff(),
+        data={"name": "Jo Lee"},
+    ),
+    "POST clinicians.withdraw_invitation": Entry(
+        lambda c: (
+            f"/care-team/practices/{c['practice_id']}/invitations/{c['invitation_id']}/withdraw"
+        ),
+        practice_staff(),
+    ),
+}
+
+
+def unlisted_routes(app: Flask, matrix: dict[str, Entry]) -> list[str]:
+    """Return every 'METHOD endpoint' in the app's URL map that the matrix does not declare."""
+    missing = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            key = f"{method} {rule.endpoint}"
+            if key not in matrix:
+                missing.append(key)
+    return sorted(missing)
+
+
+def test_every_route_is_in_the_matrix(app):
+    assert unlisted_routes(app, MATRIX) == []
+
+
+def test_a_route_missing_from_the_matrix_fails_the_check(migrated):
+    app = make_app()
+    app.add_url_rule("/new-thing", "new_thing", lambda: "new")
+    app.add_url_rule("/account/other", "other", lambda: "x", methods=["GET", "POST"])
+    assert unlisted_routes(app, MATRIX) == ["GET new_thing", "GET other", "POST other"]
+
+
+def test_the_matrix_names_no_routes_that_are_gone(app):
+    present = {f"{m} {r.endpoint}" for r in app.url_map.iter_rules() for m in r.methods or ()}
+    assert sorted(set(MATRIX) - present) == []
+
+
+def _arrange(app: Flask, role: str) -> tuple[dict, object]:
+    """Make the records every route needs, and a client signed in as the role."""
+    engine = app.extensions["db_engine"]
+    with app.app_context(), Session(engine, expire_on_commit=False) as db:
+        practice, elsewhere = Practice(name="Riverside"), Practice(name="Hillside")
+        db.add_all([practice, elsewhere])
+        db.commit()
+        people = {
+            "patient": add_person(db, "Pat Morgan", "pat@example.org", (practice, Role.PATIENT)),
+            "other_patient": add_person(
+                db, "Oli Reed", "oli@example.org", (practice, Role.PATIENT)
+            ),
+            "clinician": add_person(
+                db, "Priya Shah", "priya@example.org", (practice, Role.CLINICIAN)
+            ),
+            "other_clinician": add_person(
+                db, "Olu Ade", "olu@example.org", (elsewhere, Role.CLINICIAN)
+            ),
+            "admin": add_person(db, "Alex Kim", "alex@example.org", (practice, Role.ADMIN)),
+        }
+        for person in people.values():
+            db.add(
+                Passkey(
+                    person_id=person.id,
+                    credential_id=secrets.token_bytes(16),
+                    public_key=b"key",
+                    name="Phone",
+                )
+            )
+        db.commit()
+        services.generate_recovery_codes(db, services.load_actor(db, people["patient"]))
+        passkey = db.exec(
+            Passkey.__table__.select().where(Passkey.person_id == people["patient"].id)
+        ).first()
+        invitation, token, _code = services.create_invitation(db, None, practice.id, "Jo Lee")
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(app, client, people[role])
+    ctx = {
+        "app": app,
+        "practice_id": practice.id,
+        "passkey_id": passkey.id,
+        "invitation_id": invitation.id,
+        "token": token,
+    }
+    return ctx, client
+
+
+def _answer(response) -> str:
+    """Classify a response as the matrix does."""
+    if response.status_code in (302, 303) and "/account/signin" in response.headers["Location"]:
+        return SIGNIN
+    if response.status_code < 400:
+        return OK
+    return str(response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_route_answers_each_role_as_declared(app, route, role):
+    entry = MATRIX[route]
+    method = route.split()[0]
+    ctx, client = _arrange(app, role)
+    path = entry.path(ctx)
+    if method == "GET":
+        response = client.get(path)
+    elif entry.json:
+        response = client.json(path)
+    else:
+        response = client.form(path, entry.data)
+    response.close()
+    assert _answer(response) == entry.expect[role], (route, role, response.status_code)
