@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, send_from_directory, url_for
+from flask import Flask, Response, abort, current_app, request, url_for
 
 YEAR = 365 * 24 * 3600
 SERVED = {".css", ".js", ".png", ".svg", ".ico", ".webp"}
 
 
 class Assets:
-    """Map each static file to a name that changes whenever its bytes change."""
+    """Map each static file to a name that changes whenever its bytes change.
+
+    The files are small, so they are kept in memory: no file handle per request.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -22,11 +26,17 @@ class Assets:
         """Hash every file under the static folder."""
         self.hashed: dict[str, str] = {}
         self.original: dict[str, str] = {}
+        self.files: dict[str, tuple[bytes, str, str]] = {}
         for path in sorted(self.root.rglob("*")):
             if not path.is_file() or path.suffix not in SERVED:
                 continue
             name = path.relative_to(self.root).as_posix()
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            data = path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()[:12]
+            mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            if mimetype.startswith("text/") or mimetype.endswith("javascript"):
+                mimetype += "; charset=utf-8"
+            self.files[name] = (data, mimetype, digest)
             stem, dot, suffix = name.rpartition(".")
             hashed = f"{stem}.{digest}.{suffix}" if dot else f"{name}.{digest}"
             self.hashed[name] = hashed
@@ -47,15 +57,21 @@ class Assets:
 def serve_static(filename: str) -> Response:
     """Serve a static file: hashed names for a year, plain names revalidated each time."""
     assets: Assets = current_app.extensions["assets"]
-    if filename in assets.original:
-        response = send_from_directory(assets.root, assets.original[filename], max_age=YEAR)
+    name = assets.original.get(filename)
+    if name is None and filename in assets.hashed:
+        name = filename
+    if name is None:
+        abort(404)
+    data, mimetype, digest = assets.files[name]
+    response = Response(data, headers={"Content-Type": mimetype})
+    response.set_etag(digest)
+    if name != filename:
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR
         response.cache_control.immutable = True
-        return response
-    if filename in assets.hashed:
-        response = send_from_directory(assets.root, filename, max_age=0)
+    else:
         response.cache_control.no_cache = True
-        return response
-    abort(404)
+    return response.make_conditional(request)
 
 
 def init_app(app: Flask) -> None:

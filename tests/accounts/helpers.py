@@ -36,7 +36,7 @@ def passkey_sign_in(client: Client, authenticator: SoftAuthenticator, **kwargs) 
     options = client.json("/account/signin/options")
     assert options.status_code == 200
     answer = authenticator.get(options.get_json(), **kwargs)
-    return client.json("/account/signin/verify", answer)
+    return client.json("/account/signin/verify", {"credential": answer})
 
 
 def signed_in_name(client: Client) -> str | None:

@@ -148,9 +148,9 @@ def test_replayed_sign_in_is_refused(app, client, db, practice, authenticator):
     client.form("/account/signout")
     options = client.json("/account/signin/options").get_json()
     answer = authenticator.get(options)
-    assert client.json("/account/signin/verify", answer).get_json()["ok"] is True
+    assert client.json("/account/signin/verify", {"credential": answer}).get_json()["ok"] is True
     client.form("/account/signout")
-    again = client.json("/account/signin/verify", answer)
+    again = client.json("/account/signin/verify", {"credential": answer})
     assert again.status_code == 400
     assert "expired or was already used" in again.get_json()["error"]
     assert signed_in_name(client) is None
@@ -161,7 +161,7 @@ def test_challenge_is_bound_to_the_browser_that_asked(app, client, practice, aut
     join(client, authenticator, token=token)
     options = app.test_client().json("/account/signin/options").get_json()
     stranger = app.test_client()
-    response = stranger.json("/account/signin/verify", authenticator.get(options))
+    response = stranger.json("/account/signin/verify", {"credential": authenticator.get(options)})
     assert response.status_code == 400
     assert signed_in_name(stranger) is None
 
@@ -208,7 +208,7 @@ def test_tampered_signature_is_refused(app, client, practice, authenticator):
     options = client.json("/account/signin/options").get_json()
     answer = authenticator.get(options)
     answer["response"]["signature"] = answer["response"]["signature"][:-4] + "AAAA"
-    response = client.json("/account/signin/verify", answer)
+    response = client.json("/account/signin/verify", {"credential": answer})
     assert response.status_code == 400
     assert signed_in_name(client) is None
 

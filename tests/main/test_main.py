@@ -20,14 +20,14 @@ def test_home_shows_only_what_the_person_has(app, client, patient, clinician, pr
     sign_in(app, client, patient)
     body = client.get("/").get_data(as_text=True)
     assert "Hello, Pat" in body
-    assert "Your review" in body
+    assert "Riverside Health Centre" in body and "registered here as a patient" in body
     assert "Invite patients" not in body
     assert "You have no passkey yet" in body
     staff = app.test_client()
     sign_in(app, staff, clinician)
     staff_body = staff.get("/").get_data(as_text=True)
-    assert "Invite patients" in staff_body
-    assert "Your review" not in staff_body
+    assert "Invite patients" in staff_body and "as a clinician" in staff_body
+    assert "as a patient" not in staff_body
 
 
 def test_healthz(client):

@@ -109,7 +109,9 @@ def signin_options() -> Response:
 def signin_verify() -> Response | tuple[Response, int]:
     """Check the passkey's answer and sign the person in (JSON)."""
     try:
-        person = passkeys.finish_authentication(get_session(), _browser_id(), _json_body())
+        person = passkeys.finish_authentication(
+            get_session(), _browser_id(), _json_body().get("credential") or {}
+        )
     except AccountError as error:
         return _json_error(error)
     _sign_in(person, "passkey")

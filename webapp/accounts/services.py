@@ -16,7 +16,6 @@ from werkzeug.exceptions import NotFound
 from webapp import audit
 from webapp.access import Actor, require
 from webapp.accounts.models import (
-    STAFF_ROLES,
     AuthSession,
     Invitation,
     Passkey,
@@ -94,12 +93,16 @@ def validate_email(email: str, field: str = "email", required: bool = False) -> 
     return email
 
 
-def practice_staff_practices(session: Session, actor: Actor) -> list[Practice]:
-    """Return the practices where the actor is staff, by name."""
-    ids = actor.practices_with(*STAFF_ROLES)
+def practice_memberships(session: Session, actor: Actor) -> list[tuple[Practice, list[str]]]:
+    """Return each practice the actor belongs to, by name, with the roles they hold there."""
+    ids = {practice_id for practice_id, _role in actor.roles}
     if not ids:
         return []
-    return list(session.exec(select(Practice).where(Practice.id.in_(ids)).order_by(Practice.name)))
+    practices = session.exec(select(Practice).where(Practice.id.in_(ids)).order_by(Practice.name))
+    return [
+        (practice, sorted(role for pid, role in actor.roles if pid == practice.id))
+        for practice in practices
+    ]
 
 
 def get_practice(session: Session, actor: Actor, practice_id: int) -> Practice:

@@ -27,7 +27,7 @@ def index() -> Response:
     db = get_session()
     return render(
         "main/home.html",
-        practices=services.practice_staff_practices(db, current_user),
+        memberships=services.practice_memberships(db, current_user),
         passkey_count=len(services.list_passkeys(db, current_user)),
         recovery_codes=services.count_recovery_codes(db, current_user.id),
     )

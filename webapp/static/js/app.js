@@ -10,6 +10,16 @@
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
   document.addEventListener("htmx:afterSettle", function (event) { focusErrors(event.target); });
 
+  // A boosted page swap keeps <body>'s attributes, so carry over the new page's CSRF token
+  // (it changes when someone signs in or out).
+  document.addEventListener("htmx:afterSwap", function () {
+    var main = document.querySelector("main[data-csrf-token]");
+    if (main) {
+      document.body.setAttribute("hx-headers",
+        JSON.stringify({"X-CSRFToken": main.getAttribute("data-csrf-token")}));
+    }
+  });
+
   // The service worker, and a prompt when a new version is waiting.
   if (!("serviceWorker" in navigator)) return;
   var prompt = document.getElementById("update-prompt");

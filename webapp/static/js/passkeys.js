@@ -51,6 +51,8 @@
     var nameInput = block.querySelector("[data-passkey-name]");
     if (block.hasAttribute("data-ready")) return;
     block.setAttribute("data-ready", "");
+    var needsScript = block.querySelector("[data-passkey-needs-script]");
+    if (needsScript) needsScript.hidden = true;
     if (!supported) {
       var note = block.querySelector("[data-passkey-unsupported]");
       if (note) note.hidden = false;

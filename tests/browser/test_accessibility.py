@@ -1,0 +1,224 @@
+"""axe-core finds no violations on any page of the app, in every state a person can see.
+
+Each case also leaves screenshots at 360 px and 1280 px in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from tests.browser.conftest import LiveServer, axe_violations, screenshot
+from tests.conftest import add_person
+from webapp.accounts import services
+from webapp.accounts.models import Practice, Role
+
+
+def _people(server: LiveServer) -> dict:
+    """A practice with a patient and a clinician, and an invitation."""
+    with (
+        server.app.app_context(),
+        Session(server.app.extensions["db_engine"], expire_on_commit=False) as db,
+    ):
+        practice = Practice(name="Riverside Health Centre")
+        db.add(practice)
+        db.commit()
+        patient = add_person(db, "Pat Morgan", "pat@example.org", (practice, Role.PATIENT))
+        clinician = add_person(db, "Priya Shah", "priya@example.org", (practice, Role.CLINICIAN))
+        _inv, token, code = services.create_invitation(db, None, practice.id, "Jordan Lee")
+    return {
+        "practice": practice,
+        "patient": patient,
+        "clinician": clinician,
+        "token": token,
+        "code": code,
+    }
+
+
+def _sign_in_by_link(server: LiveServer, page: Page, email: str) -> None:
+    """Sign in through the email link, as a person would."""
+    page.goto(server.url + "/account/signin")
+    page.get_by_label("Your email address").fill(email)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    link = re.search(
+        r"(http://localhost:\d+/account/signin/link/\S+)", server.outbox()[-1].get_content()
+    ).group(1)
+    page.goto(link)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
+
+
+def welcome(server, page, ctx):
+    page.goto(server.url + "/")
+
+
+def signin(server, page, ctx):
+    page.goto(server.url + "/account/signin")
+
+
+def signin_error(server, page, ctx):
+    page.goto(server.url + "/account/signin")
+    page.get_by_label("Your email address").fill("not-an-address")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def link_sent(server, page, ctx):
+    page.goto(server.url + "/account/signin")
+    page.get_by_label("Your email address").fill("pat@example.org")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+
+def link_expired(server, page, ctx):
+    page.goto(server.url + "/account/signin/link/not-a-real-link")
+
+
+def join_form(server, page, ctx):
+    page.goto(server.url + "/account/join")
+
+
+def join_error(server, page, ctx):
+    page.goto(server.url + "/account/join")
+    page.get_by_label("Invitation code").fill("WRONG")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def join_welcome(server, page, ctx):
+    page.goto(f"{server.url}/account/join/{ctx['token']}")
+
+
+def recover(server, page, ctx):
+    page.goto(server.url + "/account/recover")
+
+
+def recover_error(server, page, ctx):
+    page.goto(server.url + "/account/recover")
+    page.get_by_label("Recovery code").fill("ABCD-EFGH-JKMN")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def patient_home(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+
+
+def account(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="Your account", exact=True).click()
+    expect(page.get_by_role("heading", name="Your passkeys")).to_be_visible()
+
+
+def recovery_codes(server, page, ctx):
+    account(server, page, ctx)
+    page.get_by_role("button", name="Make recovery codes").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+
+
+def staff_home(server, page, ctx):
+    _sign_in_by_link(server, page, "priya@example.org")
+
+
+def invitations(server, page, ctx):
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.get_by_role("link", name="Invite patients").first.click()
+    expect(page.get_by_role("heading", name="Invite a patient")).to_be_visible()
+
+
+def invitation_created(server, page, ctx):
+    invitations(server, page, ctx)
+    page.get_by_label("Patient's name").fill("Sam Hill")
+    page.get_by_label("Patient's email address (optional)").fill("sam@example.org")
+    page.get_by_role("button", name="Create invitation").click()
+    expect(page.get_by_role("heading", name="Invitation for Sam Hill")).to_be_visible()
+
+
+def invitation_error(server, page, ctx):
+    invitations(server, page, ctx)
+    page.get_by_label("Patient's email address (optional)").fill("nope")
+    page.get_by_role("button", name="Create invitation").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def about(server, page, ctx):
+    page.goto(server.url + "/pages/about")
+
+
+def help_page(server, page, ctx):
+    page.goto(server.url + "/pages/help-signing-in")
+
+
+def not_found(server, page, ctx):
+    page.goto(server.url + "/no-such-page")
+
+
+def offline(server, page, ctx):
+    page.goto(server.url + "/offline")
+
+
+CASES: list[Callable] = [
+    welcome,
+    signin,
+    signin_error,
+    link_sent,
+    link_expired,
+    join_form,
+    join_error,
+    join_welcome,
+    recover,
+    recover_error,
+    patient_home,
+    account,
+    recovery_codes,
+    staff_home,
+    invitations,
+    invitation_created,
+    invitation_error,
+    about,
+    help_page,
+    not_found,
+    offline,
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.__name__ for c in CASES])
+def test_no_accessibility_violations(server: LiveServer, page: Page, case: Callable):
+    ctx = _people(server)
+    case(server, page, ctx)
+    page.wait_for_load_state("networkidle")
+    violations = axe_violations(page)
+    screenshot(page, case.__name__)
+    assert violations == [], violations
+
+
+def test_errors_are_announced_and_focused(server: LiveServer, page: Page):
+    _people(server)
+    join_error(server, page, {})
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("An invitation code has 8 letters and numbers")
+    expect(page.get_by_label("Invitation code")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Invitation code")).to_have_value("WRONG")
+
+
+def test_usable_at_320_px_and_200_percent_zoom(server: LiveServer, page: Page):
+    ctx = _people(server)
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ["/", "/account/signin", f"/account/join/{ctx['token']}"]:
+        page.goto(server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth <= 320"), path
+    page.set_viewport_size({"width": 640, "height": 800})
+    page.evaluate("document.body.style.zoom = '2'")  # evaluate is not subject to the CSP
+    assert page.evaluate("document.documentElement.scrollWidth <= 640 * 1.01")
+
+
+def test_axe_finds_a_planted_problem(server: LiveServer, page: Page):
+    page.goto(server.url + "/")
+    page.evaluate("document.querySelector('main').append(document.createElement('img'))")
+    assert "image-alt" in [v["id"] for v in axe_violations(page)]
