@@ -1,4 +1,4 @@
-"""Journeys in Chromium, as a person would take them: by labels and roles, on a phone-sized screen."""
+"""Journeys in Chromium, as a person takes them: by labels and roles, on a phone-sized screen."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_join_sign_out_sign_in_and_manage_passkeys(server: LiveServer, page: Pag
 
     # Add a second passkey from a second device (a new authenticator).
     cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": phone})
-    _cdp2, laptop = add_authenticator(page)
+    add_authenticator(page)
     page.get_by_role("link", name="Your account", exact=True).click()
     expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
     page.get_by_label("Name for the new passkey").fill("Laptop")
