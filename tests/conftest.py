@@ -52,20 +52,37 @@ class Client(FlaskClient):
         return self.post(url, json=body or {}, headers=headers, **kwargs)
 
 
-def make_app(**overrides) -> Flask:
-    """Create an app on the run's database with test settings."""
+_made: list[Flask] = []
+
+
+def make_app(keep: bool = False, **overrides) -> Flask:
+    """Create an app on the run's database with test settings.
+
+    Its connections are closed after the test, unless `keep` (for apps that outlive one test).
+    """
     overrides.setdefault("DATABASE_URL", DATABASE_URL)
     app = create_app(config_for_tests(**overrides))
     app.test_client_class = Client
+    if not keep:
+        _made.append(app)
     return app
+
+
+@pytest.fixture(autouse=True)
+def _close_connections() -> Iterator[None]:
+    """Close the database connections of every app a test made."""
+    yield
+    while _made:
+        _made.pop().extensions["db_engine"].dispose()
 
 
 @pytest.fixture(scope="session")
 def migrated() -> str:
     """Apply every migration to the run's database once."""
-    app = make_app()
+    app = make_app(keep=True)
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    app.extensions["db_engine"].dispose()
     return DATABASE_URL
 
 
@@ -84,7 +101,6 @@ def app(migrated: str) -> Iterator[Flask]:
     limiter.reset()
     yield app
     empty_tables(app)
-    app.extensions["db_engine"].dispose()
 
 
 @pytest.fixture
@@ -151,3 +167,12 @@ def sign_in(app: Flask, client: Client, person: Person) -> None:
 def outbox(app: Flask) -> list:
     """Return the emails the app has sent."""
     return app.extensions.setdefault("outbox", [])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test fails the run: a test that did not run proves nothing."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI") and skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; failing the run.", red=True)
+        session.exitstatus = 1

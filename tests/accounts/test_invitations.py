@@ -92,7 +92,7 @@ def test_cli_invites_a_patient(app, practice):
 
 def test_cli_explains_a_bad_practice(app):
     result = app.test_cli_runner().invoke(
-        args=["invite", "patient", "--practice", "999", "--name", "Jordan Lee"]
+        args=["invite", "patient", "--practice", "999999", "--name", "Jordan Lee"]
     )
     assert result.exit_code == 1
     assert "no practice with that number" in result.output

@@ -45,7 +45,7 @@ class LiveServer:
 
     def __init__(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.app = make_app()
+        self.app = make_app(keep=True)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://localhost:{self.server.server_port}"
         # The passkey origin and links must match the address the browser uses.
@@ -58,8 +58,10 @@ class LiveServer:
         return self.app.extensions.setdefault("outbox", [])
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving and close the database connections."""
         self.server.shutdown()
+        self.server.server_close()
+        self.app.extensions["db_engine"].dispose()
 
 
 @pytest.fixture(scope="session")
