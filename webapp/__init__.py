@@ -33,6 +33,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=app.config.get("SESSION_COOKIE_SECURE", False),
         BABEL_DEFAULT_LOCALE="en_GB",
+        BABEL_DEFAULT_TIMEZONE="Europe/London",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path) / "translations"),
         RATELIMIT_STORAGE_URI=app.config.get("REDIS_URL") or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -111,7 +112,10 @@ def _init_login(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def _unauthorized():  # type: ignore[no-untyped-def]
         """Send someone who is not signed in to the sign-in page."""
-        from flask import flash, url_for
+        from flask import flash, jsonify, request, url_for
 
+        if request.is_json:
+            message = lazy_gettext("Your session has ended. Please sign in again.")
+            return jsonify(ok=False, error=str(message)), 401
         flash(login_manager.login_message, "info")
         return hx_redirect(url_for("accounts.signin"))

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from email.message import EmailMessage
 
 from flask import current_app
 
 log = logging.getLogger(__name__)
+
+
+def _send_smtp(message: EmailMessage, settings: dict) -> None:
+    """Send one message by SMTP, logging (not raising) a failure."""
+    try:
+        with smtplib.SMTP(settings["SMTP_HOST"], settings["SMTP_PORT"], timeout=10) as smtp:
+            if settings["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if settings["SMTP_USERNAME"]:
+                smtp.login(settings["SMTP_USERNAME"], settings["SMTP_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        log.exception("sending mail failed: %s", message["Subject"])
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -26,12 +40,13 @@ def send_mail(to: str, subject: str, body: str) -> None:
         # Development only: the message, links included, goes to the console.
         print(f"\n--- email to {to}: {subject} ---\n{body}\n--- end of email ---\n", flush=True)
     elif backend == "smtp":
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
-            if config["SMTP_STARTTLS"]:
-                smtp.starttls()
-            if config["SMTP_USERNAME"]:
-                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
-            smtp.send_message(message)
+        # Sent in the background: the answer to a sign-in request must not take longer, or
+        # fail, only when the address belongs to someone.
+        settings = {
+            k: config[k]
+            for k in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD")
+        }
+        threading.Thread(target=_send_smtp, args=(message, settings), daemon=True).start()
     else:
         raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
     log.info("mail sent to a recipient: %s", subject)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_login import current_user
+
+access_log = logging.getLogger("webapp.access")
 
 CSP = "; ".join(
     [
@@ -51,6 +54,15 @@ def init_logging(app: Flask) -> None:
 def _start_request() -> None:
     """Give the request an id that appears in logs and on error pages."""
     g.request_id = secrets.token_hex(6)
+    g.started = time.perf_counter()
+
+
+def _log_request(response: Response) -> Response:
+    """Log each request by its route's pattern, so links' secrets never reach the log."""
+    rule = request.url_rule.rule if request.url_rule else "(no route)"
+    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    access_log.info("%s %s %s %.1fms", request.method, rule, response.status_code, elapsed)
+    return response
 
 
 def _add_headers(response: Response) -> Response:
@@ -85,3 +97,4 @@ def init_app(app: Flask) -> None:
     """Register the request-id and header hooks."""
     app.before_request(_start_request)
     app.after_request(_add_headers)
+    app.after_request(_log_request)

@@ -60,6 +60,8 @@ def test_withdrawn_invitation_cannot_be_used(app, client, db, practice, clinicia
     page = app.test_client().get(f"/account/join/{token}")
     assert page.status_code == 400
     assert "withdrawn" in page.get_data(as_text=True)
+    again = client.form(f"/care-team/practices/{practice.id}/invitations/{invitation.id}/withdraw")
+    assert "nothing changed" in client.get(again.headers["Location"]).get_data(as_text=True)
 
 
 def test_patients_and_other_practices_cannot_invite(app, client, db, practice, patient):

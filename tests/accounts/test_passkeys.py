@@ -262,3 +262,61 @@ def test_sign_in_starts_a_new_session(app, client, db, practice, authenticator):
     with client.session_transaction() as after:
         assert "marker" not in after
     assert len(db.exec(select(AuthSession)).all()) == 1
+
+
+def test_an_invitation_challenge_cannot_be_spent_on_adding_a_passkey(
+    app, client, db, practice, patient, authenticator
+):
+    from tests.conftest import sign_in
+
+    _inv, token, _code = invite(app, practice)
+    sign_in(app, client, patient)
+    options = client.json("/account/join/options", {"token": token}).get_json()
+    response = client.json(
+        "/account/passkeys/verify", {"credential": authenticator.create(options)}
+    )
+    assert response.status_code == 400
+    assert [p.name for p in db.exec(select(Person))] == ["Pat Morgan"]
+    assert db.exec(select(Passkey)).all() == []
+
+
+def test_an_add_passkey_challenge_cannot_be_spent_on_joining(
+    app, client, db, practice, patient, authenticator
+):
+    from tests.conftest import sign_in
+
+    sign_in(app, client, patient)
+    options = client.json("/account/passkeys/options").get_json()
+    client.form("/account/signout")
+    response = client.json("/account/join/verify", {"credential": authenticator.create(options)})
+    assert response.status_code == 400
+    assert db.exec(select(Passkey)).all() == []
+    assert signed_in_name(client) is None
+
+
+def test_removing_a_passkey_signs_out_other_devices(app, client, db, practice, authenticator):
+    _inv, token, _code = invite(app, practice)
+    join(client, authenticator, token=token)
+    elsewhere = app.test_client()
+    assert passkey_sign_in(elsewhere, authenticator).get_json()["ok"] is True
+    assert signed_in_name(elsewhere) == "Jordan"
+    options = client.json("/account/passkeys/options").get_json()
+    client.json("/account/passkeys/verify", {"credential": SoftAuthenticator().create(options)})
+    first = db.exec(select(Passkey).order_by(Passkey.id)).first()
+    assert client.form(f"/account/passkeys/{first.id}/delete").status_code == 303
+    assert signed_in_name(client) == "Jordan"
+    assert signed_in_name(elsewhere) is None
+
+
+def test_an_ended_session_gets_json_for_passkey_steps(app, client, patient):
+    response = client.json("/account/passkeys/options")
+    assert response.status_code == 401
+    assert "sign in again" in response.get_json()["error"]
+
+
+def test_invitation_codes_are_stored_with_a_keyed_hash(app, db, practice):
+    import hashlib
+
+    _inv, _token, code = invite(app, practice)
+    row = db.exec(select(Invitation)).one()
+    assert row.code_hash != hashlib.sha256(code.encode()).hexdigest()

@@ -10,7 +10,7 @@ from tests.accounts.helpers import signed_in_name
 from tests.conftest import sign_in
 from webapp.accounts.models import RecoveryCode
 
-CODE = re.compile(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</code>")
+CODE = re.compile(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</code>")
 
 
 def make_codes(client) -> list[str]:
@@ -29,7 +29,7 @@ def test_ten_codes_stored_hashed(app, client, db, patient):
     assert len(rows) == 10
     for row in rows:
         assert row.secret_hash.startswith("$argon2")
-        assert all(code.split("-", 1)[1].replace("-", "") not in row.secret_hash for code in codes)
+        assert all(code.replace("-", "")[6:] not in row.secret_hash for code in codes)
     assert "10 unused recovery codes" in client.get("/account").get_data(as_text=True)
 
 
@@ -53,8 +53,9 @@ def test_wrong_code(app, client, patient):
     sign_in(app, client, patient)
     codes = make_codes(client)
     client.form("/account/signout")
-    selector = codes[0][:4]
-    for attempt in (f"{selector}-AAAA-AAAA", "short", ""):
+    # The right selector with a wrong secret, a wrong length, nothing at all.
+    selector = codes[0].replace("-", "")[:6]
+    for attempt in (f"{selector}AAAAAAAAAA", "short", ""):
         response = client.form("/account/recover", {"code": attempt})
         assert response.status_code == 422
         page = response.get_data(as_text=True)
@@ -75,7 +76,8 @@ def test_new_codes_replace_old_ones(app, client, patient):
 
 def test_too_many_attempts(app, client, patient):
     statuses = [
-        client.form("/account/recover", {"code": "AAAA-BBBB-CCCC"}).status_code for _ in range(11)
+        client.form("/account/recover", {"code": "AAAA-BBBB-CCCC-DDDD"}).status_code
+        for _ in range(11)
     ]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429

@@ -71,3 +71,16 @@ def test_cookie_settings(app, client):
     response = secure_app.test_client().get("/")
     assert "Secure" in response.headers["Set-Cookie"]
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_signing_in_again_ends_the_previous_session(app, client, db, patient):
+    from tests.conftest import outbox
+
+    sign_in(app, client, patient)
+    client.form("/account/signin/link", {"email": "pat@example.org"})
+    import re
+
+    path = re.search(r"http://localhost(/account/signin/link/\S+)", outbox(app)[0].get_content())
+    client.form(path.group(1))
+    sessions = db.exec(select(AuthSession).order_by(AuthSession.id)).all()
+    assert [s.ended_at is None for s in sessions] == [False, True]

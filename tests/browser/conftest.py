@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from tests.conftest import empty_tables, make_app
@@ -134,7 +135,13 @@ def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
     import time
 
     deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError as error:  # the page navigated mid-check: look again
+            if "context was destroyed" not in str(error):
+                raise
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for: {expression}")
         page.wait_for_timeout(100)

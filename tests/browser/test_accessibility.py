@@ -94,13 +94,32 @@ def join_welcome(server, page, ctx):
     page.goto(f"{server.url}/account/join/{ctx['token']}")
 
 
+def join_email_error(server, page, ctx):
+    page.goto(f"{server.url}/account/join/{ctx['token']}")
+    page.get_by_label("Your email address").fill("nope")
+    page.get_by_role("button", name="Email me a link to join").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def join_email_confirm(server, page, ctx):
+    page.goto(f"{server.url}/account/join/{ctx['token']}")
+    page.get_by_label("Your email address").fill("jordan@example.org")
+    page.get_by_role("button", name="Email me a link to join").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    link = re.search(
+        r"(http://localhost:\d+/account/join/email/\S+)", server.outbox()[-1].get_content()
+    ).group(1)
+    page.goto(link)
+    expect(page.get_by_role("button", name="Join Coproduce")).to_be_visible()
+
+
 def recover(server, page, ctx):
     page.goto(server.url + "/account/recover")
 
 
 def recover_error(server, page, ctx):
     page.goto(server.url + "/account/recover")
-    page.get_by_label("Recovery code").fill("ABCD-EFGH-JKMN")
+    page.get_by_label("Recovery code").fill("ABCD-EFGH-JKMN-PQRS")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
 
@@ -171,6 +190,8 @@ CASES: list[Callable] = [
     join_form,
     join_error,
     join_welcome,
+    join_email_error,
+    join_email_confirm,
     recover,
     recover_error,
     patient_home,

@@ -35,6 +35,15 @@ def passkey_names(server: LiveServer) -> list[str]:
         return [p.name for p in db.exec(select(Passkey).order_by(Passkey.id))]
 
 
+def sign_out_and_back_in_by_autofill(server: LiveServer, page: Page) -> None:
+    """Sign out, and watch the sign-in page sign the person back in through passkey autofill."""
+    with page.expect_response(lambda r: r.url.endswith("/account/signin/verify")) as answer:
+        page.get_by_role("button", name="Sign out").click()
+    assert answer.value.status == 200
+    expect(page).to_have_url(server.url + "/")
+    expect(page.get_by_role("heading", name="Hello, Jordan")).to_be_visible()
+
+
 def test_join_sign_out_sign_in_and_manage_passkeys(server: LiveServer, page: Page):
     practice = make_practice(server)
     link = invitation_link(server, practice)
@@ -48,11 +57,9 @@ def test_join_sign_out_sign_in_and_manage_passkeys(server: LiveServer, page: Pag
     expect(page.get_by_role("heading", name="Hello, Jordan")).to_be_visible()
     expect(page.get_by_text("Your passkey is ready")).to_be_visible()
 
-    # Sign out, then back in with the passkey, typing nothing.
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
-    page.get_by_role("button", name="Sign in with a passkey").click()
-    expect(page.get_by_role("heading", name="Hello, Jordan")).to_be_visible()
+    # Sign out. The sign-in page offers the passkey as autofill; the virtual authenticator
+    # picks it at once, so the person is back in without typing or pressing anything.
+    sign_out_and_back_in_by_autofill(server, page)
 
     # Add a second passkey from a second device (a new authenticator).
     cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": phone})
@@ -71,7 +78,21 @@ def test_join_sign_out_sign_in_and_manage_passkeys(server: LiveServer, page: Pag
     assert passkey_names(server) == ["Laptop"]
 
     # The remaining passkey signs in.
+    sign_out_and_back_in_by_autofill(server, page)
+
+
+def test_sign_in_with_the_passkey_button(server: LiveServer, page: Page):
+    # A browser without passkey autofill: the button is the way in.
+    page.add_init_script(
+        "PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false)"
+    )
+    link = invitation_link(server, make_practice(server))
+    add_authenticator(page)
+    page.goto(link)
+    page.get_by_role("button", name="Create my passkey").click()
+    expect(page.get_by_role("heading", name="Hello, Jordan")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.get_by_role("heading", name="Hello, Jordan")).to_be_visible()
 
@@ -124,6 +145,26 @@ def test_sign_in_by_link_with_javascript_off(server: LiveServer, browser):
     expect(page.get_by_role("heading", name="Hello, Pat")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
+    context.close()
+
+
+def test_join_by_email_with_javascript_off(server: LiveServer, browser):
+    link = invitation_link(server, make_practice(server), "Sam Hill")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(link)
+    expect(page.get_by_text("Making a passkey needs JavaScript")).to_be_visible()
+    expect(page.get_by_role("button", name="Create my passkey")).to_be_hidden()
+    page.get_by_label("Your email address").fill("sam@example.org")
+    page.get_by_role("button", name="Email me a link to join").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    (mail,) = server.outbox()
+    page.goto(
+        re.search(r"(http://localhost:\d+/account/join/email/\S+)", mail.get_content()).group(1)
+    )
+    page.get_by_role("button", name="Join Coproduce").click()
+    expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
+    expect(page.get_by_text("Welcome, Sam.")).to_be_visible()
     context.close()
 
 

@@ -90,6 +90,10 @@ class Invitation(SQLModel, table=True):
     redeemed_at: dt.datetime | None = None
     redeemed_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     revoked_at: dt.datetime | None = None
+    # Joining by email instead of a passkey: the address given, and the link's hash and expiry.
+    pending_email: str | None = Field(default=None, max_length=254)
+    email_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    email_token_expires_at: dt.datetime | None = None
 
 
 class SignInLink(SQLModel, table=True):
@@ -99,7 +103,7 @@ class SignInLink(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
-    expires_at: dt.datetime
+    expires_at: dt.datetime = Field(index=True)
     used_at: dt.datetime | None = None
 
 
@@ -138,5 +142,5 @@ class WebAuthnChallenge(SQLModel, table=True):
     # For a new person joining by invitation: the user handle their passkey is made with.
     user_handle: bytes | None = Field(default=None, sa_column=Column(LargeBinary(64)))
     created_at: dt.datetime = Field(default_factory=utcnow)
-    expires_at: dt.datetime
+    expires_at: dt.datetime = Field(index=True)
     used_at: dt.datetime | None = None

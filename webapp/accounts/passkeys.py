@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from webauthn import (
@@ -24,7 +24,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import base64url_to_bytes, parse_authenticator_data
+from webauthn.helpers import base64url_to_bytes
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -53,7 +53,12 @@ def _settings() -> tuple[str, str, str]:
 def _store_challenge(
     session: Session, challenge: bytes, purpose: str, browser_id: str, **links: Any
 ) -> None:
-    """Keep a new challenge for this browser, valid for five minutes."""
+    """Keep a new challenge for this browser, valid for five minutes (and drop stale ones)."""
+    session.exec(
+        delete(WebAuthnChallenge).where(
+            WebAuthnChallenge.expires_at < utcnow() - dt.timedelta(hours=1)
+        )
+    )
     session.add(
         WebAuthnChallenge(
             challenge=challenge,
@@ -140,11 +145,26 @@ def begin_registration(
 
 
 def finish_registration(
-    session: Session, browser_id: str, credential: dict[str, Any], name: str
+    session: Session,
+    browser_id: str,
+    credential: dict[str, Any],
+    name: str,
+    person: Person | None = None,
 ) -> tuple[Person, Passkey]:
-    """Check a new passkey and keep it; for an invitation, create the person in the same step."""
+    """Check a new passkey and keep it: for the signed-in `person`, or (without one) for the
+    invitation the challenge was made for, creating the person in the same transaction."""
     name = validate_passkey_name(name)
     challenge = _consume_challenge(session, browser_id, REGISTER, credential)
+    # Each flow accepts only its own challenges: adding a passkey never redeems an invitation,
+    # and joining never adds a passkey to an existing account.
+    if person is not None:
+        wrong_flow = challenge.person_id != person.id
+    else:
+        wrong_flow = challenge.invitation_id is None
+    if wrong_flow:
+        raise AccountError(
+            _("This passkey request has expired or was already used. Please try again.")
+        )
     rp_id, _rp_name, origin = _settings()
     try:
         verified = verify_registration_response(
@@ -164,15 +184,10 @@ def finish_registration(
     ).first():
         raise AccountError(_("This passkey is already registered. Sign in with it instead."))
     try:
-        if challenge.invitation_id is not None:
+        if person is None:
             invitation = session.get(Invitation, challenge.invitation_id)
             assert invitation is not None and challenge.user_handle is not None
             person = redeem_invitation(session, invitation, challenge.user_handle)
-        else:
-            found = session.get(Person, challenge.person_id)
-            if found is None:
-                raise AccountError(_("Your account could not be found. Please sign in again."))
-            person = found
         passkey = Passkey(
             person_id=person.id,
             credential_id=verified.credential_id,
@@ -216,7 +231,7 @@ def finish_authentication(session: Session, browser_id: str, credential: dict[st
         raw_id = base64url_to_bytes(credential["rawId"])
         response = credential["response"]
         handle = response.get("userHandle")
-        auth_data = parse_authenticator_data(base64url_to_bytes(response["authenticatorData"]))
+        base64url_to_bytes(response["authenticatorData"])
     except (KeyError, TypeError, ValueError, WebAuthnException):
         raise AccountError(_("The passkey's answer was incomplete. Please try again.")) from None
     passkey = session.exec(select(Passkey).where(Passkey.credential_id == raw_id)).first()
@@ -229,12 +244,28 @@ def finish_authentication(session: Session, browser_id: str, credential: dict[st
         )
     person = session.get(Person, passkey.person_id)
     assert person is not None
+    rp_id, _rp_name, origin = _settings()
+    try:
+        # The signature is checked first, so an unsigned, made-up answer can neither sign
+        # anyone in nor raise a false alarm below. Counts are compared after it, by us.
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge.challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            credential_public_key=passkey.public_key,
+            credential_current_sign_count=0,
+            require_user_verification=True,
+        )
+    except WebAuthnException as error:
+        log.warning("passkey sign-in refused for passkey %s: %s", passkey.id, error)
+        raise AccountError(_("Your passkey could not be checked. Please try again.")) from None
     if handle and base64url_to_bytes(handle) != person.user_handle:
         audit.record(session, None, "passkey.handle_mismatch", person.id, passkey_id=passkey.id)
         session.commit()
         log.warning("passkey %s presented with another account's user handle", passkey.id)
         raise AccountError(_("This passkey does not belong to this account. Please try again."))
-    new_count = auth_data.sign_count
+    new_count = verified.new_sign_count
     if (new_count > 0 or passkey.sign_count > 0) and new_count <= passkey.sign_count:
         # A count that goes backwards can mean a cloned authenticator: refuse and record it.
         audit.record(
@@ -259,20 +290,6 @@ def finish_authentication(session: Session, browser_id: str, credential: dict[st
                 "another way, then remove this passkey in your account settings."
             )
         )
-    rp_id, _rp_name, origin = _settings()
-    try:
-        verified = verify_authentication_response(
-            credential=credential,
-            expected_challenge=challenge.challenge,
-            expected_rp_id=rp_id,
-            expected_origin=origin,
-            credential_public_key=passkey.public_key,
-            credential_current_sign_count=passkey.sign_count,
-            require_user_verification=True,
-        )
-    except WebAuthnException as error:
-        log.warning("passkey sign-in refused for passkey %s: %s", passkey.id, error)
-        raise AccountError(_("Your passkey could not be checked. Please try again.")) from None
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()
     passkey.backed_up = bool(verified.credential_backed_up)

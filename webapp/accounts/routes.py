@@ -26,6 +26,9 @@ from webapp.htmx import hx_redirect, render
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
+# Options are asked for on every visit to the sign-in page (for passkey autofill), and a
+# practice's staff may share one address, so they get more room than the answers.
+OPTIONS_LIMIT = "100 per 15 minutes"
 SIGNIN_LIMIT = "30 per 15 minutes"
 LINK_LIMIT = "5 per 15 minutes"
 CODE_LIMIT = "10 per 15 minutes"
@@ -41,6 +44,8 @@ def _browser_id() -> str:
 def _sign_in(person: Person, method: str) -> None:
     """Start a fresh session for the person: a new session id, the old one dropped."""
     db = get_session()
+    if current_user.is_authenticated:
+        services.end_session(db, current_user.get_id())
     token = services.start_session(db, person, method)
     browser_session.clear()
     login_user(services.load_actor(db, person, token))
@@ -97,7 +102,7 @@ def signin() -> Response:
 
 
 @bp.post("/signin/options")
-@limiter.limit(SIGNIN_LIMIT)
+@limiter.limit(OPTIONS_LIMIT)
 def signin_options() -> Response:
     """Return passkey request options for signing in (JSON)."""
     options = passkeys.begin_authentication(get_session(), _browser_id())
@@ -142,6 +147,7 @@ def request_link() -> Response:
 
 
 @bp.get("/signin/link/<token>")
+@limiter.limit(CODE_LIMIT)
 def signin_link(token: str) -> Response:
     """Ask the person to confirm signing in with a link (GET never spends it)."""
     try:
@@ -150,7 +156,9 @@ def signin_link(token: str) -> Response:
         return render(
             "accounts/signin.html", status=400, link_error=error.message, form_errors={}, email=""
         )
-    return render("accounts/link_confirm.html", token=token)
+    response = render("accounts/link_confirm.html", token=token)
+    response.headers["Cache-Control"] = "no-store"  # the address holds the link
+    return response
 
 
 @bp.post("/signin/link/<token>")
@@ -236,6 +244,8 @@ def join_code() -> Response:
         invitation=invitation,
         token="",
         code=code,
+        email=invitation.email or "",
+        form_errors={},
         suggested_name=default_passkey_name(request.headers.get("User-Agent", "")),
     )
 
@@ -250,13 +260,17 @@ def join_link(token: str) -> Response:
         return render(
             "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
         )
-    return render(
+    response = render(
         "accounts/welcome.html",
         invitation=invitation,
         token=token,
         code="",
+        email=invitation.email or "",
+        form_errors={},
         suggested_name=default_passkey_name(request.headers.get("User-Agent", "")),
     )
+    response.headers["Cache-Control"] = "no-store"  # the address holds the invitation
+    return response
 
 
 @bp.post("/join/options")
@@ -289,6 +303,72 @@ def join_verify() -> Response | tuple[Response, int]:
     _sign_in(person, "passkey")
     flash(_("Welcome, %(name)s. Your passkey is ready.", name=person.first_name), "success")
     return jsonify(ok=True, redirect=url_for("main.index"))
+
+
+@bp.post("/join/email")
+@limiter.limit(LINK_LIMIT)
+def join_by_email() -> Response:
+    """Email a link that finishes joining without a passkey (no JavaScript, or no passkeys)."""
+    db = get_session()
+    token, code = request.form.get("token", "")[:100], request.form.get("code", "")[:40]
+    email = request.form.get("email", "")[:254]
+    try:
+        invitation = services.find_invitation(db, token=token, code=code)
+    except AccountError as error:
+        return render(
+            "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
+        )
+    try:
+        services.send_join_link(db, invitation, email)
+    except AccountError as error:
+        return render(
+            "accounts/welcome.html",
+            status=422,
+            invitation=invitation,
+            token=token,
+            code=code,
+            email=email,
+            form_errors={"email": error.message},
+            suggested_name=default_passkey_name(request.headers.get("User-Agent", "")),
+        )
+    return render("accounts/link_sent.html", email=email.strip(), joining=True)
+
+
+@bp.get("/join/email/<token>")
+@limiter.limit(CODE_LIMIT)
+def join_email(token: str) -> Response:
+    """Ask the person to confirm joining with the emailed link (GET never spends it)."""
+    try:
+        invitation = services.check_join_link(get_session(), token)
+    except AccountError as error:
+        return render(
+            "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
+        )
+    response = render("accounts/join_confirm.html", token=token, invitation=invitation)
+    response.headers["Cache-Control"] = "no-store"  # the address holds the link
+    return response
+
+
+@bp.post("/join/email/<token>")
+@limiter.limit(CODE_LIMIT)
+def use_join_link(token: str) -> Response:
+    """Finish joining with the emailed link and sign the person in."""
+    try:
+        person = services.join_by_link(get_session(), token)
+    except AccountError as error:
+        return render(
+            "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
+        )
+    _sign_in(person, "link")
+    flash(
+        _(
+            "Welcome, %(name)s. You can sign in with an email link, or add a passkey and "
+            "recovery codes below.",
+            name=person.first_name,
+        ),
+        "success",
+    )
+    return hx_redirect(url_for("accounts.show"))
 
 
 # --- account settings ---------------------------------------------------------
@@ -326,13 +406,15 @@ def passkey_verify() -> Response | tuple[Response, int]:
     """Check and keep another passkey for the signed-in person (JSON)."""
     body = _json_body()
     try:
-        person, passkey = passkeys.finish_registration(
-            get_session(), _browser_id(), body.get("credential") or {}, _passkey_name()
+        _person, passkey = passkeys.finish_registration(
+            get_session(),
+            _browser_id(),
+            body.get("credential") or {},
+            _passkey_name(),
+            person=current_user.person,
         )
     except AccountError as error:
         return _json_error(error)
-    if person.id != current_user.id:  # the challenge was bound to someone else's account
-        return _json_error(AccountError(_("Please sign in again.")), 403)
     flash(_("Passkey “%(name)s” added.", name=passkey.name), "success")
     return jsonify(ok=True, redirect=url_for("accounts.show"))
 

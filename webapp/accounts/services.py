@@ -9,7 +9,8 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
@@ -26,7 +27,14 @@ from webapp.accounts.models import (
     Role,
     SignInLink,
 )
-from webapp.accounts.tokens import CODE_ALPHABET, hash_token, new_code, new_token, normalise_code
+from webapp.accounts.tokens import (
+    CODE_ALPHABET,
+    hash_code,
+    hash_token,
+    new_code,
+    new_token,
+    normalise_code,
+)
 from webapp.db import utcnow
 from webapp.links import public_url
 from webapp.mail import send_mail
@@ -144,7 +152,7 @@ def create_invitation(
         name=name,
         email=clean_email,
         token_hash=hash_token(token),
-        code_hash=hash_token(code),
+        code_hash=hash_code(code),
         invited_by_id=actor.id if actor else None,
         expires_at=utcnow() + dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
     )
@@ -174,8 +182,8 @@ def list_invitations(session: Session, actor: Actor, practice_id: int) -> list[I
     )
 
 
-def revoke_invitation(session: Session, actor: Actor, practice_id: int, invitation_id: int) -> None:
-    """Withdraw an unused invitation so it can no longer be redeemed."""
+def revoke_invitation(session: Session, actor: Actor, practice_id: int, invitation_id: int) -> bool:
+    """Withdraw an unused invitation so it can no longer be redeemed; say whether it was."""
     require(actor, "practice.invite", practice_id)
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or invitation.practice_id != practice_id:
@@ -184,6 +192,8 @@ def revoke_invitation(session: Session, actor: Actor, practice_id: int, invitati
         invitation.revoked_at = utcnow()
         audit.record(session, actor.id, "invitation.revoke", invitation_id=invitation_id)
         session.commit()
+        return True
+    return False
 
 
 def invitation_status(invitation: Invitation, now: dt.datetime | None = None) -> str:
@@ -213,7 +223,7 @@ def find_invitation(session: Session, token: str = "", code: str = "") -> Invita
                 "code",
             )
         invitation = session.exec(
-            select(Invitation).where(Invitation.code_hash == hash_token(canonical))
+            select(Invitation).where(Invitation.code_hash == hash_code(canonical))
         ).first()
     else:
         invitation = (
@@ -231,6 +241,11 @@ def find_invitation(session: Session, token: str = "", code: str = "") -> Invita
             ),
             "code",
         )
+    return _usable(invitation)
+
+
+def _usable(invitation: Invitation) -> Invitation:
+    """Return the invitation if it can be redeemed, or raise AccountError saying why not."""
     status = invitation_status(invitation)
     if status == "joined":
         raise AccountError(
@@ -251,11 +266,101 @@ def find_invitation(session: Session, token: str = "", code: str = "") -> Invita
     return invitation
 
 
+def send_join_link(session: Session, invitation: Invitation, email: str) -> None:
+    """Email a link that completes joining without a passkey (for browsers that cannot make one).
+
+    The invitation is only used when the link is followed, so a mistyped address loses nothing.
+    """
+    address = validate_email(email, required=True)
+    assert address is not None
+    if session.exec(select(Person.id).where(Person.email == address)).first():
+        raise AccountError(
+            _("Someone already has an account with that email address. Sign in instead."), "email"
+        )
+    token = new_token()
+    invitation.pending_email = address
+    invitation.email_token_hash = hash_token(token)
+    invitation.email_token_expires_at = utcnow() + dt.timedelta(minutes=SIGN_IN_LINK_MINUTES)
+    audit.record(session, None, "invitation.email_link", invitation_id=invitation.id)
+    session.commit()
+    send_mail(
+        address,
+        _("Finish joining Coproduce"),
+        _(
+            "Hello %(name)s,\n\nUse this link to finish joining Coproduce. It works once, "
+            "for the next %(minutes)d minutes:\n\n%(url)s\n\nIf you did not ask for it, "
+            "you can ignore this email.\n",
+            name=invitation.name.split()[0],
+            minutes=SIGN_IN_LINK_MINUTES,
+            url=public_url("accounts.join_email", token=token),
+        ),
+    )
+
+
+def check_join_link(session: Session, token: str) -> Invitation:
+    """Return the invitation a joining link belongs to, if it can still be used."""
+    invitation = session.exec(
+        select(Invitation).where(Invitation.email_token_hash == hash_token(token))
+    ).first()
+    if invitation is None:
+        raise AccountError(_("This link is not right. Open your invitation again."), "code")
+    if invitation_status(invitation) == "joined":
+        raise AccountError(
+            _("This link has already been used. Sign in with your email address instead."), "code"
+        )
+    expires = invitation.email_token_expires_at
+    if expires is None or expires <= utcnow():
+        raise AccountError(
+            _(
+                "This link has expired: links work for %(n)d minutes. Open your invitation "
+                "again and ask for a new one.",
+                n=SIGN_IN_LINK_MINUTES,
+            ),
+            "code",
+        )
+    # Withdrawn or expired invitations are refused with their own message.
+    return find_invitation_by_id(session, invitation.id)
+
+
+def join_by_link(session: Session, token: str) -> Person:
+    """Complete joining by an emailed link: create the person with that address, once."""
+    invitation = check_join_link(session, token)
+    invitation.email = invitation.pending_email
+    try:
+        person = redeem_invitation(session, invitation, secrets.token_bytes(32))
+        session.commit()
+    except (AccountError, IntegrityError):
+        session.rollback()
+        raise AccountError(
+            _("This link has already been used. Sign in with your email address instead."), "code"
+        ) from None
+    return person
+
+
+def find_invitation_by_id(session: Session, invitation_id: int) -> Invitation:
+    """Return an invitation that can still be used, or raise AccountError saying why not."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise AccountError(_("We could not find that invitation."), "code")
+    return _usable(invitation)
+
+
 def redeem_invitation(session: Session, invitation: Invitation, user_handle: bytes) -> Person:
     """Create the invited person and their role, marking the invitation used, without committing.
 
     The update is conditional so two racing redemptions cannot both succeed.
     """
+    if (
+        invitation.email
+        and session.exec(select(Person.id).where(Person.email == invitation.email)).first()
+    ):
+        raise AccountError(
+            _(
+                "Someone already has an account with this invitation's email address. "
+                "Sign in instead, or ask your practice for a new invitation."
+            ),
+            "email",
+        )
     person = Person(name=invitation.name, email=invitation.email, user_handle=user_handle)
     session.add(person)
     session.flush()
@@ -285,6 +390,13 @@ def redeem_invitation(session: Session, invitation: Invitation, user_handle: byt
 def start_session(session: Session, person: Person, method: str) -> str:
     """Record a new signed-in session and return its token for the browser."""
     token = new_token()
+    # Old sessions of this person are dropped once they are long over.
+    session.exec(
+        delete(AuthSession).where(
+            AuthSession.person_id == person.id,
+            AuthSession.last_seen_at < utcnow() - dt.timedelta(days=30),
+        )
+    )
     session.add(AuthSession(person_id=person.id, token_hash=hash_token(token), method=method))
     audit.record(session, person.id, "signin", person.id, method=method)
     session.commit()
@@ -316,6 +428,19 @@ def load_session(session: Session, token: str) -> Actor | None:
     return load_actor(session, person, token)
 
 
+def _end_other_sessions(session: Session, actor: Actor) -> None:
+    """End every live session of the actor's except the current one (the caller commits)."""
+    session.exec(
+        update(AuthSession)
+        .where(
+            AuthSession.person_id == actor.id,
+            AuthSession.ended_at.is_(None),
+            AuthSession.token_hash != hash_token(actor.session_token),
+        )
+        .values(ended_at=utcnow())
+    )
+
+
 def end_session(session: Session, token: str) -> None:
     """End a signed-in session."""
     row = session.exec(
@@ -337,6 +462,7 @@ def request_sign_in_link(session: Session, email: str) -> None:
     if person is None:
         return
     token = new_token()
+    session.exec(delete(SignInLink).where(SignInLink.expires_at < utcnow() - dt.timedelta(days=1)))
     session.add(
         SignInLink(
             person_id=person.id,
@@ -407,18 +533,32 @@ def _recovery_part(size: int) -> str:
 
 
 def generate_recovery_codes(session: Session, actor: Actor) -> list[str]:
-    """Replace the actor's recovery codes with ten new ones and return them (shown once)."""
+    """Replace the actor's recovery codes with ten new ones and return them (shown once).
+
+    A code is 16 characters: a 6-character public selector, to find the row, and a
+    10-character secret, stored only as an argon2 hash.
+    """
     require(actor, "account.manage", actor.id)
+    _end_other_sessions(session, actor)
     for old in session.exec(select(RecoveryCode).where(RecoveryCode.person_id == actor.id)):
         session.delete(old)
     session.flush()
-    codes = []
-    for _i in range(RECOVERY_CODE_COUNT):
-        selector, secret = _recovery_part(4), _recovery_part(8)
-        session.add(
-            RecoveryCode(person_id=actor.id, selector=selector, secret_hash=_hasher().hash(secret))
+    selectors: set[str] = set()
+    while len(selectors) < RECOVERY_CODE_COUNT:
+        wanted = {_recovery_part(6) for _i in range(RECOVERY_CODE_COUNT - len(selectors))}
+        taken = set(
+            session.exec(select(RecoveryCode.selector).where(RecoveryCode.selector.in_(wanted)))
         )
-        codes.append(f"{selector}-{secret[:4]}-{secret[4:]}")
+        selectors |= wanted - taken
+    codes = []
+    hasher = _hasher()
+    for selector in sorted(selectors):
+        secret = _recovery_part(10)
+        session.add(
+            RecoveryCode(person_id=actor.id, selector=selector, secret_hash=hasher.hash(secret))
+        )
+        whole = selector + secret
+        codes.append("-".join(whole[i : i + 4] for i in range(0, 16, 4)))
     audit.record(session, actor.id, "recovery_codes.generate", actor.id)
     session.commit()
     return codes
@@ -439,13 +579,13 @@ def use_recovery_code(session: Session, code: str) -> Person:
     wrong = AccountError(
         _(
             "That recovery code is not right. Check it against your saved list: "
-            "it has 12 letters and numbers, like ABCD-EFGH-JKMN. Each code works once."
+            "it has 16 letters and numbers, like ABCD-EFGH-JKMN-PQRS. Each code works once."
         ),
         "code",
     )
-    if len(cleaned) != 12:
+    if len(cleaned) != 16:
         raise wrong
-    selector, secret = cleaned[:4], cleaned[4:]
+    selector, secret = cleaned[:6], cleaned[6:]
     row = session.exec(
         select(RecoveryCode).where(
             RecoveryCode.selector == selector, RecoveryCode.used_at.is_(None)
@@ -534,5 +674,7 @@ def remove_passkey(session: Session, actor: Actor, passkey_id: int) -> None:
             )
         )
     session.delete(passkey)
+    # Whoever signed in elsewhere, perhaps with the removed passkey, is signed out.
+    _end_other_sessions(session, actor)
     audit.record(session, actor.id, "passkey.remove", actor.id, passkey_id=passkey_id)
     session.commit()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
+
+from flask import current_app
 
 # No 0/O, 1/I/L or U, so a code read aloud or typed from paper is hard to get wrong.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -18,6 +21,16 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     """Return the SHA-256 hex digest we store in place of a token or code."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_code(code: str) -> str:
+    """Return a keyed hash (HMAC with the app's secret key) of a short code.
+
+    Short codes have few possible values, so a plain hash in a stolen database copy could
+    be reversed by trying them all; without the key it cannot.
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
 def new_code(groups: int = 2, size: int = 4) -> str:

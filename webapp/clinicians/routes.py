@@ -36,6 +36,11 @@ def _invitations_page(practice_id: int, status: int = 200, **context: object) ->
         status=status,
         practice=practice,
         invitations=services.list_invitations(db, current_user, practice_id),
+        other_practices=[
+            p
+            for p, roles in services.practice_memberships(db, current_user)
+            if p.id != practice_id and {"clinician", "admin"} & set(roles)
+        ],
         status_of=services.invitation_status,
         **context,
     )
@@ -81,6 +86,10 @@ def create_invitation(practice_id: int) -> Response:
 @login_required
 def withdraw_invitation(practice_id: int, invitation_id: int) -> Response:
     """Withdraw an invitation that has not been used."""
-    services.revoke_invitation(get_session(), current_user, practice_id, invitation_id)
-    flash(_("Invitation withdrawn."), "success")
+    if services.revoke_invitation(get_session(), current_user, practice_id, invitation_id):
+        flash(_("Invitation withdrawn."), "success")
+    else:
+        flash(
+            _("That invitation was already used, withdrawn or expired, so nothing changed."), "info"
+        )
     return hx_redirect(url_for("clinicians.invitations", practice_id=practice_id))

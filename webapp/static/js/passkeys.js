@@ -44,11 +44,53 @@
     return message(block, "failed");
   }
 
+  // Passkey autofill: offer the site's passkeys in the email field's suggestions, where the
+  // browser can. Clicking the button cancels this quiet request and starts a normal one.
+  var quietRequest = null;
+
+  function finish(block, credential, say) {
+    var nameInput = block.querySelector("[data-passkey-name]");
+    say(message(block, "checking"));
+    return post(block.getAttribute("data-verify-url"), {
+      credential: credential.toJSON(),
+      name: nameInput ? nameInput.value : ""
+    }).then(function (result) {
+      if (!result.ok) throw {server: result.error || message(block, "failed")};
+      say(message(block, "done"));
+      window.location.assign(result.redirect);
+    });
+  }
+
+  function offerAutofill(block, button, say) {
+    if (!block.hasAttribute("data-autofill") || !PublicKeyCredential.isConditionalMediationAvailable) {
+      return;
+    }
+    PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+      if (!available) return;
+      quietRequest = new AbortController();
+      var signal = quietRequest.signal;
+      post(block.getAttribute("data-options-url"), {}).then(function (options) {
+        if (options.ok === false || signal.aborted) return null;
+        return navigator.credentials.get({
+          mediation: "conditional", signal: signal,
+          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options)
+        });
+      }).then(function (credential) {
+        if (!credential) return null;
+        quietRequest = null;
+        button.disabled = true;
+        return finish(block, credential, say);
+      }).catch(function (error) {
+        button.disabled = false;
+        if (error && error.server) say(error.server, true);
+      });
+    }).catch(function () { /* no autofill here: the button still works */ });
+  }
+
   function setup(block) {
     var kind = block.getAttribute("data-passkey");
     var button = block.querySelector("[data-passkey-start]");
     var status = block.querySelector("[data-passkey-status]");
-    var nameInput = block.querySelector("[data-passkey-name]");
     if (block.hasAttribute("data-ready")) return;
     block.setAttribute("data-ready", "");
     var needsScript = block.querySelector("[data-passkey-needs-script]");
@@ -63,7 +105,9 @@
       status.textContent = message;
       status.classList.toggle("error-message", !!isError);
     }
+    offerAutofill(block, button, say);
     button.addEventListener("click", function () {
+      if (quietRequest) { quietRequest.abort(); quietRequest = null; }
       button.disabled = true;
       say(message(block, "waiting"));
       var extra = {
@@ -79,15 +123,7 @@
         return navigator.credentials.get(
           {publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options)});
       }).then(function (credential) {
-        say(message(block, "checking"));
-        return post(block.getAttribute("data-verify-url"), {
-          credential: credential.toJSON(),
-          name: nameInput ? nameInput.value : ""
-        });
-      }).then(function (result) {
-        if (!result.ok) throw {server: result.error || message(block, "failed")};
-        say(message(block, "done"));
-        window.location.assign(result.redirect);
+        return finish(block, credential, say);
       }).catch(function (error) {
         button.disabled = false;
         say(error && error.server ? error.server : explain(block, error), true);
