@@ -82,3 +82,22 @@ def test_invitation_codes_are_rate_limited(client):
 def test_uploads_are_size_limited(app, client):
     response = client.post("/account/join", data={"code": "x" * (3 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+def test_rate_limits_are_shared_through_redis_when_configured(migrated):
+    from tests.conftest import make_app
+    from webapp.extensions import limiter
+
+    # Two apps stand for two workers: with REDIS_URL they share one count.
+    url = "redis://127.0.0.1:6379/15"
+    first, second = make_app(REDIS_URL=url), make_app(REDIS_URL=url)
+    limiter.reset()
+    try:
+        statuses = []
+        for i in range(11):
+            client = (first if i % 2 else second).test_client()
+            statuses.append(client.form("/account/join", {"code": "ABCD-EFGH"}).status_code)
+        assert statuses[:10] == [422] * 10
+        assert statuses[10] == 429
+    finally:
+        limiter.reset()

@@ -21,7 +21,9 @@ from webapp.audit import AuditEvent
 
 def test_joining_makes_the_account_and_signs_in(app, client, db, practice, authenticator):
     _inv, token, _code = invite(app, practice, "Jordan Lee", "jordan@example.org")
-    assert "Welcome, Jordan Lee" in client.get(f"/account/join/{token}").get_data(as_text=True)
+    welcome = client.get(f"/account/join/{token}").get_data(as_text=True)
+    assert "Welcome, Jordan Lee" in welcome
+    assert "Riverside Health Centre has invited you" in welcome
     response = join(client, authenticator, token=token, name="Jordan's phone")
     assert response.status_code == 200
     assert response.get_json() == {"ok": True, "redirect": "/"}

@@ -184,6 +184,18 @@ def test_a_page_loads_offline_after_a_first_visit(server: LiveServer, page: Page
     page.context.set_offline(False)
 
 
+def test_the_app_is_installable(server: LiveServer, page: Page):
+    page.goto(server.url + "/")
+    wait_until(page, "!!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    cdp = page.context.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Test contexts are incognito profiles, where Chromium never installs apps; that is the
+    # only reason allowed.
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == []
+
+
 def test_new_version_prompt(server: LiveServer, page: Page):
     page.goto(server.url + "/")
     wait_until(page, "!!(navigator.serviceWorker && navigator.serviceWorker.controller)")

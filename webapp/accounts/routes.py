@@ -242,6 +242,7 @@ def join_code() -> Response:
     return render(
         "accounts/welcome.html",
         invitation=invitation,
+        practice_name=services.practice_name(get_session(), invitation.practice_id),
         token="",
         code=code,
         email=invitation.email or "",
@@ -263,6 +264,7 @@ def join_link(token: str) -> Response:
     response = render(
         "accounts/welcome.html",
         invitation=invitation,
+        practice_name=services.practice_name(get_session(), invitation.practice_id),
         token=token,
         code="",
         email=invitation.email or "",
@@ -325,6 +327,7 @@ def join_by_email() -> Response:
             "accounts/welcome.html",
             status=422,
             invitation=invitation,
+            practice_name=services.practice_name(db, invitation.practice_id),
             token=token,
             code=code,
             email=email,

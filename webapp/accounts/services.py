@@ -113,6 +113,12 @@ def practice_memberships(session: Session, actor: Actor) -> list[tuple[Practice,
     ]
 
 
+def practice_name(session: Session, practice_id: int) -> str:
+    """Return a practice's name, to greet someone it invited (public to the invitation holder)."""
+    practice = session.get(Practice, practice_id)
+    return practice.name if practice else ""
+
+
 def get_practice(session: Session, actor: Actor, practice_id: int) -> Practice:
     """Return a practice the actor works in, or raise NotFound."""
     require(actor, "practice.view", practice_id)
