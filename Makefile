@@ -9,7 +9,7 @@ VENDOR := webapp/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := webapp:create_app
 
-.PHONY: run test lint format install vendor chromium test-python test-browser migrate demo clean
+.PHONY: run test lint format install vendor chromium redis test-python test-browser migrate clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,21 @@ chromium:
 	  fi; \
 	fi
 
-test-python: install
+## Redis on 127.0.0.1:6379 for the test of shared rate limits (started when not answering).
+redis:
+	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then \
+	  if ! command -v redis-server >/dev/null; then \
+	    if [ "$$(id -u)" = "0" ]; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	    else \
+	      echo "Redis is missing. Install it with: sudo apt-get install -y redis-server"; exit 1; \
+	    fi; \
+	  fi; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; \
+	  sleep 1; \
+	fi
+
+test-python: install redis
 	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
 
 test-browser: install chromium
