@@ -9,7 +9,7 @@ VENDOR := webapp/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := webapp:create_app
 
-.PHONY: run test lint format install vendor chromium redis test-python test-browser migrate clean
+.PHONY: run test lint format install vendor chromium redis test-python test-browser migrate messages clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,11 @@ test-browser: install chromium
 	$(BIN)/python -m pytest -q -m browser $(PYTEST_ARGS)
 
 test: lint test-python test-browser
+
+## Collect every interface string into webapp/translations/messages.pot for translators.
+messages: install
+	mkdir -p webapp/translations
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o webapp/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

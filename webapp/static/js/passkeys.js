@@ -87,6 +87,11 @@
     }).catch(function () { /* no autofill here: the button still works */ });
   }
 
+  // Leaving the page (a boosted swap) cancels a quiet request, so the next page can start one.
+  document.addEventListener("htmx:beforeSwap", function () {
+    if (quietRequest) { quietRequest.abort(); quietRequest = null; }
+  });
+
   function setup(block) {
     var kind = block.getAttribute("data-passkey");
     var button = block.querySelector("[data-passkey-start]");
