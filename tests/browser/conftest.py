@@ -109,8 +109,9 @@ def page(context: BrowserContext) -> Page:
     return page
 
 
-def add_authenticator(page: Page) -> tuple[object, str]:
-    """Give the page a virtual passkey authenticator (a phone with a fingerprint reader)."""
+def add_authenticator(page: Page, user_verified: bool = True) -> tuple[object, str]:
+    """Give the page a virtual passkey authenticator (a phone with a fingerprint reader);
+    with user_verified False, the person never confirms with their fingerprint."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
     result = cdp.send(
@@ -121,7 +122,7 @@ def add_authenticator(page: Page) -> tuple[object, str]:
                 "transport": "internal",
                 "hasResidentKey": True,
                 "hasUserVerification": True,
-                "isUserVerified": True,
+                "isUserVerified": user_verified,
                 "automaticPresenceSimulation": True,
             }
         },

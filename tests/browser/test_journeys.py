@@ -100,21 +100,7 @@ def test_sign_in_with_the_passkey_button(server: LiveServer, page: Page):
 def test_cancelled_passkey_explains_itself(server: LiveServer, page: Page):
     practice = make_practice(server)
     link = invitation_link(server, practice)
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": False,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
+    add_authenticator(page, user_verified=False)
     page.goto(link)
     page.get_by_role("button", name="Create my passkey").click()
     # The person does not confirm with their fingerprint: the browser reports it as cancelled.

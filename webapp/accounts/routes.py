@@ -222,6 +222,11 @@ def signout() -> Response:
 # --- joining by invitation ----------------------------------------------------
 
 
+def _join_error(error: AccountError) -> Response:
+    """Show the invitation-code page with what went wrong and how to go on."""
+    return render("accounts/join.html", status=400, form_errors={"code": error.message}, code="")
+
+
 @bp.get("/join")
 def join() -> Response:
     """Show the form for typing an invitation code."""
@@ -258,9 +263,7 @@ def join_link(token: str) -> Response:
     try:
         invitation = services.find_invitation(get_session(), token=token)
     except AccountError as error:
-        return render(
-            "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
-        )
+        return _join_error(error)
     response = render(
         "accounts/welcome.html",
         invitation=invitation,
@@ -317,9 +320,7 @@ def join_by_email() -> Response:
     try:
         invitation = services.find_invitation(db, token=token, code=code)
     except AccountError as error:
-        return render(
-            "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
-        )
+        return _join_error(error)
     try:
         services.send_join_link(db, invitation, email)
     except AccountError as error:
@@ -344,9 +345,7 @@ def join_email(token: str) -> Response:
     try:
         invitation = services.check_join_link(get_session(), token)
     except AccountError as error:
-        return render(
-            "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
-        )
+        return _join_error(error)
     response = render("accounts/join_confirm.html", token=token, invitation=invitation)
     response.headers["Cache-Control"] = "no-store"  # the address holds the link
     return response
@@ -359,9 +358,7 @@ def use_join_link(token: str) -> Response:
     try:
         person = services.join_by_link(get_session(), token)
     except AccountError as error:
-        return render(
-            "accounts/join.html", status=400, form_errors={"code": error.message}, code=""
-        )
+        return _join_error(error)
     _sign_in(person, "link")
     flash(
         _(
