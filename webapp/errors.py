@@ -7,11 +7,19 @@ import logging
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.extensions import retry_minutes
 
 log = logging.getLogger(__name__)
+
+PLAIN_ERROR = (
+    '<!doctype html><html lang="en-GB"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{title}</title></head><body><main><h1>{title}</h1><p>{message}</p>"
+    "<p>Reference: <code>{request_id}</code></p></main></body></html>"
+)
 
 
 def _wants_json() -> bool:
@@ -66,12 +74,16 @@ def _error_response(code: int) -> Response:
     if _wants_json():
         response = jsonify(ok=False, error=f"{title}. {message}", request_id=request_id)
     else:
-        response = Response(
-            render_template(
+        try:
+            body = render_template(
                 "errors/error.html", code=code, title=title, message=message, request_id=request_id
-            ),
-            mimetype="text/html",
-        )
+            )
+        except Exception:  # the page itself failed (say the database is down): keep it plain
+            log.exception("error page could not be rendered")
+            body = PLAIN_ERROR.format(
+                title=escape(title), message=escape(message), request_id=escape(request_id)
+            )
+        response = Response(body, mimetype="text/html")
     response.status_code = code
     return response
 

@@ -7,7 +7,6 @@ import secrets
 import time
 
 from flask import Flask, Response, current_app, g, has_request_context, request
-from flask_login import current_user
 
 access_log = logging.getLogger("webapp.access")
 
@@ -84,8 +83,10 @@ def _add_headers(response: Response) -> Response:
         and "Cache-Control" not in headers
         and request.endpoint != "static"
     ):
-        # A person's own pages never sit in a shared or back-button cache.
-        if current_user.is_authenticated:
+        # A person's own pages never sit in a shared or back-button cache. The user loaded
+        # for this request is read from g, so an error page never triggers a second lookup.
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
             headers["Cache-Control"] = "private, no-store"
         else:
             headers["Cache-Control"] = "no-cache"

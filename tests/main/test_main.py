@@ -128,3 +128,17 @@ def test_offline_page(client):
     page = client.get("/offline")
     assert page.status_code == 200
     assert "You are offline" in page.get_data(as_text=True)
+
+
+def test_error_page_still_answers_when_the_database_is_down(migrated):
+    app = make_app(DATABASE_URL="sqlite:////nonexistent-folder/none.db")
+    client = app.test_client()
+    # Anonymous pages need no database at all.
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as browser:
+        browser["_user_id"] = "some-session-token"
+    response = client.get("/")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Sorry, something went wrong on our side" in body
+    assert response.headers["X-Request-ID"] in body
