@@ -36,3 +36,37 @@ def test_backup_copies_the_database(app, db, patient, tmp_path):
     else:
         assert result.exit_code == 1
         assert "pg_dump" in result.output
+
+
+def test_purge_deletes_only_what_can_no_longer_be_used(app, db, patient):
+    import datetime as dt
+
+    from webapp.accounts.models import AuthSession, SignInLink, WebAuthnChallenge
+
+    now = dt.datetime.now(dt.UTC)
+    old, fresh = now - dt.timedelta(days=2), now + dt.timedelta(minutes=5)
+    db.add_all(
+        [
+            WebAuthnChallenge(challenge=b"old", purpose="register", browser_id="b", expires_at=old),
+            WebAuthnChallenge(
+                challenge=b"new", purpose="register", browser_id="b", expires_at=fresh
+            ),
+            SignInLink(person_id=patient.id, token_hash="a" * 64, expires_at=old),
+            SignInLink(person_id=patient.id, token_hash="b" * 64, expires_at=fresh),
+            AuthSession(
+                person_id=patient.id,
+                token_hash="c" * 64,
+                method="link",
+                last_seen_at=now - dt.timedelta(days=31),
+            ),
+            AuthSession(person_id=patient.id, token_hash="d" * 64, method="link"),
+        ]
+    )
+    db.commit()
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 passkey challenges, 1 sign-in links, 1 sessions" in result.output
+    db.expire_all()
+    assert [c.challenge for c in db.exec(select(WebAuthnChallenge))] == [b"new"]
+    assert [s.token_hash[0] for s in db.exec(select(SignInLink))] == ["b"]
+    assert [s.token_hash[0] for s in db.exec(select(AuthSession))] == ["d"]

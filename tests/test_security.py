@@ -85,19 +85,51 @@ def test_uploads_are_size_limited(app, client):
 
 
 def test_rate_limits_are_shared_through_redis_when_configured(migrated):
-    from tests.conftest import make_app
-    from webapp.extensions import limiter
+    import secrets
 
-    # Two apps stand for two workers: with REDIS_URL they share one count.
-    url = "redis://127.0.0.1:6379/15"
-    first, second = make_app(REDIS_URL=url), make_app(REDIS_URL=url)
-    limiter.reset()
-    try:
-        statuses = []
-        for i in range(11):
-            client = (first if i % 2 else second).test_client()
-            statuses.append(client.form("/account/join", {"code": "ABCD-EFGH"}).status_code)
-        assert statuses[:10] == [422] * 10
-        assert statuses[10] == 429
-    finally:
-        limiter.reset()
+    from tests.conftest import make_app
+
+    # Two apps stand for two workers: with REDIS_URL they share one count. A fresh key
+    # prefix keeps this run's counts apart from any other run on the same Redis.
+    settings = {
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_KEY_PREFIX": "coproduce-test-" + secrets.token_hex(4),
+    }
+    first, second = make_app(**settings), make_app(**settings)
+    statuses = []
+    for i in range(11):
+        client = (first if i % 2 else second).test_client()
+        statuses.append(client.form("/account/join", {"code": "ABCD-EFGH"}).status_code)
+    assert statuses[:10] == [422] * 10
+    assert statuses[10] == 429
+
+
+def test_the_log_never_holds_a_link_secret(app, client, patient, caplog):
+    caplog.set_level("INFO", logger="webapp.access")
+    client.get("/account/signin/link/secret-looking-token-123")
+    client.get("/account/join/another-secret-456")
+    logged = caplog.text
+    assert "GET /account/signin/link/<token> 400" in logged
+    assert "secret-looking-token-123" not in logged and "another-secret-456" not in logged
+
+
+def test_refused_requests_still_carry_an_id_and_headers(client):
+    for _ in range(10):
+        client.form("/account/join", {"code": "ABCD-EFGH"})
+    refused = client.form("/account/join", {"code": "ABCD-EFGH"})
+    assert refused.status_code == 429
+    assert refused.headers["X-Request-ID"] in refused.get_data(as_text=True)
+    assert refused.headers["Content-Security-Policy"] == CSP
+
+
+def test_pages_whose_address_holds_a_secret_are_not_stored(app, client, practice, patient):
+    import re
+
+    from tests.accounts.helpers import invite
+    from tests.conftest import outbox
+
+    _inv, token, _code = invite(app, practice)
+    assert client.get(f"/account/join/{token}").headers["Cache-Control"] == "no-store"
+    client.form("/account/signin/link", {"email": "pat@example.org"})
+    path = re.search(r"http://localhost(/\S+)", outbox(app)[0].get_content()).group(1)
+    assert client.get(path).headers["Cache-Control"] == "no-store"

@@ -54,6 +54,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     security.init_logging(app)
+    # First, so even a request the rate limiter refuses has an id and security headers.
+    security.init_app(app)
     db.init_app(app)
     content.init_app(app)
     assets.init_app(app)
@@ -76,7 +78,6 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(clinicians_bp)
 
-    security.init_app(app)
     errors.init_app(app)
 
     from webapp import cli

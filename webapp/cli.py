@@ -106,6 +106,15 @@ def demo() -> None:
         )
 
 
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete expired challenges, links and old sessions (run daily, e.g. from cron)."""
+    with session_scope() as session:
+        counts = services.purge_expired(session)
+    click.echo("Purged: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
@@ -136,3 +145,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_group)
     app.cli.add_command(demo)
     app.cli.add_command(backup)
+    app.cli.add_command(purge)

@@ -49,4 +49,4 @@ def send_mail(to: str, subject: str, body: str) -> None:
         threading.Thread(target=_send_smtp, args=(message, settings), daemon=True).start()
     else:
         raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
-    log.info("mail sent to a recipient: %s", subject)
+    log.info("mail handed to the %s backend: %s", backend, subject)

@@ -69,15 +69,64 @@ def test_joining_link_expires(app, client, db, practice):
     assert db.exec(select(Person)).all() == []
 
 
-def test_bad_or_taken_address_is_explained(app, client, db, practice, patient):
+def test_bad_address_is_explained(app, client, db, practice):
     _inv, token, _code = invite(app, practice)
     bad = ask_for_link(client, token=token, email="jordan-at-example")
     assert bad.status_code == 422
-    assert "like name@example.com" in bad.get_data(as_text=True)
-    taken = ask_for_link(client, token=token, email="pat@example.org")
-    assert taken.status_code == 422
-    assert "already has an account" in taken.get_data(as_text=True)
+    page = bad.get_data(as_text=True)
+    assert "like name@example.com" in page and 'value="jordan-at-example"' in page
     assert outbox(app) == []
+
+
+def test_a_taken_address_is_not_revealed_on_the_page(app, client, db, practice, patient):
+    _inv, token, _code = invite(app, practice)
+    free = ask_for_link(client, token=token, email="nobody@example.org").get_data(as_text=True)
+    taken = ask_for_link(client, token=token, email="pat@example.org").get_data(as_text=True)
+    assert free.replace("nobody@example.org", "X") == taken.replace("pat@example.org", "X")
+    # Pat is told by email that they already have an account; no joining link is sent.
+    to_pat = [m for m in outbox(app) if m["To"] == "pat@example.org"]
+    assert [m["Subject"] for m in to_pat] == ["You already have a Coproduce account"]
+    assert not LINK.search(to_pat[0].get_content())
+
+
+def test_the_practices_address_is_kept(app, client, db, practice):
+    _inv, token, _code = invite(app, practice, "Jordan Lee", "jordan.work@example.org")
+    ask_for_link(client, token=token, email="jordan.home@example.org")
+    client.form(LINK.search(outbox(app)[0].get_content()).group(1))
+    assert db.exec(select(Person)).one().email == "jordan.home@example.org"
+    assert db.exec(select(Invitation)).one().email == "jordan.work@example.org"
+
+
+def test_two_invitations_cannot_make_two_accounts_for_one_address(app, client, db, practice):
+    _inv1, token1, _code1 = invite(app, practice, "Jordan Lee")
+    _inv2, token2, _code2 = invite(app, practice, "Jordan L")
+    ask_for_link(client, token=token1)
+    ask_for_link(client, token=token2)
+    first, second = (LINK.search(m.get_content()).group(1) for m in outbox(app))
+    assert client.form(first).status_code == 303
+    other = app.test_client()
+    refused = other.form(second)
+    assert refused.status_code == 400
+    assert "already has an account with this email address" in refused.get_data(as_text=True)
+    assert len(db.exec(select(Person)).all()) == 1
+    assert len([i for i in db.exec(select(Invitation)) if i.redeemed_at]) == 1
+
+
+def test_a_withdrawn_invitation_stops_its_joining_link(app, client, db, practice):
+    _inv, token, _code = invite(app, practice)
+    ask_for_link(client, token=token)
+    row = db.exec(select(Invitation)).one()
+    row.revoked_at = dt.datetime.now(dt.UTC)
+    db.commit()
+    response = client.form(LINK.search(outbox(app)[0].get_content()).group(1))
+    assert response.status_code == 400
+    assert "withdrawn" in response.get_data(as_text=True)
+    assert db.exec(select(Person)).all() == []
+
+
+def test_joining_links_are_rate_limited(app, client, practice):
+    statuses = [client.form("/account/join/email/guess").status_code for _ in range(11)]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
 
 
 def test_a_used_invitation_cannot_send_a_link(app, client, db, practice):

@@ -165,6 +165,7 @@ def test_challenge_is_bound_to_the_browser_that_asked(app, client, practice, aut
     stranger = app.test_client()
     response = stranger.json("/account/signin/verify", {"credential": authenticator.get(options)})
     assert response.status_code == 400
+    assert "expired or was already used" in response.get_json()["error"]
     assert signed_in_name(stranger) is None
 
 
@@ -200,6 +201,7 @@ def test_user_verification_is_required(app, client, db, practice):
     assert options["authenticatorSelection"]["userVerification"] == "required"
     response = client.json("/account/join/verify", {"credential": lazy.create(options)})
     assert response.status_code == 400
+    assert "could not be checked" in response.get_json()["error"]
     assert db.exec(select(Person)).all() == []
 
 
@@ -212,6 +214,7 @@ def test_tampered_signature_is_refused(app, client, practice, authenticator):
     answer["response"]["signature"] = answer["response"]["signature"][:-4] + "AAAA"
     response = client.json("/account/signin/verify", {"credential": answer})
     assert response.status_code == 400
+    assert "could not be checked" in response.get_json()["error"]
     assert signed_in_name(client) is None
 
 
@@ -289,11 +292,12 @@ def test_an_add_passkey_challenge_cannot_be_spent_on_joining(
 
     sign_in(app, client, patient)
     options = client.json("/account/passkeys/options").get_json()
-    client.form("/account/signout")
+    # Same browser, still signed in: only the flow check stands in the way.
     response = client.json("/account/join/verify", {"credential": authenticator.create(options)})
     assert response.status_code == 400
+    assert "expired or was already used" in response.get_json()["error"]
     assert db.exec(select(Passkey)).all() == []
-    assert signed_in_name(client) is None
+    assert [p.name for p in db.exec(select(Person))] == ["Pat Morgan"]
 
 
 def test_removing_a_passkey_signs_out_other_devices(app, client, db, practice, authenticator):
@@ -318,7 +322,79 @@ def test_an_ended_session_gets_json_for_passkey_steps(app, client, patient):
 
 def test_invitation_codes_are_stored_with_a_keyed_hash(app, db, practice):
     import hashlib
+    import hmac
 
     _inv, _token, code = invite(app, practice)
     row = db.exec(select(Invitation)).one()
+    key = app.config["SECRET_KEY"].encode()
+    assert row.code_hash == hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
     assert row.code_hash != hashlib.sha256(code.encode()).hexdigest()
+
+
+def test_a_forged_answer_raises_no_false_alarm(app, client, db, practice, authenticator):
+    _inv, token, _code = invite(app, practice, "Jordan Lee")
+    join(client, authenticator, token=token)
+    client.form("/account/signout")
+    assert passkey_sign_in(client, authenticator, sign_count=5).get_json()["ok"] is True
+    client.form("/account/signout")
+    for tamper in ({"sign_count": 2}, {"user_handle": "c29tZW9uZS1lbHNl"}):
+        options = client.json("/account/signin/options").get_json()
+        answer = authenticator.get(options, **tamper)
+        answer["response"]["signature"] = answer["response"]["signature"][:-4] + "AAAA"
+        response = client.json("/account/signin/verify", {"credential": answer})
+        assert response.status_code == 400
+        assert "could not be checked" in response.get_json()["error"]
+    alarms = {"passkey.sign_count_regression", "passkey.handle_mismatch"}
+    assert not alarms & set(db.exec(select(AuditEvent.action)).all())
+
+
+def test_making_recovery_codes_signs_out_other_devices(app, client, db, practice, authenticator):
+    _inv, token, _code = invite(app, practice)
+    join(client, authenticator, token=token)
+    elsewhere = app.test_client()
+    passkey_sign_in(elsewhere, authenticator)
+    assert signed_in_name(elsewhere) == "Jordan"
+    client.form("/account/recovery-codes")
+    assert signed_in_name(client) == "Jordan"
+    assert signed_in_name(elsewhere) is None
+
+
+def test_invitation_withdrawn_or_expired_during_the_ceremony(app, client, db, practice):
+    for change in ("revoked_at", "expires_at"):
+        invitation, token, _code = invite(app, practice, f"Person {change}")
+        options = client.json("/account/join/options", {"token": token}).get_json()
+        row = db.get(Invitation, invitation.id)
+        setattr(row, change, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        db.commit()
+        credential = SoftAuthenticator().create(options)
+        response = client.json("/account/join/verify", {"credential": credential})
+        assert response.status_code == 400
+        assert "already been used or has expired" in response.get_json()["error"]
+    assert db.exec(select(Person)).all() == []
+    assert db.exec(select(Passkey)).all() == []
+
+
+def test_timed_out_sign_in_challenge(app, client, db, practice, authenticator):
+    _inv, token, _code = invite(app, practice)
+    join(client, authenticator, token=token)
+    client.form("/account/signout")
+    options = client.json("/account/signin/options").get_json()
+    for row in db.exec(select(WebAuthnChallenge)):
+        row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    db.commit()
+    response = client.json("/account/signin/verify", {"credential": authenticator.get(options)})
+    assert response.status_code == 400
+    assert "expired or was already used" in response.get_json()["error"]
+    assert signed_in_name(client) is None
+
+
+def test_replayed_join_answer_is_refused(app, client, db, practice, authenticator):
+    _inv, token, _code = invite(app, practice)
+    options = client.json("/account/join/options", {"token": token}).get_json()
+    credential = authenticator.create(options)
+    assert client.json("/account/join/verify", {"credential": credential}).get_json()["ok"]
+    replay = app.test_client()
+    again = replay.json("/account/join/verify", {"credential": credential})
+    assert again.status_code == 400
+    assert "expired or was already used" in again.get_json()["error"]
+    assert len(db.exec(select(Person)).all()) == 1

@@ -124,7 +124,7 @@ def signin_verify() -> Response | tuple[Response, int]:
 
 
 def _signin_email_limit_key() -> str:
-    """Rate-limit sign-in link requests per address as well as per client."""
+    """Rate-limit emailed links per address as well as per client."""
     return "link:" + request.form.get("email", "").strip().lower()[:254]
 
 
@@ -312,6 +312,7 @@ def join_verify() -> Response | tuple[Response, int]:
 
 @bp.post("/join/email")
 @limiter.limit(LINK_LIMIT)
+@limiter.limit("3 per 15 minutes", key_func=_signin_email_limit_key)
 def join_by_email() -> Response:
     """Email a link that finishes joining without a passkey (no JavaScript, or no passkeys)."""
     db = get_session()

@@ -26,6 +26,7 @@ from webapp.accounts.models import (
     RecoveryCode,
     Role,
     SignInLink,
+    WebAuthnChallenge,
 )
 from webapp.accounts.tokens import (
     CODE_ALPHABET,
@@ -280,9 +281,19 @@ def send_join_link(session: Session, invitation: Invitation, email: str) -> None
     address = validate_email(email, required=True)
     assert address is not None
     if session.exec(select(Person.id).where(Person.email == address)).first():
-        raise AccountError(
-            _("Someone already has an account with that email address. Sign in instead."), "email"
+        # The page answers the same either way (it must not reveal who has an account);
+        # the owner of the address is told by email instead.
+        send_mail(
+            address,
+            _("You already have a Coproduce account"),
+            _(
+                "Hello,\n\nSomeone asked to join Coproduce with this email address, but it "
+                "already has an account. To sign in, go to %(url)s and ask for a sign-in link."
+                "\n\nIf this was not you, you can ignore this email.\n",
+                url=public_url("accounts.signin"),
+            ),
         )
+        return
     token = new_token()
     invitation.pending_email = address
     invitation.email_token_hash = hash_token(token)
@@ -331,15 +342,17 @@ def check_join_link(session: Session, token: str) -> Invitation:
 def join_by_link(session: Session, token: str) -> Person:
     """Complete joining by an emailed link: create the person with that address, once."""
     invitation = check_join_link(session, token)
-    invitation.email = invitation.pending_email
     try:
-        person = redeem_invitation(session, invitation, secrets.token_bytes(32))
+        person = redeem_invitation(
+            session, invitation, secrets.token_bytes(32), email=invitation.pending_email
+        )
         session.commit()
-    except (AccountError, IntegrityError):
+    except AccountError:
         session.rollback()
-        raise AccountError(
-            _("This link has already been used. Sign in with your email address instead."), "code"
-        ) from None
+        raise
+    except IntegrityError:  # the address was taken by another account at the same moment
+        session.rollback()
+        raise AccountError(email_taken_message(), "code") from None
     return person
 
 
@@ -351,23 +364,26 @@ def find_invitation_by_id(session: Session, invitation_id: int) -> Invitation:
     return _usable(invitation)
 
 
-def redeem_invitation(session: Session, invitation: Invitation, user_handle: bytes) -> Person:
+def email_taken_message() -> str:
+    """Say that an address already belongs to an account, and what to do."""
+    return _(
+        "Someone already has an account with this email address. "
+        "Sign in instead, or ask your practice for a new invitation."
+    )
+
+
+def redeem_invitation(
+    session: Session, invitation: Invitation, user_handle: bytes, email: str | None = None
+) -> Person:
     """Create the invited person and their role, marking the invitation used, without committing.
 
-    The update is conditional so two racing redemptions cannot both succeed.
+    `email` is the address the person confirmed (joining by email); otherwise the one the
+    practice gave. The update is conditional so two racing redemptions cannot both succeed.
     """
-    if (
-        invitation.email
-        and session.exec(select(Person.id).where(Person.email == invitation.email)).first()
-    ):
-        raise AccountError(
-            _(
-                "Someone already has an account with this invitation's email address. "
-                "Sign in instead, or ask your practice for a new invitation."
-            ),
-            "email",
-        )
-    person = Person(name=invitation.name, email=invitation.email, user_handle=user_handle)
+    email = email or invitation.email
+    if email and session.exec(select(Person.id).where(Person.email == email)).first():
+        raise AccountError(email_taken_message(), "email")
+    person = Person(name=invitation.name, email=email, user_handle=user_handle)
     session.add(person)
     session.flush()
     now = utcnow()
@@ -528,6 +544,39 @@ def use_sign_in_link(session: Session, token: str) -> Person:
     person = session.get(Person, link.person_id)
     assert person is not None
     return person
+
+
+# --- housekeeping -------------------------------------------------------------
+
+
+def purge_expired(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete what can no longer be used: old challenges, links, sessions, and the pending
+    email of invitations that can no longer be redeemed. Return how many rows each lost."""
+    now = now or utcnow()
+    day_ago, month_ago = now - dt.timedelta(days=1), now - dt.timedelta(days=30)
+    counts = {
+        "passkey challenges": session.exec(
+            delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < day_ago)
+        ).rowcount,
+        "sign-in links": session.exec(
+            delete(SignInLink).where(SignInLink.expires_at < day_ago)
+        ).rowcount,
+        "sessions": session.exec(
+            delete(AuthSession).where(AuthSession.last_seen_at < month_ago)
+        ).rowcount,
+        "joining links": session.exec(
+            update(Invitation)
+            .where(
+                Invitation.email_token_hash.is_not(None),
+                (Invitation.email_token_expires_at < day_ago)
+                | Invitation.redeemed_at.is_not(None)
+                | Invitation.revoked_at.is_not(None),
+            )
+            .values(pending_email=None, email_token_hash=None, email_token_expires_at=None)
+        ).rowcount,
+    }
+    session.commit()
+    return counts
 
 
 # --- recovery codes -----------------------------------------------------------
