@@ -70,3 +70,33 @@ def test_purge_deletes_only_what_can_no_longer_be_used(app, db, patient):
     assert [c.challenge for c in db.exec(select(WebAuthnChallenge))] == [b"new"]
     assert [s.token_hash[0] for s in db.exec(select(SignInLink))] == ["b"]
     assert [s.token_hash[0] for s in db.exec(select(AuthSession))] == ["d"]
+
+
+def test_add_a_practice_and_invite_its_staff(app, db):
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["practice", "add", "  Hillside   Surgery ", "--ods", "y00002"])
+    assert added.exit_code == 0, added.output
+    practice = db.exec(select(Practice)).one()
+    assert (practice.name, practice.ods_code) == ("Hillside Surgery", "Y00002")
+    assert f"Practice {practice.id}: Hillside Surgery" in added.output
+    again = runner.invoke(args=["practice", "add", "Other", "--ods", "Y00002"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    staff = runner.invoke(
+        args=[
+            "invite",
+            "staff",
+            "--practice",
+            str(practice.id),
+            "--name",
+            "Dr Priya Shah",
+            "--role",
+            "clinician",
+        ]
+    )
+    assert staff.exit_code == 0, staff.output
+    assert "as clinician" in staff.output
+    assert db.exec(select(Invitation)).one().role == "clinician"
+    wrong = runner.invoke(
+        args=["invite", "staff", "--practice", str(practice.id), "--name", "X", "--role", "boss"]
+    )
+    assert wrong.exit_code == 2 and "'boss' is not one of" in wrong.output

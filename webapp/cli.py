@@ -23,6 +23,7 @@ from webapp.links import public_url
 
 invite = AppGroup("invite", help="Invite people to a practice.")
 content_group = AppGroup("content", help="Check the files in content/.")
+practice_group = AppGroup("practice", help="Manage practices.")
 
 DEMO_PRACTICE = "Riverside Health Centre"
 DEMO_PEOPLE = [
@@ -33,23 +34,60 @@ DEMO_PEOPLE = [
 ]
 
 
+def _invite(practice_id: int, name: str, email: str, role: str) -> None:
+    """Create an invitation and print its link and code, or the problem and exit 1."""
+    with session_scope() as session:
+        try:
+            invitation, token, code = services.create_invitation(
+                session, None, practice_id, name, email, role=role
+            )
+        except AccountError as error:
+            click.echo(f"Could not invite {name}: {error.message}", err=True)
+            sys.exit(1)
+        click.echo(
+            f"Invitation for {invitation.name} as {role} "
+            f"(expires {invitation.expires_at:%d %B %Y}):"
+        )
+        click.echo(f"  link: {public_url('accounts.join_link', token=token)}")
+        click.echo(f"  code: {code}  (typed at {public_url('accounts.join')})")
+
+
 @invite.command("patient")
 @click.option("--practice", "practice_id", type=int, required=True, help="The practice's number.")
 @click.option("--name", required=True, help="The patient's name.")
 @click.option("--email", default="", help="The patient's email address (optional).")
 def invite_patient(practice_id: int, name: str, email: str) -> None:
     """Invite a patient to a practice and print the link and code to give them."""
+    _invite(practice_id, name, email, Role.PATIENT)
+
+
+@invite.command("staff")
+@click.option("--practice", "practice_id", type=int, required=True, help="The practice's number.")
+@click.option("--name", required=True, help="The staff member's name.")
+@click.option("--email", default="", help="Their email address (optional).")
+@click.option(
+    "--role",
+    type=click.Choice(["clinician", "admin"]),
+    required=True,
+    help="clinician (sees shared records) or admin (practice team).",
+)
+def invite_staff(practice_id: int, name: str, email: str, role: str) -> None:
+    """Invite a member of a practice's staff and print the link and code to give them."""
+    _invite(practice_id, name, email, role)
+
+
+@practice_group.command("add")
+@click.argument("name")
+@click.option("--ods", "ods_code", default=None, help="The practice's ODS code (optional).")
+def practice_add(name: str, ods_code: str | None) -> None:
+    """Add a practice and print its number (used by `flask invite`)."""
     with session_scope() as session:
         try:
-            invitation, token, code = services.create_invitation(
-                session, None, practice_id, name, email
-            )
+            practice = services.create_practice(session, name, ods_code)
         except AccountError as error:
-            click.echo(f"Could not invite {name}: {error.message}", err=True)
+            click.echo(f"Could not add the practice: {error.message}", err=True)
             sys.exit(1)
-        click.echo(f"Invitation for {invitation.name} (expires {invitation.expires_at:%d %B %Y}):")
-        click.echo(f"  link: {public_url('accounts.join_link', token=token)}")
-        click.echo(f"  code: {code}  (typed at {public_url('accounts.join')})")
+        click.echo(f"Practice {practice.id}: {practice.name}")
 
 
 @content_group.command("check")
@@ -143,6 +181,7 @@ def init_app(app: Flask) -> None:
     """Register the commands with `flask`."""
     app.cli.add_command(invite)
     app.cli.add_command(content_group)
+    app.cli.add_command(practice_group)
     app.cli.add_command(demo)
     app.cli.add_command(backup)
     app.cli.add_command(purge)

@@ -98,3 +98,16 @@ def test_cli_explains_a_bad_practice(app):
     )
     assert result.exit_code == 1
     assert "no practice with that number" in result.output
+
+
+def test_a_staff_invitation_makes_a_clinician(app, client, db, practice, authenticator):
+    from tests.accounts.helpers import join
+
+    with app.app_context():
+        _inv, token, _code = services.create_invitation(
+            db, None, practice.id, "Dr Priya Shah", role=Role.CLINICIAN
+        )
+    assert join(client, authenticator, token=token).get_json()["ok"] is True
+    home = client.get("/").get_data(as_text=True)
+    assert "You work here as a clinician" in home
+    assert client.get(f"/care-team/practices/{practice.id}/invitations").status_code == 200

@@ -114,6 +114,24 @@ def practice_memberships(session: Session, actor: Actor) -> list[tuple[Practice,
     ]
 
 
+def create_practice(session: Session, name: str, ods_code: str | None = None) -> Practice:
+    """Add a practice (from the command line, with the operator's authority)."""
+    clean = " ".join(name.split())
+    if not clean or len(clean) > 200:
+        raise AccountError(_("Give the practice a name of up to 200 characters."), "name")
+    code = (ods_code or "").strip().upper() or None
+    if code and (len(code) > 10 or not code.isalnum()):
+        raise AccountError(_("An ODS code is up to 10 letters and numbers, like Y00001."), "ods")
+    if code and session.exec(select(Practice.id).where(Practice.ods_code == code)).first():
+        raise AccountError(_("A practice with that ODS code already exists."), "ods")
+    practice = Practice(name=clean, ods_code=code)
+    session.add(practice)
+    session.flush()
+    audit.record(session, None, "practice.create", practice_id=practice.id)
+    session.commit()
+    return practice
+
+
 def practice_name(session: Session, practice_id: int) -> str:
     """Return a practice's name, to greet someone it invited (public to the invitation holder)."""
     practice = session.get(Practice, practice_id)
