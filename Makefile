@@ -9,7 +9,7 @@ VENDOR := webapp/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := webapp:create_app
 
-.PHONY: run test lint format install vendor chromium redis test-python test-browser migrate messages clean
+.PHONY: run test lint format install vendor chromium redis wrk bench test-python test-browser migrate messages clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,20 @@ test: lint test-python test-browser
 messages: install
 	mkdir -p webapp/translations
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o webapp/translations/messages.pot .
+
+## Debian's wrk, the load generator for `make bench`.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "wrk is missing. Install it with: sudo apt-get install -y wrk"; exit 1; \
+	  fi; \
+	fi
+
+## Every page under load at small and large scale beside a bare "hello"; writes docs/benchmarks.md.
+bench: install wrk
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

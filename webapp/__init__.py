@@ -62,6 +62,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app)
+    _fast_template_gettext(app)
     htmx_ext.init_app(app)
     compress.init_app(app)
     _init_login(app)
@@ -87,9 +88,39 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         """Give every template the CSRF token and the signed-in actor."""
-        return {"csrf_token": generate_csrf, "actor": current_user}
+        # The actor itself, not the proxy, and the token made once: templates read both
+        # many times per page (every form carries the token).
+        token = generate_csrf()
+        return {"csrf_token": lambda: token, "actor": current_user._get_current_object()}
 
     return app
+
+
+def _fast_template_gettext(app: Flask) -> None:
+    """Look the request's translations up once, not for every string a template shows.
+
+    Flask-Babel resolves the locale and translations on each call; a page has dozens.
+    """
+    from flask import request
+    from flask_babel import get_translations
+
+    def translations():  # type: ignore[no-untyped-def]
+        try:
+            current = request._get_current_object()  # type: ignore[attr-defined]
+        except RuntimeError:  # outside a request
+            return get_translations()
+        found = current.__dict__.get("_translations")
+        if found is None:
+            found = current.__dict__["_translations"] = get_translations()
+        return found
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 def _init_login(app: Flask) -> None:

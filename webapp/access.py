@@ -21,6 +21,7 @@ class Actor:
 
     person: Person
     roles: frozenset[tuple[int, str]] = field(default_factory=frozenset)
+    practice_names: tuple[tuple[int, str], ...] = ()
     session_token: str = ""
 
     # Flask-Login's user protocol.

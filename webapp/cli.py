@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import sqlite3
 import sys
 from pathlib import Path
@@ -11,12 +10,12 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func
 from sqlmodel import select
 
 from webapp import content
+from webapp import demo as demo_data
 from webapp.accounts import services
-from webapp.accounts.models import Person, Practice, PracticeRole, Role
+from webapp.accounts.models import Practice, Role
 from webapp.accounts.services import AccountError
 from webapp.db import get_engine, session_scope
 from webapp.links import public_url
@@ -24,14 +23,6 @@ from webapp.links import public_url
 invite = AppGroup("invite", help="Invite people to a practice.")
 content_group = AppGroup("content", help="Check the files in content/.")
 practice_group = AppGroup("practice", help="Manage practices.")
-
-DEMO_PRACTICE = "Riverside Health Centre"
-DEMO_PEOPLE = [
-    # name, email, roles
-    ("Pat Morgan", "pat@example.org", [Role.PATIENT]),
-    ("Dr Priya Shah", "priya@example.org", [Role.CLINICIAN]),
-    ("Alex Kim", "alex@example.org", [Role.ADMIN, Role.PATIENT]),
-]
 
 
 def _invite(practice_id: int, name: str, email: str, role: str) -> None:
@@ -104,33 +95,27 @@ def content_check() -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--scale",
+    type=click.Choice(list(demo_data.SCALES)),
+    default="small",
+    help="small: a few people to try the app; large: 10,000 patients, to measure it.",
+)
 @with_appcontext
-def demo() -> None:
-    """Add demo people to an empty database, and print how to sign in as each of them."""
+def demo(scale: str) -> None:
+    """Add demo data to an empty database, and print how to sign in as each demo person."""
     with session_scope() as session:
-        empty = session.exec(select(func.count(Practice.id))).one() == 0
+        empty = demo_data.is_empty(session)
         if empty:
-            practice = Practice(name=DEMO_PRACTICE, ods_code="Y00001")
-            session.add(practice)
-            session.flush()
-
-            for name, email, roles in DEMO_PEOPLE:
-                person = Person(name=name, email=email, user_handle=secrets.token_bytes(32))
-                session.add(person)
-                session.flush()
-                for role in roles:
-                    session.add(
-                        PracticeRole(person_id=person.id, practice_id=practice.id, role=role)
-                    )
-            session.commit()
-            click.echo(f"Demo data added: {DEMO_PRACTICE} (practice {practice.id}).")
+            practice = demo_data.seed(session, scale)
+            click.echo(f"Demo data added ({scale}): {practice.name} (practice {practice.id}).")
         practice = session.exec(select(Practice).order_by(Practice.id)).first()
         if practice is None:
             return
         click.echo("\nSign in as a demo person at " + public_url("accounts.signin"))
         click.echo("Enter their email under 'With a link by email'; in development the link is")
         click.echo("printed here in the console. Then add a passkey from 'Your account'.")
-        for name, email, roles in DEMO_PEOPLE:
+        for name, email, roles in demo_data.PEOPLE:
             click.echo(f"  {name:<16} {email:<20} {', '.join(roles)}")
         if empty:
             _invitation, token, code = services.create_invitation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from webapp.db import utcnow
@@ -76,6 +76,9 @@ class Passkey(SQLModel, table=True):
 
 class Invitation(SQLModel, table=True):
     """A single-use, expiring invitation to join a practice; only hashes are stored."""
+
+    # The practice's list is read newest first, a page at a time.
+    __table_args__ = (Index("ix_invitation_practice_newest", "practice_id", "created_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     practice_id: int = Field(foreign_key="practice.id", index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import NamedTuple
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
@@ -66,14 +67,17 @@ class AccountError(Exception):
 
 
 def load_actor(session: Session, person: Person, session_token: str = "") -> Actor:
-    """Return the actor for a person, with every role they hold."""
+    """Return the actor for a person, with every role they hold and their practices' names."""
     rows = session.exec(
-        select(PracticeRole.practice_id, PracticeRole.role).where(
-            PracticeRole.person_id == person.id
-        )
+        select(PracticeRole.practice_id, PracticeRole.role, Practice.name)
+        .join(Practice, Practice.id == PracticeRole.practice_id)
+        .where(PracticeRole.person_id == person.id)
     ).all()
     return Actor(
-        person=person, roles=frozenset((p, r) for p, r in rows), session_token=session_token
+        person=person,
+        roles=frozenset((p, r) for p, r, _name in rows),
+        practice_names=tuple(sorted({(p, name) for p, _r, name in rows})),
+        session_token=session_token,
     )
 
 
@@ -102,16 +106,30 @@ def validate_email(email: str, field: str = "email", required: bool = False) -> 
     return email
 
 
-def practice_memberships(session: Session, actor: Actor) -> list[tuple[Practice, list[str]]]:
+class PracticeRef(NamedTuple):
+    """A practice's id and name, as the actor's roles carry them."""
+
+    id: int
+    name: str
+
+
+def practice_memberships(actor: Actor) -> list[tuple[PracticeRef, list[str]]]:
     """Return each practice the actor belongs to, by name, with the roles they hold there."""
-    ids = {practice_id for practice_id, _role in actor.roles}
-    if not ids:
-        return []
-    practices = session.exec(select(Practice).where(Practice.id.in_(ids)).order_by(Practice.name))
     return [
-        (practice, sorted(role for pid, role in actor.roles if pid == practice.id))
-        for practice in practices
+        (PracticeRef(pid, name), sorted(role for p, role in actor.roles if p == pid))
+        for pid, name in sorted(actor.practice_names, key=lambda item: item[1])
     ]
+
+
+def account_safety(session: Session, actor: Actor) -> tuple[int, int]:
+    """Return the actor's number of passkeys and of unused recovery codes, in one query."""
+    require(actor, "account.manage", actor.id)
+    passkeys = select(func.count(Passkey.id)).where(Passkey.person_id == actor.id)
+    codes = select(func.count(RecoveryCode.id)).where(
+        RecoveryCode.person_id == actor.id, RecoveryCode.used_at.is_(None)
+    )
+    row = session.exec(select(passkeys.scalar_subquery(), codes.scalar_subquery())).one()
+    return int(row[0]), int(row[1])
 
 
 def create_practice(session: Session, name: str, ods_code: str | None = None) -> Practice:
@@ -194,17 +212,24 @@ def create_invitation(
     return invitation, token, code
 
 
-def list_invitations(session: Session, actor: Actor, practice_id: int) -> list[Invitation]:
-    """Return the practice's invitations, newest first (the 100 most recent)."""
+INVITATIONS_PER_PAGE = 20
+
+
+def list_invitations(
+    session: Session, actor: Actor, practice_id: int, page: int = 1
+) -> tuple[list[Invitation], bool]:
+    """Return one page of the practice's invitations, newest first, and whether more follow."""
     require(actor, "practice.view", practice_id)
-    return list(
+    rows = list(
         session.exec(
             select(Invitation)
             .where(Invitation.practice_id == practice_id)
             .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-            .limit(100)
+            .offset((max(page, 1) - 1) * INVITATIONS_PER_PAGE)
+            .limit(INVITATIONS_PER_PAGE + 1)
         )
     )
+    return rows[:INVITATIONS_PER_PAGE], len(rows) > INVITATIONS_PER_PAGE
 
 
 def revoke_invitation(session: Session, actor: Actor, practice_id: int, invitation_id: int) -> bool:
@@ -445,10 +470,16 @@ def start_session(session: Session, person: Person, method: str) -> str:
 
 def load_session(session: Session, token: str) -> Actor | None:
     """Return the actor for a live session token, ending it if idle or too old."""
-    row = session.exec(
-        select(AuthSession).where(AuthSession.token_hash == hash_token(token))
+    # One query for the session and its person: this runs on every signed-in request.
+    found = session.exec(
+        select(AuthSession, Person)
+        .join(Person, Person.id == AuthSession.person_id)
+        .where(AuthSession.token_hash == hash_token(token))
     ).first()
-    if row is None or row.ended_at is not None:
+    if found is None:
+        return None
+    row, person = found
+    if row.ended_at is not None:
         return None
     now = utcnow()
     config = current_app.config
@@ -462,9 +493,6 @@ def load_session(session: Session, token: str) -> Actor | None:
         # Touch at most once a minute, so reads stay reads.
         row.last_seen_at = now
         session.commit()
-    person = session.get(Person, row.person_id)
-    if person is None:
-        return None
     return load_actor(session, person, token)
 
 

@@ -29,16 +29,21 @@ def _invitations_page(practice_id: int, status: int = 200, **context: object) ->
     """Render the practice's invitation page with its list and form."""
     db = get_session()
     practice = services.get_practice(db, current_user, practice_id)
+    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(page, 1), 10_000)
+    invitations, has_more = services.list_invitations(db, current_user, practice_id, page)
     context.setdefault("form_errors", {})
     context.setdefault("form", {})
     return render(
         "clinicians/invitations.html",
         status=status,
         practice=practice,
-        invitations=services.list_invitations(db, current_user, practice_id),
+        invitations=invitations,
+        page=page,
+        has_more=has_more,
         other_practices=[
             p
-            for p, roles in services.practice_memberships(db, current_user)
+            for p, roles in services.practice_memberships(current_user)
             if p.id != practice_id and {"clinician", "admin"} & set(roles)
         ],
         status_of=services.invitation_status,

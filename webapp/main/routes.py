@@ -24,12 +24,12 @@ def index() -> Response:
     """Show the signed-in person's home, or the welcome page to anyone else."""
     if not current_user.is_authenticated:
         return render("main/welcome.html")
-    db = get_session()
+    passkey_count, recovery_codes = services.account_safety(get_session(), current_user)
     return render(
         "main/home.html",
-        memberships=services.practice_memberships(db, current_user),
-        passkey_count=len(services.list_passkeys(db, current_user)),
-        recovery_codes=services.count_recovery_codes(db, current_user.id),
+        memberships=services.practice_memberships(current_user),
+        passkey_count=passkey_count,
+        recovery_codes=recovery_codes,
     )
 
 

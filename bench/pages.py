@@ -1,0 +1,31 @@
+"""The pages every benchmark and weight test measures: the one list, grown by each part.
+
+Each page is read as a demo person would read it ("anonymous", or a demo person's email).
+Paths may name `{practice}`, the demo practice's id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page to measure: its name, its path, and who reads it."""
+
+    name: str
+    path: str
+    reader: str = "anonymous"
+
+
+PATIENT = "pat@example.org"
+CLINICIAN = "priya@example.org"
+
+PAGES = [
+    Page("welcome", "/"),
+    Page("sign in", "/account/signin"),
+    Page("patient home", "/", PATIENT),
+    Page("patient account", "/account", PATIENT),
+    Page("clinician home", "/", CLINICIAN),
+    Page("invitations", "/care-team/practices/{practice}/invitations", CLINICIAN),
+]
