@@ -9,7 +9,7 @@ VENDOR := webapp/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := webapp:create_app
 
-.PHONY: run test lint format install vendor chromium redis wrk bench test-python test-browser migrate messages clean
+.PHONY: run test lint format install vendor chromium redis wrk bench lighthouse test-python test-browser migrate messages clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -95,6 +95,13 @@ wrk:
 ## Every page under load at small and large scale beside a bare "hello"; writes docs/benchmarks.md.
 bench: install wrk
 	$(BIN)/python bench/run.py
+
+## Lighthouse (mobile) for every page in bench/pages.py; writes docs/lighthouse.md.
+LIGHTHOUSE_VERSION := 12.8.2
+lighthouse: install chromium
+	@[ -x .lighthouse/node_modules/.bin/lighthouse ] || \
+	  npm install --silent --no-audit --no-fund --prefix .lighthouse lighthouse@$(LIGHTHOUSE_VERSION)
+	$(BIN)/python bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
