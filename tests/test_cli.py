@@ -20,9 +20,11 @@ def test_demo_seeds_an_empty_database_once(app, db):
     second = app.test_cli_runner().invoke(args=["demo"])
     assert "Demo data added" not in second.output
     assert "pat@example.org" in second.output
+    # Three named demo people, 30 more patients (each joined by invitation), and one fresh
+    # invitation to try joining with.
     assert db.exec(select(func.count(Practice.id))).one() == 1
-    assert db.exec(select(func.count(Person.id))).one() == 3
-    assert db.exec(select(func.count(Invitation.id))).one() == 1
+    assert db.exec(select(func.count(Person.id))).one() == 3 + 30
+    assert db.exec(select(func.count(Invitation.id))).one() == 30 + 1
 
 
 def test_backup_copies_the_database(app, db, patient, tmp_path):

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import assets, config, content, db, errors, security
+from webapp import assets, config, content, db, errors, formatting, security
 from webapp.extensions import babel, compress, csrf, htmx_ext, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app)
     _fast_template_gettext(app)
+    formatting.init_app(app)
     htmx_ext.init_app(app)
     compress.init_app(app)
     _init_login(app)
@@ -133,6 +134,9 @@ def _init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.signin"
+    # Sessions live on the server (AuthSession), with idle and absolute time-outs; tying them
+    # to an IP address would sign out phones that move between networks.
+    login_manager.session_protection = None
     login_manager.login_message = lazy_gettext("Please sign in to see that page.")
     login_manager.login_message_category = "info"
 

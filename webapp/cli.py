@@ -99,7 +99,7 @@ def content_check() -> None:
     "--scale",
     type=click.Choice(list(demo_data.SCALES)),
     default="small",
-    help="small: a few people to try the app; large: 10,000 patients, to measure it.",
+    help="small: 33 people to try the app; large: 10,000 patients, to measure it.",
 )
 @with_appcontext
 def demo(scale: str) -> None:

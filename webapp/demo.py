@@ -24,7 +24,7 @@ PEOPLE = [
     ("Dr Priya Shah", "priya@example.org", [Role.CLINICIAN]),
     ("Alex Kim", "alex@example.org", [Role.ADMIN, Role.PATIENT]),
 ]
-SCALES = {"small": 0, "large": 10_000}
+SCALES = {"small": 30, "large": 10_000}
 FIRST = [
     "Sam",
     "Jo",
@@ -95,12 +95,14 @@ def seed(session: Session, scale: str = "small") -> Practice:
 def _add_patients(session: Session, practice: Practice, count: int, rng: random.Random) -> None:
     """Add `count` patients, each invited and joined, in batches of plain inserts."""
     now = utcnow()
+    # Numbered after everyone already there, so more can be added to a seeded practice.
+    offset = session.execute(select(func.count(Person.id))).scalar_one()
     for start in range(0, count, BATCH):
         size = min(BATCH, count - start)
         people = [
             {
                 "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                "email": f"patient{start + i}@example.org",
+                "email": f"patient{offset + start + i}@example.org",
                 "user_handle": rng.randbytes(32),
                 "created_at": now - dt.timedelta(days=rng.randrange(1, 1500)),
             }
