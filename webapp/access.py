@@ -78,6 +78,10 @@ RULES: dict[str, Rule] = {
     # Practice staff invite patients and see the practice's invitations.
     "practice.invite": _is_practice_staff,
     "practice.view": _is_practice_staff,
+    # Practice staff plan, reschedule and move their practice's reviews along.
+    "reviews.manage": _is_practice_staff,
+    # A person sees their own reviews.
+    "reviews.read_own": _is_self,
 }
 
 

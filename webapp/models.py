@@ -12,6 +12,7 @@ from webapp.accounts.models import (
     WebAuthnChallenge,
 )
 from webapp.audit import AuditEvent
+from webapp.reviews.models import Review
 
 __all__ = [
     "AuditEvent",
@@ -22,6 +23,7 @@ __all__ = [
     "Practice",
     "PracticeRole",
     "RecoveryCode",
+    "Review",
     "SignInLink",
     "WebAuthnChallenge",
 ]
