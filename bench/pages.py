@@ -28,4 +28,5 @@ PAGES = [
     Page("patient account", "/account", PATIENT),
     Page("clinician home", "/", CLINICIAN),
     Page("invitations", "/care-team/practices/{practice}/invitations", CLINICIAN),
+    Page("reviews", "/reviews/practices/{practice}", CLINICIAN),
 ]

@@ -6,6 +6,7 @@ Roles that later parts add (carers, peer supporters, coordinators) join ROLES th
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from sqlmodel import Session
 from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
+from webapp.reviews import services as reviews
 
+FUTURE_DAY = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 ROLES = ["anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin"]
 OK, SIGNIN, NOT_FOUND, BAD = "ok", "signin", "404", "400"
 
@@ -124,6 +127,27 @@ MATRIX: dict[str, Entry] = {
         ),
         practice_staff(),
     ),
+    "GET reviews.index": Entry(
+        lambda c: f"/reviews/practices/{c['practice_id']}", practice_staff()
+    ),
+    "GET reviews.new": Entry(
+        lambda c: f"/reviews/practices/{c['practice_id']}/patients/{c['patient_id']}/new",
+        practice_staff(),
+    ),
+    "POST reviews.create": Entry(
+        lambda c: f"/reviews/practices/{c['practice_id']}/patients/{c['patient_id']}",
+        practice_staff(),
+        data={"day": FUTURE_DAY, "time": "10:30"},
+    ),
+    "GET reviews.edit": Entry(lambda c: f"/reviews/{c['review_id']}/edit", practice_staff()),
+    "POST reviews.update": Entry(
+        lambda c: f"/reviews/{c['review_id']}/reschedule",
+        practice_staff(),
+        data={"day": FUTURE_DAY, "time": "11:00"},
+    ),
+    "GET reviews.calendar": Entry(
+        lambda c: f"/reviews/{c['review_id']}/calendar.ics", owner_only()
+    ),
 }
 
 
@@ -189,6 +213,13 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             Passkey.__table__.select().where(Passkey.person_id == people["patient"].id)
         ).first()
         invitation, token, _code = services.create_invitation(db, None, practice.id, "Jo Lee")
+        review = reviews.create_review(
+            db,
+            services.load_actor(db, people["clinician"]),
+            practice.id,
+            people["patient"].id,
+            dt.datetime.now(dt.UTC) + dt.timedelta(days=10),
+        )
     client = app.test_client()
     if role != "anonymous":
         sign_in(app, client, people[role])
@@ -198,6 +229,8 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "passkey_id": passkey.id,
         "invitation_id": invitation.id,
         "token": token,
+        "patient_id": people["patient"].id,
+        "review_id": review.id,
     }
     return ctx, client
 

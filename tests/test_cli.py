@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from tests.conftest import DATABASE_URL
 from webapp.accounts.models import Invitation, Person, Practice
+from webapp.reviews.models import Review
 
 
 def test_demo_seeds_an_empty_database_once(app, db):
@@ -25,6 +26,7 @@ def test_demo_seeds_an_empty_database_once(app, db):
     assert db.exec(select(func.count(Practice.id))).one() == 1
     assert db.exec(select(func.count(Person.id))).one() == 3 + 30
     assert db.exec(select(func.count(Invitation.id))).one() == 30 + 1
+    assert db.exec(select(func.count(Review.id))).one() == 1 + 30
 
 
 def test_backup_copies_the_database(app, db, patient, tmp_path):

@@ -75,10 +75,12 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.clinicians.routes import bp as clinicians_bp
     from webapp.main.routes import bp as main_bp
+    from webapp.reviews.routes import bp as reviews_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(clinicians_bp)
+    app.register_blueprint(reviews_bp)
 
     errors.init_app(app)
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from webapp.accounts.models import Invitation, Person, Practice, PracticeRole, Role
 from webapp.accounts.tokens import hash_token
 from webapp.db import utcnow
+from webapp.reviews.models import Review
 
 PRACTICE_NAME = "Riverside Health Centre"
 PEOPLE = [
@@ -86,6 +87,19 @@ def seed(session: Session, scale: str = "small") -> Practice:
         session.flush()
         for role in roles:
             session.add(PracticeRole(person_id=person.id, practice_id=practice.id, role=role))
+    pat = session.execute(select(Person).where(Person.email == PEOPLE[0][1])).scalar_one()
+    clinician = session.execute(select(Person).where(Person.email == PEOPLE[1][1])).scalar_one()
+    nine_days_on = (utcnow() + dt.timedelta(days=9)).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
+    session.add(
+        Review(
+            practice_id=practice.id,
+            patient_id=pat.id,
+            clinician_id=clinician.id,
+            scheduled_at=nine_days_on,
+        )
+    )
     session.commit()
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
@@ -146,6 +160,26 @@ def _add_patients(session: Session, practice: Practice, count: int, rng: random.
                     "redeemed_by_id": pid,
                 }
                 for pid, person in zip(ids, people, strict=True)
+            ],
+        )
+        # Each has a review somewhere in the next two years, on the half hour.
+        session.execute(
+            insert(Review),
+            [
+                {
+                    "practice_id": practice.id,
+                    "patient_id": pid,
+                    "status": "planned",
+                    "scheduled_at": (now + dt.timedelta(days=rng.randrange(1, 730))).replace(
+                        hour=rng.randrange(8, 17),
+                        minute=rng.choice((0, 30)),
+                        second=0,
+                        microsecond=0,
+                    ),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for pid in ids
             ],
         )
         session.commit()

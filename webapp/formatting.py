@@ -48,7 +48,25 @@ def day_month(moment: dt.datetime | dt.date) -> str:
     return f"{day.day} {_months(str(get_locale()), 'abbreviated')[day.month]}"
 
 
+def _local_moment(moment: dt.datetime) -> dt.datetime:
+    """Return a moment in the app's time zone."""
+    zone = _zone(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/London"))
+    return moment.astimezone(zone)
+
+
+def clock(moment: dt.datetime) -> str:
+    """Format a moment's time of day in UK time, like '09:30'."""
+    return _local_moment(moment).strftime("%H:%M")
+
+
+def iso_day(moment: dt.datetime) -> str:
+    """Format a moment's date in UK time as YYYY-MM-DD (for date fields)."""
+    return _local_moment(moment).date().isoformat()
+
+
 def init_app(app: Flask) -> None:
     """Add the date filters to the templates."""
     app.jinja_env.filters["day_month_year"] = day_month_year
     app.jinja_env.filters["day_month"] = day_month
+    app.jinja_env.filters["clock"] = clock
+    app.jinja_env.filters["iso_day"] = iso_day

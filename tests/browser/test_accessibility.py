@@ -5,6 +5,7 @@ Each case also leaves screenshots at 360 px and 1280 px in test-artifacts/screen
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from tests.browser.conftest import LiveServer, axe_violations, screenshot
 from tests.conftest import add_person
 from webapp.accounts import services
 from webapp.accounts.models import Practice, Role
+from webapp.reviews import services as reviews
 
 
 def _people(server: LiveServer) -> dict:
@@ -30,6 +32,14 @@ def _people(server: LiveServer) -> dict:
         patient = add_person(db, "Pat Morgan", "pat@example.org", (practice, Role.PATIENT))
         clinician = add_person(db, "Priya Shah", "priya@example.org", (practice, Role.CLINICIAN))
         _inv, token, code = services.create_invitation(db, None, practice.id, "Jordan Lee")
+        reviews.create_review(
+            db,
+            services.load_actor(db, clinician),
+            practice.id,
+            patient.id,
+            dt.datetime.now(dt.UTC) + dt.timedelta(days=9),
+            clinician.id,
+        )
     return {
         "practice": practice,
         "patient": patient,
@@ -165,6 +175,26 @@ def invitation_error(server, page, ctx):
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
 
 
+def reviews_page(server, page, ctx):
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.get_by_role("link", name="Reviews").first.click()
+    page.get_by_label("Find a patient").fill("pat")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("link", name="Plan a review for Pat Morgan")).to_be_visible()
+
+
+def review_form(server, page, ctx):
+    reviews_page(server, page, ctx)
+    page.get_by_role("link", name="Plan a review for Pat Morgan").click()
+    expect(page.get_by_role("heading", name="Plan a review for Pat Morgan")).to_be_visible()
+
+
+def review_form_error(server, page, ctx):
+    review_form(server, page, ctx)
+    page.get_by_role("button", name="Plan the review").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -201,6 +231,9 @@ CASES: list[Callable] = [
     invitations,
     invitation_created,
     invitation_error,
+    reviews_page,
+    review_form,
+    review_form_error,
     about,
     help_page,
     not_found,

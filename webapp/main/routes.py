@@ -13,6 +13,7 @@ from webapp.accounts import services
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.htmx import render
+from webapp.reviews import services as reviews
 
 bp = Blueprint("main", __name__)
 
@@ -24,11 +25,16 @@ def index() -> Response:
     """Show the signed-in person's home, or the welcome page to anyone else."""
     if not current_user.is_authenticated:
         return render("main/welcome.html")
-    passkey_count, recovery_codes = services.account_safety(get_session(), current_user)
+    db = get_session()
+    passkey_count, recovery_codes = services.account_safety(db, current_user)
+    review = (
+        reviews.next_review(db, current_user, current_user.id) if current_user.is_patient else None
+    )
     return render(
         "main/home.html",
         memberships=services.practice_memberships(current_user),
         passkey_count=passkey_count,
+        review=review,
         recovery_codes=recovery_codes,
     )
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from icalendar import Calendar, Event
+from sqlalchemy import func
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
 from webapp.access import Actor, require
-from webapp.accounts.models import PracticeRole, Role
+from webapp.accounts.models import Person, Practice, PracticeRole, Role
 from webapp.db import utcnow
 from webapp.reviews.models import Review, ReviewStatus
 
@@ -148,3 +151,103 @@ def own_review(session: Session, actor: Actor, review_id: int) -> Review:
         raise NotFound()
     require(actor, "reviews.read_own", review.patient_id)
     return review
+
+
+def list_reviews(
+    session: Session, actor: Actor, practice_id: int, page: int = 1, per_page: int = 20
+) -> tuple[list[tuple[Review, str]], bool]:
+    """Return one page of the practice's reviews still to be held, soonest first, each with
+    the patient's name; and whether more follow."""
+    require(actor, "reviews.manage", practice_id)
+    rows = session.exec(
+        select(Review, Person.name)
+        .join(Person, Person.id == Review.patient_id)
+        .where(
+            Review.practice_id == practice_id,
+            Review.scheduled_at >= utcnow() - STILL_NEXT_FOR,
+            Review.status != ReviewStatus.PLAN_AGREED,
+        )
+        .order_by(Review.scheduled_at, Review.id)
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page + 1)
+    ).all()
+    return [(review, name) for review, name in rows[:per_page]], len(rows) > per_page
+
+
+def search_patients(
+    session: Session, actor: Actor, practice_id: int, query: str, limit: int = 20
+) -> list[Person]:
+    """Return up to `limit` patients of the practice whose name or email contains the query."""
+    require(actor, "reviews.manage", practice_id)
+    text = " ".join(query.split())[:100].lower()
+    if len(text) < 2:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        session.exec(
+            select(Person)
+            .join(PracticeRole, PracticeRole.person_id == Person.id)
+            .where(
+                PracticeRole.practice_id == practice_id,
+                PracticeRole.role == Role.PATIENT,
+                func.lower(Person.name).like(pattern, escape="\\")
+                | func.lower(func.coalesce(Person.email, "")).like(pattern, escape="\\"),
+            )
+            .order_by(Person.name, Person.id)
+            .limit(limit)
+        )
+    )
+
+
+def practice_patient(session: Session, actor: Actor, practice_id: int, patient_id: int) -> Person:
+    """Return a patient of the practice for staff planning their review, or raise NotFound."""
+    require(actor, "reviews.manage", practice_id)
+    person = session.get(Person, patient_id)
+    if person is None or not _has_role(session, patient_id, practice_id, Role.PATIENT):
+        raise NotFound()
+    return person
+
+
+def practice_clinicians(session: Session, actor: Actor, practice_id: int) -> list[Person]:
+    """Return the practice's clinicians, by name, for choosing who holds a review."""
+    require(actor, "reviews.manage", practice_id)
+    return list(
+        session.exec(
+            select(Person)
+            .join(PracticeRole, PracticeRole.person_id == Person.id)
+            .where(PracticeRole.practice_id == practice_id, PracticeRole.role == Role.CLINICIAN)
+            .order_by(Person.name)
+        )
+    )
+
+
+def parse_review_time(day: str, time: str) -> dt.datetime:
+    """Read a date (YYYY-MM-DD) and time (HH:MM) given in UK time; raise ReviewError if wrong."""
+    try:
+        date = dt.date.fromisoformat(day.strip())
+    except ValueError:
+        raise ReviewError(_("Enter the date of the review, like 2026-12-14."), "day") from None
+    try:
+        clock = dt.time.fromisoformat(time.strip())
+    except ValueError:
+        raise ReviewError(_("Enter the time of the review, like 09:30."), "time") from None
+    return dt.datetime.combine(date, clock, tzinfo=ZoneInfo("Europe/London")).astimezone(dt.UTC)
+
+
+def calendar_file(session: Session, actor: Actor, review_id: int, host: str) -> bytes:
+    """Return the person's review as an iCalendar file, with no health information in it."""
+    review = own_review(session, actor, review_id)
+    practice = session.get(Practice, review.practice_id)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Coproduce//Reviews//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"review-{review.id}@{host}")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", review.scheduled_at)
+    event.add("duration", dt.timedelta(minutes=30))
+    event.add("summary", _("Review at %(practice)s", practice=practice.name if practice else ""))
+    if practice:
+        event.add("location", practice.name)
+    calendar.add_component(event)
+    return calendar.to_ical()
