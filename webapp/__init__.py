@@ -91,10 +91,17 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         """Give every template the CSRF token and the signed-in actor."""
-        # The actor itself, not the proxy, and the token made once: templates read both
-        # many times per page (every form carries the token).
-        token = generate_csrf()
-        return {"csrf_token": lambda: token, "actor": current_user._get_current_object()}
+        # The actor itself, not the proxy, and the token made at most once per render: templates
+        # read both many times. Made only when asked for, so rendering the service worker
+        # never touches the session (a race with a page load would swap the CSRF token).
+        made: list[str] = []
+
+        def csrf_token() -> str:
+            if not made:
+                made.append(generate_csrf())
+            return made[0]
+
+        return {"csrf_token": csrf_token, "actor": current_user._get_current_object()}
 
     return app
 

@@ -142,3 +142,10 @@ def test_error_page_still_answers_when_the_database_is_down(migrated):
     body = response.get_data(as_text=True)
     assert "Sorry, something went wrong on our side" in body
     assert response.headers["X-Request-ID"] in body
+
+
+def test_the_service_worker_never_touches_the_session(client):
+    # Fetched in the background while a page loads; a Set-Cookie here could replace the
+    # session (and its CSRF token) that the page's forms carry.
+    response = client.get("/sw.js")
+    assert "Set-Cookie" not in response.headers

@@ -7,7 +7,10 @@ const PRECACHE = {{ precache|safe }};
 const OFFLINE_URL = {{ offline_url|safe }};
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(STATIC_CACHE).then((cache) => cache.addAll(PRECACHE)));
+  // Fetched without cookies: the offline page must not touch the person's session (a
+  // response racing a sign-in could otherwise replace the session's CSRF token).
+  const requests = PRECACHE.map((url) => new Request(url, {credentials: "omit"}));
+  event.waitUntil(caches.open(STATIC_CACHE).then((cache) => cache.addAll(requests)));
 });
 
 self.addEventListener("activate", (event) => {
