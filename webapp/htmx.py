@@ -35,3 +35,9 @@ def hx_redirect(url: str) -> Response:
         response = redirect(url, 303)
     response.vary.add("HX-Request")
     return response
+
+
+def requested_page(limit: int = 10_000) -> int:
+    """Return the list page asked for in ?page=, from 1 up to `limit` (bad values give 1)."""
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), limit)

@@ -111,3 +111,18 @@ def test_a_staff_invitation_makes_a_clinician(app, client, db, practice, authent
     home = client.get("/").get_data(as_text=True)
     assert "You work here as a clinician" in home
     assert client.get(f"/care-team/practices/{practice.id}/invitations").status_code == 200
+
+
+def test_invitations_come_a_page_at_a_time(app, client, db, practice, clinician):
+    with app.app_context():
+        for i in range(25):
+            services.create_invitation(db, None, practice.id, f"Person {i:02d}")
+    sign_in(app, client, clinician)
+    url = f"/care-team/practices/{practice.id}/invitations"
+    first = client.get(url).get_data(as_text=True)
+    assert first.count("Withdraw the invitation for") == 20
+    assert f'href="{url}?page=2">Older invitations' in first and "Newer invitations" not in first
+    second = client.get(url + "?page=2").get_data(as_text=True)
+    assert second.count("Withdraw the invitation for") == 5
+    assert f'href="{url}?page=1">Newer invitations' in second and "Older invitations" not in second
+    assert client.get(url + "?page=nonsense").status_code == 200

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from webapp.accounts import services
 from webapp.accounts.services import AccountError
 from webapp.db import get_session
-from webapp.htmx import hx_redirect, render
+from webapp.htmx import hx_redirect, render, requested_page
 from webapp.links import public_url
 
 bp = Blueprint("clinicians", __name__, url_prefix="/care-team")
@@ -29,8 +29,7 @@ def _invitations_page(practice_id: int, status: int = 200, **context: object) ->
     """Render the practice's invitation page with its list and form."""
     db = get_session()
     practice = services.get_practice(db, current_user, practice_id)
-    page = request.args.get("page", 1, type=int) or 1
-    page = min(max(page, 1), 10_000)
+    page = requested_page()
     invitations, has_more = services.list_invitations(db, current_user, practice_id, page)
     context.setdefault("form_errors", {})
     context.setdefault("form", {})

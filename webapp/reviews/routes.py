@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from webapp.accounts import services as accounts
 from webapp.db import get_session
-from webapp.htmx import hx_redirect, render
+from webapp.htmx import hx_redirect, render, requested_page
 from webapp.reviews import services
 from webapp.reviews.services import ReviewError
 
@@ -32,7 +32,7 @@ def index(practice_id: int) -> Response:
     """List the practice's coming reviews, and find a patient to plan one for."""
     db = get_session()
     practice = accounts.get_practice(db, current_user, practice_id)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
+    page = requested_page()
     query = request.args.get("q", "")[:100]
     reviews, has_more = services.list_reviews(db, current_user, practice_id, page)
     return render(
