@@ -75,12 +75,16 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.clinicians.routes import bp as clinicians_bp
     from webapp.main.routes import bp as main_bp
+    from webapp.notifications.routes import bp as notifications_bp
+    from webapp.results.routes import bp as results_bp
     from webapp.reviews.routes import bp as reviews_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(clinicians_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(notifications_bp)
 
     errors.init_app(app)
 
@@ -101,7 +105,19 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
                 made.append(generate_csrf())
             return made[0]
 
-        return {"csrf_token": csrf_token, "actor": current_user._get_current_object()}
+        actor = current_user._get_current_object()
+
+        def unread_notifications() -> int:
+            from webapp.db import get_session
+            from webapp.notifications.services import unread_count
+
+            return unread_count(get_session(), actor) if actor.is_authenticated else 0
+
+        return {
+            "csrf_token": csrf_token,
+            "actor": actor,
+            "unread_notifications": unread_notifications,
+        }
 
     return app
 

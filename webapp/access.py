@@ -82,6 +82,10 @@ RULES: dict[str, Rule] = {
     "reviews.manage": _is_practice_staff,
     # A person sees their own reviews.
     "reviews.read_own": _is_self,
+    # Practice staff import, hold back and release results, and set personal targets.
+    "results.manage": _is_practice_staff,
+    # A person reads their own released results and adds them to their agenda.
+    "results.read_own": _is_self,
 }
 
 

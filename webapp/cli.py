@@ -25,12 +25,12 @@ content_group = AppGroup("content", help="Check the files in content/.")
 practice_group = AppGroup("practice", help="Manage practices.")
 
 
-def _invite(practice_id: int, name: str, email: str, role: str) -> None:
+def _invite(practice_id: int, name: str, email: str, role: str, nhs_number: str = "") -> None:
     """Create an invitation and print its link and code, or the problem and exit 1."""
     with session_scope() as session:
         try:
             invitation, token, code = services.create_invitation(
-                session, None, practice_id, name, email, role=role
+                session, None, practice_id, name, email, role=role, nhs_number=nhs_number
             )
         except AccountError as error:
             click.echo(f"Could not invite {name}: {error.message}", err=True)
@@ -47,9 +47,10 @@ def _invite(practice_id: int, name: str, email: str, role: str) -> None:
 @click.option("--practice", "practice_id", type=int, required=True, help="The practice's number.")
 @click.option("--name", required=True, help="The patient's name.")
 @click.option("--email", default="", help="The patient's email address (optional).")
-def invite_patient(practice_id: int, name: str, email: str) -> None:
+@click.option("--nhs-number", default="", help="The patient's NHS number (optional).")
+def invite_patient(practice_id: int, name: str, email: str, nhs_number: str) -> None:
     """Invite a patient to a practice and print the link and code to give them."""
-    _invite(practice_id, name, email, Role.PATIENT)
+    _invite(practice_id, name, email, Role.PATIENT, nhs_number)
 
 
 @invite.command("staff")
@@ -91,7 +92,7 @@ def content_check() -> None:
     if errors:
         click.echo(f"{len(errors)} problem(s) found.", err=True)
         sys.exit(1)
-    click.echo(f"content/ is fine: {len(loaded.pages)} pages.")
+    click.echo(f"content/ is fine: {len(loaded.pages)} pages, {len(loaded.results.tests)} tests.")
 
 
 @click.command("demo")

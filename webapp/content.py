@@ -14,6 +14,8 @@ import yaml
 from flask import Flask, current_app
 from markdown_it import MarkdownIt
 
+from webapp.results.catalogue import Catalogue, LocatedError, load_test
+
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -51,6 +53,7 @@ class Content:
     """Everything loaded from content/."""
 
     pages: dict[str, Page] = field(default_factory=dict)
+    results: Catalogue = field(default_factory=Catalogue)
 
 
 class ContentInvalid(RuntimeError):
@@ -134,6 +137,17 @@ def load(root: Path) -> tuple[Content, list[ContentError]]:
         page = _load_page(path, errors)
         if page is not None:
             content.pages[page.slug] = page
+    results_dir = root / "results"
+    for path in sorted(results_dir.glob("*")) if results_dir.is_dir() else []:
+        if path.suffix not in {".yaml", ".yml"}:
+            errors.append(ContentError(path, 1, "content files must end in .yaml"))
+            continue
+        try:
+            test = load_test(path, render_markdown)
+        except LocatedError as error:
+            errors.append(ContentError(path, error.line, error.message))
+            continue
+        errors.extend(ContentError(path, 1, clash) for clash in content.results.add(test))
     return content, errors
 
 

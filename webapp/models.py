@@ -12,17 +12,24 @@ from webapp.accounts.models import (
     WebAuthnChallenge,
 )
 from webapp.audit import AuditEvent
+from webapp.notifications.models import Notification
+from webapp.planning.models import AgendaItem
+from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
 
 __all__ = [
+    "AgendaItem",
     "AuditEvent",
     "AuthSession",
     "Invitation",
+    "Notification",
     "Passkey",
     "Person",
     "Practice",
     "PracticeRole",
     "RecoveryCode",
+    "Result",
+    "ResultTarget",
     "Review",
     "SignInLink",
     "WebAuthnChallenge",

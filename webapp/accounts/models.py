@@ -37,6 +37,8 @@ class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     email: str | None = Field(default=None, max_length=254, unique=True, index=True)
+    # Ten digits, no spaces; results from labs and GP systems are matched on it.
+    nhs_number: str | None = Field(default=None, max_length=10, unique=True, index=True)
     # The WebAuthn user handle: random, never personal information.
     user_handle: bytes = Field(sa_column=Column(LargeBinary(64), nullable=False, unique=True))
     created_at: dt.datetime = Field(default_factory=utcnow)
@@ -85,6 +87,7 @@ class Invitation(SQLModel, table=True):
     role: str = Field(max_length=20)
     name: str = Field(max_length=120)
     email: str | None = Field(default=None, max_length=254)
+    nhs_number: str | None = Field(default=None, max_length=10)
     token_hash: str = Field(max_length=64, unique=True)
     code_hash: str = Field(max_length=64, unique=True)
     invited_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")

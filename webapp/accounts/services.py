@@ -106,6 +106,30 @@ def validate_email(email: str, field: str = "email", required: bool = False) -> 
     return email
 
 
+def validate_nhs_number(text: str, field: str = "nhs_number") -> str | None:
+    """Return an NHS number as ten digits, None if blank, or raise AccountError.
+
+    The tenth digit is a check digit (modulus 11), which catches most typing slips.
+    """
+    digits = "".join(text.split()).replace("-", "")
+    if not digits:
+        return None
+    if len(digits) != 10 or not digits.isdigit():
+        raise AccountError(
+            _("An NHS number is 10 digits, like 943 476 5919. Check the number and try again."),
+            field,
+        )
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    if check == 11:
+        check = 0
+    if check == 10 or check != int(digits[9]):
+        raise AccountError(
+            _("That is not a valid NHS number: a digit may be wrong. Check it and try again."),
+            field,
+        )
+    return digits
+
+
 class PracticeRef(NamedTuple):
     """A practice's id and name, as the actor's roles carry them."""
 
@@ -175,6 +199,7 @@ def create_invitation(
     name: str,
     email: str = "",
     role: str = Role.PATIENT,
+    nhs_number: str = "",
 ) -> tuple[Invitation, str, str]:
     """Invite someone to a practice; return the invitation, its link token and its short code.
 
@@ -188,12 +213,16 @@ def create_invitation(
     clean_email = validate_email(email)
     if clean_email and session.exec(select(Person.id).where(Person.email == clean_email)).first():
         raise AccountError(_("Someone already has an account with that email address."), "email")
+    clean_nhs = validate_nhs_number(nhs_number) if role == Role.PATIENT else None
+    if clean_nhs and session.exec(select(Person.id).where(Person.nhs_number == clean_nhs)).first():
+        raise AccountError(_("Someone already has an account with that NHS number."), "nhs_number")
     token, code = new_token(), new_code()
     invitation = Invitation(
         practice_id=practice_id,
         role=str(role),
         name=name,
         email=clean_email,
+        nhs_number=clean_nhs,
         token_hash=hash_token(token),
         code_hash=hash_code(code),
         invited_by_id=actor.id if actor else None,
@@ -426,7 +455,19 @@ def redeem_invitation(
     email = email or invitation.email
     if email and session.exec(select(Person.id).where(Person.email == email)).first():
         raise AccountError(email_taken_message(), "email")
-    person = Person(name=invitation.name, email=email, user_handle=user_handle)
+    if (
+        invitation.nhs_number
+        and session.exec(
+            select(Person.id).where(Person.nhs_number == invitation.nhs_number)
+        ).first()
+    ):
+        raise AccountError(_("Someone already has an account with that NHS number."), "code")
+    person = Person(
+        name=invitation.name,
+        email=email,
+        nhs_number=invitation.nhs_number,
+        user_handle=user_handle,
+    )
     session.add(person)
     session.flush()
     now = utcnow()

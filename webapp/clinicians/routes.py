@@ -64,10 +64,16 @@ def create_invitation(practice_id: int) -> Response:
     form = {
         "name": request.form.get("name", "")[:500],
         "email": request.form.get("email", "")[:500],
+        "nhs_number": request.form.get("nhs_number", "")[:40],
     }
     try:
         invitation, token, code = services.create_invitation(
-            get_session(), current_user, practice_id, form["name"], form["email"]
+            get_session(),
+            current_user,
+            practice_id,
+            form["name"],
+            form["email"],
+            nhs_number=form["nhs_number"],
         )
     except AccountError as error:
         return _invitations_page(

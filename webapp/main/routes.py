@@ -13,6 +13,8 @@ from webapp.accounts import services
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.htmx import render
+from webapp.notifications import services as notifications
+from webapp.results import services as results
 from webapp.reviews import services as reviews
 
 bp = Blueprint("main", __name__)
@@ -30,8 +32,11 @@ def index() -> Response:
     review = (
         reviews.next_review(db, current_user, current_user.id) if current_user.is_patient else None
     )
+    patient = current_user.is_patient
     return render(
         "main/home.html",
+        notifications=notifications.unread(db, current_user),
+        agenda=results.agenda(db, current_user, current_user.id) if patient else [],
         memberships=services.practice_memberships(current_user),
         passkey_count=passkey_count,
         review=review,

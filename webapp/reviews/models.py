@@ -38,5 +38,8 @@ class Review(SQLModel, table=True):
     clinician_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     scheduled_at: dt.datetime
     status: str = Field(default=ReviewStatus.PLANNED, max_length=20)
+    # Results go to the person on this day (UK), or when staff release them.
+    release_on: dt.date | None = None
+    results_released_at: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)

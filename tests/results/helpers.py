@@ -1,0 +1,84 @@
+"""Shared set-up for results tests: a practice with a patient who has an NHS number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from sqlmodel import Session
+
+from webapp.accounts.models import Person
+from webapp.results import services
+from webapp.reviews.models import Review
+
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fhir-r4-examples"
+PAT_NHS = "9434765919"
+SAM_NHS = "9434765870"
+
+
+def example(name: str) -> bytes:
+    """Return one of the official FHIR R4 examples as bytes."""
+    return (EXAMPLES / name).read_bytes()
+
+
+def observation(
+    code: str,
+    value: float,
+    unit: str,
+    when: str = "2026-10-01T09:30:00Z",
+    nhs: str = PAT_NHS,
+    system: str = "http://loinc.org",
+    **extra,
+) -> dict:
+    """Return a FHIR Observation as a GP system would send it."""
+    resource = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": system, "code": code, "display": f"Test {code}"}]},
+        "subject": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}},
+        "effectiveDateTime": when,
+        "valueQuantity": {
+            "value": value,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
+    }
+    resource.update(extra)
+    return resource
+
+
+def bundle(*resources: dict) -> bytes:
+    """Return a FHIR Bundle of the resources, as bytes."""
+    return json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"fullUrl": f"urn:uuid:{i}", "resource": r} for i, r in enumerate(resources)],
+        }
+    ).encode()
+
+
+def give_nhs_number(db: Session, person: Person, number: str) -> None:
+    """Record a person's NHS number."""
+    person.nhs_number = number
+    db.add(person)
+    db.commit()
+
+
+def plan_review(db: Session, practice_id: int, patient_id: int, days: int = 14) -> Review:
+    """Add a review for the patient, straight into the database."""
+    review = Review(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        scheduled_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=days),
+    )
+    db.add(review)
+    db.commit()
+    return review
+
+
+def release(db: Session, review: Review) -> int:
+    """Release the review's results as the date would."""
+    return services.release_results(db, None, review)

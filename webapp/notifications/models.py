@@ -1,0 +1,25 @@
+"""In-app notifications: short messages with a link, never health details."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from webapp.db import utcnow
+
+
+class Notification(SQLModel, table=True):
+    """Something to tell one person the next time they open the app."""
+
+    # Every page asks how many unread notifications the person has.
+    __table_args__ = (Index("ix_notification_person_unread", "person_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    kind: str = Field(max_length=40)
+    message: str = Field(max_length=300)
+    link: str = Field(default="", max_length=300)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    read_at: dt.datetime | None = None

@@ -1,0 +1,835 @@
+"""What staff and people do with results: import, hold back, release, read, ask about."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from werkzeug.exceptions import NotFound
+
+from webapp import audit
+from webapp.access import Actor, require
+from webapp.accounts.models import Person, Practice, PracticeRole, Role
+from webapp.content import get_content
+from webapp.db import utcnow
+from webapp.formatting import day_month_year
+from webapp.links import public_url
+from webapp.mail import send_mail
+from webapp.notifications.services import notify
+from webapp.planning.models import AgendaItem
+from webapp.results import importing
+from webapp.results.catalogue import Catalogue, Target, TestInfo
+from webapp.results.importing import ImportFailed, Prepared, Problem, Reading
+from webapp.results.models import Result, ResultTarget
+from webapp.reviews.models import Review, ReviewStatus
+
+
+class ResultError(Exception):
+    """Something staff or the person can put right; the message says what and how."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def catalogue() -> Catalogue:
+    """Return the tests loaded from content/results/."""
+    return get_content().results
+
+
+# --- importing -----------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import did: the results added, and how many were already there."""
+
+    added: list[Result] = field(default_factory=list)
+    already_there: int = 0
+    people: int = 0
+
+    def summary(self) -> str:
+        """Say what happened in one sentence."""
+        added = len(self.added)
+        if added and self.already_there:
+            return _(
+                "Imported %(added)d results for %(people)d people; %(same)d were already here.",
+                added=added,
+                people=self.people,
+                same=self.already_there,
+            )
+        if added:
+            return _(
+                "Imported %(added)d results for %(people)d people.", added=added, people=self.people
+            )
+        return _("Nothing new: all %(same)d results were already here.", same=self.already_there)
+
+
+def _fingerprint(practice_id: int, prepared: Prepared) -> str:
+    """Return what makes a reading the same reading, whichever file or unit it came in."""
+    reading = prepared.reading
+    key = prepared.test.slug if prepared.test else f"{reading.system}|{reading.code}"
+    assert reading.taken_at is not None
+    parts = [
+        str(practice_id),
+        key,
+        reading.taken_at.astimezone(dt.UTC).isoformat(timespec="minutes"),
+        f"{prepared.value:.3f}" if prepared.value is not None else "",
+        f"{prepared.value_second:.3f}" if prepared.value_second is not None else "",
+        (prepared.value_text or "").casefold(),
+        prepared.unit.casefold(),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _practice_patient_ids(
+    session: Session, practice_id: int, nhs_numbers: Iterable[str]
+) -> dict[str, int]:
+    """Return the practice's patients among the NHS numbers, as number -> person id."""
+    numbers = sorted(set(nhs_numbers))
+    if not numbers:
+        return {}
+    rows = session.exec(
+        select(Person.nhs_number, Person.id)
+        .join(PracticeRole, PracticeRole.person_id == Person.id)
+        .where(
+            PracticeRole.practice_id == practice_id,
+            PracticeRole.role == Role.PATIENT,
+            col(Person.nhs_number).in_(numbers),
+        )
+    ).all()
+    return {number: person_id for number, person_id in rows if number}
+
+
+def practice_patient_by_nhs(
+    session: Session, actor: Actor, practice_id: int, nhs_number: str
+) -> int | None:
+    """Return the id of the practice's patient with this NHS number, if there is one."""
+    require(actor, "results.manage", practice_id)
+    return _practice_patient_ids(session, practice_id, [nhs_number]).get(nhs_number)
+
+
+def is_practice_patient(session: Session, practice_id: int, patient_id: int) -> bool:
+    """Say whether the person is a patient of the practice."""
+    return (
+        session.exec(
+            select(PracticeRole.id).where(
+                PracticeRole.practice_id == practice_id,
+                PracticeRole.person_id == patient_id,
+                PracticeRole.role == Role.PATIENT,
+            )
+        ).first()
+        is not None
+    )
+
+
+def import_readings(
+    session: Session,
+    actor: Actor | None,
+    practice_id: int,
+    readings: list[Reading],
+    source: str,
+    patient_id: int | None = None,
+    problems: list[Problem] | None = None,
+) -> ImportReport:
+    """Check, match and store readings, all or nothing; a reading already stored is skipped.
+
+    `actor` is None only for the command line, which runs with the operator's authority.
+    With `patient_id` every reading is that person's whatever its NHS number says.
+    `problems` already found while reading the input are reported with the rest.
+    """
+    if actor is not None:
+        require(actor, "results.manage", practice_id)
+    if session.get(Practice, practice_id) is None:
+        raise ImportFailed(
+            [Problem(_("The practice"), _("there is no practice with that number."))]
+        )
+    if patient_id is not None and not is_practice_patient(session, practice_id, patient_id):
+        raise ImportFailed(
+            [Problem(_("The person"), _("they are not a patient of this practice."))]
+        )
+    problems = list(problems or [])
+    if not readings and not problems:
+        raise ImportFailed([Problem(_("The import"), _("there are no results in it."))])
+    now = utcnow()
+    tests = catalogue()
+    prepared_list: list[Prepared] = []
+    for reading in readings:
+        prepared, found = importing.prepare(tests, reading, now)
+        problems.extend(found)
+        if prepared is not None:
+            prepared_list.append(prepared)
+    if patient_id is None:
+        known = _practice_patient_ids(
+            session, practice_id, (p.reading.subject for p in prepared_list if p.reading.subject)
+        )
+        for prepared in prepared_list:
+            subject = prepared.reading.subject
+            if not subject:
+                problems.append(
+                    Problem(
+                        prepared.reading.where,
+                        _(
+                            "there is no NHS number to say whose result this is. "
+                            "Add it, or choose the person the whole file is for."
+                        ),
+                    )
+                )
+            elif subject not in known:
+                problems.append(
+                    Problem(
+                        prepared.reading.where,
+                        _(
+                            "NHS number %(number)s is not a patient of this practice.",
+                            number=subject,
+                        ),
+                    )
+                )
+            else:
+                prepared.patient_id = known[subject]
+    else:
+        for prepared in prepared_list:
+            prepared.patient_id = patient_id
+    if problems:
+        raise ImportFailed(problems)
+    report = _store(session, actor, practice_id, prepared_list, source)
+    return report
+
+
+def _store(
+    session: Session,
+    actor: Actor | None,
+    practice_id: int,
+    prepared_list: list[Prepared],
+    source: str,
+) -> ImportReport:
+    """Add the readings not already stored, in one transaction."""
+    for attempt in range(2):
+        report = ImportReport()
+        fingerprints = {id(p): _fingerprint(practice_id, p) for p in prepared_list}
+        people = {p.patient_id for p in prepared_list}
+        existing = set(
+            session.exec(
+                select(Result.patient_id, Result.fingerprint).where(
+                    col(Result.patient_id).in_(people),
+                    col(Result.fingerprint).in_(set(fingerprints.values())),
+                )
+            ).all()
+        )
+        seen: set[tuple[int | None, str]] = set()
+        for prepared in prepared_list:
+            key = (prepared.patient_id, fingerprints[id(prepared)])
+            if key in existing or key in seen:
+                report.already_there += 1
+                continue
+            seen.add(key)
+            reading = prepared.reading
+            assert prepared.patient_id is not None and reading.taken_at is not None
+            result = Result(
+                practice_id=practice_id,
+                patient_id=prepared.patient_id,
+                test=prepared.test.slug if prepared.test else None,
+                system=reading.system[:100],
+                code=reading.code[:60],
+                display=(prepared.test.name if prepared.test else reading.display)[:200],
+                value=prepared.value,
+                value_second=prepared.value_second,
+                value_text=prepared.value_text,
+                unit=prepared.unit[:40],
+                received=prepared.received,
+                reference_low=prepared.reference_low,
+                reference_high=prepared.reference_high,
+                reference_text=reading.reference_text,
+                taken_at=reading.taken_at,
+                source=source,
+                fingerprint=fingerprints[id(prepared)],
+                imported_by_id=actor.id if actor else None,
+            )
+            session.add(result)
+            report.added.append(result)
+        report.people = len({r.patient_id for r in report.added})
+        try:
+            session.flush()
+            for person_id in sorted({r.patient_id for r in report.added}):
+                audit.record(
+                    session,
+                    actor.id if actor else None,
+                    "results.import",
+                    person_id,
+                    practice_id=practice_id,
+                    source=source,
+                    count=sum(1 for r in report.added if r.patient_id == person_id),
+                )
+            session.commit()
+        except IntegrityError:
+            # Someone imported the same readings at the same moment: count them as already here.
+            session.rollback()
+            if attempt:
+                raise
+            continue
+        return report
+    raise AssertionError("unreachable")
+
+
+def import_file(
+    session: Session,
+    actor: Actor | None,
+    practice_id: int,
+    data: bytes,
+    patient_id: int | None = None,
+) -> ImportReport:
+    """Import a CSV or FHIR R4 JSON file, telling which by its first character."""
+    if actor is not None:
+        require(actor, "results.manage", practice_id)
+    if not data.strip():
+        raise ImportFailed(
+            [Problem(_("The file"), _("it is empty. Choose a CSV or FHIR JSON file."))]
+        )
+    if importing.looks_like_json(data):
+        (readings, problems), source = importing.read_fhir(data, catalogue()), "fhir"
+    else:
+        (readings, problems), source = importing.read_csv(data), "csv"
+    return import_readings(session, actor, practice_id, readings, source, patient_id, problems)
+
+
+FORM_ROWS = 4
+
+
+def import_form(
+    session: Session, actor: Actor, review: Review, rows: list[dict[str, str]]
+) -> ImportReport:
+    """Import the results staff typed into the form for one person's review."""
+    filled = [
+        (_("Line %(n)d", n=number), row)
+        for number, row in enumerate(rows, start=1)
+        if any(row.get(key, "").strip() for key in ("value", "date_taken"))
+    ]
+    if not filled:
+        raise ImportFailed(
+            [
+                Problem(
+                    _("The form"), _("enter at least one result: a test, its value and the date.")
+                )
+            ]
+        )
+    names = {
+        key: _("column %(name)s", name=label)
+        for key, label in (
+            ("test", _("test")),
+            ("value", _("value")),
+            ("unit", _("unit")),
+            ("date_taken", _("date taken")),
+            ("reference_range", _("reference range")),
+        )
+    }
+    readings, problems = importing.rows_to_readings(filled, names)
+    return import_readings(
+        session, actor, review.practice_id, readings, "form", review.patient_id, problems
+    )
+
+
+# --- staff: one person's results for a review -------------------------------------------
+
+
+def staff_results(session: Session, actor: Actor, review: Review) -> list[Result]:
+    """Return every result of the review's person at its practice, held ones included."""
+    require(actor, "results.manage", review.practice_id)
+    return list(
+        session.exec(
+            select(Result)
+            .where(Result.patient_id == review.patient_id, Result.practice_id == review.practice_id)
+            .order_by(col(Result.taken_at).desc(), col(Result.id).desc())
+        )
+    )
+
+
+def _staff_result(session: Session, actor: Actor, result_id: int) -> Result:
+    result = session.get(Result, result_id)
+    require(actor, "results.manage", result.practice_id if result else None)
+    assert result is not None
+    return result
+
+
+def hold_result(session: Session, actor: Actor, result_id: int, note: str) -> Result:
+    """Hold a result back from the person (and any carer), with a note for the care team."""
+    result = _staff_result(session, actor, result_id)
+    note = " ".join(note.split())
+    if len(note) > 500:
+        raise ResultError(_("Keep the note to 500 characters or fewer."), "note")
+    result.held = True
+    result.held_note = note
+    audit.record(session, actor.id, "results.hold", result.patient_id, result_id=result.id)
+    session.commit()
+    return result
+
+
+def unhold_result(session: Session, actor: Actor, result_id: int) -> Result:
+    """Stop holding a result back; it goes to the person with the next release."""
+    result = _staff_result(session, actor, result_id)
+    result.held = False
+    result.released_at = None
+    audit.record(session, actor.id, "results.unhold", result.patient_id, result_id=result.id)
+    session.commit()
+    return result
+
+
+def waiting_count(session: Session, review: Review) -> int:
+    """Return how many of the person's results are ready to release (not held, not yet sent)."""
+    return len(
+        session.exec(
+            select(Result.id).where(
+                Result.patient_id == review.patient_id,
+                Result.practice_id == review.practice_id,
+                col(Result.released_at).is_(None),
+                Result.held == False,  # noqa: E712
+            )
+        ).all()
+    )
+
+
+def release_results(session: Session, actor: Actor | None, review: Review) -> int:
+    """Send the person their results that are not held back; tell them in the app and by email.
+
+    `actor` is None when results go on their set date. Returns how many were released.
+    """
+    if actor is not None:
+        require(actor, "results.manage", review.practice_id)
+    now = utcnow()
+    waiting = list(
+        session.exec(
+            select(Result).where(
+                Result.patient_id == review.patient_id,
+                Result.practice_id == review.practice_id,
+                col(Result.released_at).is_(None),
+                Result.held == False,  # noqa: E712
+            )
+        )
+    )
+    if not waiting:
+        raise ResultError(_("There are no results waiting to be released."))
+    for result in waiting:
+        result.released_at = now
+    review.results_released_at = now
+    if review.status == ReviewStatus.PLANNED:
+        review.status = ReviewStatus.RESULTS_RELEASED
+    review.updated_at = now
+    when = day_month_year(review.scheduled_at, "wide")
+    message = _("Your results for your review on %(day)s are ready to read.", day=when)
+    link = public_url("results.mine")
+    notify(session, review.patient_id, "results.released", message, "/results")
+    audit.record(
+        session,
+        actor.id if actor else None,
+        "results.release",
+        review.patient_id,
+        review_id=review.id,
+        count=len(waiting),
+    )
+    session.commit()
+    person = session.get(Person, review.patient_id)
+    if person is not None and person.email:
+        # No health details in email: only that there is something to read, and where.
+        send_mail(
+            person.email,
+            _("Your results are ready to read"),
+            _(
+                "Hello %(name)s,\n\n%(message)s\n\nSign in to read them: %(link)s\n\n"
+                "They come with plain explanations, and you can mark anything you want to "
+                "talk about at your review.\n",
+                name=person.first_name,
+                message=message,
+                link=link,
+            ),
+        )
+    return len(waiting)
+
+
+def set_release_date(session: Session, actor: Actor, review: Review, day: dt.date | None) -> Review:
+    """Set (or clear) the day the person's results go to them without anyone pressing release."""
+    require(actor, "results.manage", review.practice_id)
+    if day is not None and day < utcnow().date() - dt.timedelta(days=1):
+        raise ResultError(_("That day has passed. Choose today or a day to come."), "release_on")
+    if day is not None and day > review.scheduled_at.date():
+        raise ResultError(
+            _("Results should reach the person before the review. Choose an earlier day."),
+            "release_on",
+        )
+    review.release_on = day
+    review.updated_at = utcnow()
+    audit.record(
+        session, actor.id, "results.release_date", review.patient_id, review_id=review.id, day=day
+    )
+    session.commit()
+    return review
+
+
+def release_due(session: Session, today: dt.date) -> int:
+    """Release results for every review whose release day has come; return how many reviews."""
+    reviews = list(
+        session.exec(
+            select(Review).where(
+                col(Review.release_on).is_not(None),
+                col(Review.release_on) <= today,
+                Review.status == ReviewStatus.PLANNED,
+            )
+        )
+    )
+    released = 0
+    for review in reviews:
+        try:
+            release_results(session, None, review)
+        except ResultError:
+            continue  # nothing to send yet: try again next time
+        released += 1
+    return released
+
+
+def set_target(
+    session: Session,
+    actor: Actor,
+    practice_id: int,
+    patient_id: int,
+    slug: str,
+    low: float | None,
+    high: float | None,
+    high_second: float | None = None,
+) -> ResultTarget | None:
+    """Set the person's own target for a test (None for both ends goes back to the general one)."""
+    require(actor, "results.manage", practice_id)
+    if not is_practice_patient(session, practice_id, patient_id):
+        raise NotFound()
+    test = catalogue().tests.get(slug)
+    if test is None or test.kind == "coded":
+        raise ResultError(_("Choose a test that has a number."), "test")
+    existing = session.exec(
+        select(ResultTarget).where(ResultTarget.patient_id == patient_id, ResultTarget.test == slug)
+    ).first()
+    if low is None and high is None:
+        if existing is not None:
+            session.delete(existing)
+        audit.record(session, actor.id, "results.target", patient_id, test=slug, cleared=True)
+        session.commit()
+        return None
+    low_limit, high_limit = test.possible or (0, float("inf"))
+    for value in (low, high):
+        if value is not None and not low_limit <= value <= high_limit:
+            raise ResultError(
+                _(
+                    "A %(test)s target must be between %(low)g and %(high)g %(unit)s.",
+                    test=test.name,
+                    low=low_limit,
+                    high=high_limit,
+                    unit=test.unit,
+                ),
+                "target",
+            )
+    if low is not None and high is not None and low >= high:
+        raise ResultError(_("The lower end of the target must be below the upper end."), "target")
+    target = existing or ResultTarget(patient_id=patient_id, practice_id=practice_id, test=slug)
+    target.low, target.high, target.high_second = low, high, high_second
+    target.set_by_id, target.set_at = actor.id, utcnow()
+    session.add(target)
+    audit.record(session, actor.id, "results.target", patient_id, test=slug)
+    session.commit()
+    return target
+
+
+def personal_targets(session: Session, patient_id: int) -> dict[str, Target]:
+    """Return the person's own targets, by test."""
+    return {
+        row.test: Target(row.low, row.high, row.high_second)
+        for row in session.exec(select(ResultTarget).where(ResultTarget.patient_id == patient_id))
+    }
+
+
+# --- the person reading their results ----------------------------------------------------
+
+
+@dataclass
+class TestSummary:
+    """One test as the person reads it: the latest reading, the ones before, what they mean."""
+
+    key: str
+    name: str
+    test: TestInfo | None
+    readings: list[Result]
+    target: Target | None = None
+    personal_target: bool = False
+
+    @property
+    def latest(self) -> Result:
+        """Return the newest reading."""
+        return self.readings[0]
+
+    @property
+    def previous(self) -> list[Result]:
+        """Return the readings before the newest, newest first."""
+        return self.readings[1:]
+
+    def shown(self, result: Result) -> str:
+        """Return a reading as the person reads it, like '58 mmol/mol' or '135/85 mmHg'."""
+        return show_result(result, self.test)
+
+    def number(self, result: Result) -> str:
+        """Return a reading without its unit, like '58' or '135/85'."""
+        return show_result(result, self.test, with_unit=False)
+
+    def trend(self) -> str:
+        """Say in words how the newest reading compares with the one before."""
+        if not self.previous:
+            return _("This is your first reading of this test here.")
+        latest, before = self.latest, self.previous[0]
+        when = day_month_year(before.taken_at, "wide")
+        last = self.shown(before)
+        if latest.value is None or before.value is None:
+            if (latest.value_text or "") == (before.value_text or ""):
+                return _("The same as last time (%(day)s).", day=when)
+            return _("Last time it was %(value)s (%(day)s).", value=last, day=when)
+        same_within = self.test.same_within if self.test else 0
+        change = latest.value - before.value
+        if abs(change) <= same_within:
+            return _("About the same as last time (%(value)s on %(day)s).", value=last, day=when)
+        if change > 0:
+            return _("Higher than last time (%(value)s on %(day)s).", value=last, day=when)
+        return _("Lower than last time (%(value)s on %(day)s).", value=last, day=when)
+
+    def target_text(self) -> str:
+        """Say the target, like '53 or lower'."""
+        target, unit = self.target, display_unit(self.test.unit if self.test else "")
+        if target is None or self.test is None:
+            return ""
+        show = self.test.show
+        if target.high is not None and target.high_second is not None:
+            return _(
+                "%(top)s/%(bottom)s %(unit)s or lower",
+                top=show(target.high),
+                bottom=show(target.high_second),
+                unit=unit,
+            )
+        if target.low is not None and target.high is not None:
+            return _(
+                "between %(low)s and %(high)s %(unit)s",
+                low=show(target.low),
+                high=show(target.high),
+                unit=unit,
+            )
+        if target.high is not None:
+            return _("%(high)s %(unit)s or lower", high=show(target.high), unit=unit)
+        assert target.low is not None
+        return _("%(low)s %(unit)s or higher", low=show(target.low), unit=unit)
+
+    def place(self) -> str | None:
+        """Say where the newest reading sits against the target: below, within or above."""
+        if self.target is None or self.latest.value is None:
+            return None
+        return self.target.place(self.latest.value, self.latest.value_second)
+
+    def place_words(self) -> str:
+        """Say in calm words where the newest reading sits against the target."""
+        place = self.place()
+        if place is None:
+            return ""
+        whose = _("your own target") if self.personal_target else _("the usual target")
+        words = {
+            "within": _("Within %(whose)s of %(target)s."),
+            "above": _("Above %(whose)s of %(target)s."),
+            "below": _("Below %(whose)s of %(target)s."),
+        }[place]
+        return words % {"whose": whose, "target": self.target_text()}
+
+    def meaning(self) -> str:
+        """Return what the newest reading means, from the test's wording bands or answers."""
+        latest = self.latest
+        if self.test is None:
+            return ""
+        if self.test.kind == "coded":
+            answer = self.test.answer(latest.value_text or "")
+            return answer.words if answer else ""
+        if latest.value is None:
+            return ""
+        band = self.test.band(latest.value, latest.value_second)
+        return band.words if band else ""
+
+
+UNIT_NAMES = {
+    "mm[Hg]": "mmHg",
+    "mL/min/{1.73_m2}": "mL/min/1.73m²",
+    "kg/m2": "kg/m²",
+    "{score}": "",
+    "[lb_av]": "lb",
+}
+
+
+def show_result(result: Result, test: TestInfo | None = None, with_unit: bool = True) -> str:
+    """Return a reading as people read it, like '58 mmol/mol', '135/85 mmHg' or 'Low risk'."""
+    if test is None and result.test:
+        test = catalogue().tests.get(result.test)
+    if result.value is None:
+        return result.value_text or ""
+    if test is not None:
+        number = test.show(result.value)
+        if result.value_second is not None:
+            number += "/" + test.show(result.value_second)
+    else:
+        number = f"{result.value:g}"
+    return f"{number} {display_unit(result.unit)}".strip() if with_unit else number
+
+
+def display_unit(unit: str) -> str:
+    """Return a unit as people write it (UCUM's 'mm[Hg]' is 'mmHg')."""
+    return UNIT_NAMES.get(unit, unit)
+
+
+def _visible(patient_id: int) -> ColumnElement[bool]:
+    """The results a person (or their carer) may see: released and not held back."""
+    return (
+        (Result.patient_id == patient_id)
+        & col(Result.released_at).is_not(None)
+        & (Result.held == False)  # noqa: E712
+    )
+
+
+def own_results(session: Session, actor: Actor, patient_id: int) -> list[TestSummary]:
+    """Return the person's released results, one summary per test, in content order."""
+    require(actor, "results.read_own", patient_id)
+    rows = session.exec(
+        select(Result)
+        .where(_visible(patient_id))
+        .order_by(col(Result.taken_at).desc(), col(Result.id).desc())
+    ).all()
+    tests = catalogue()
+    targets = personal_targets(session, patient_id) if rows else {}
+    groups: dict[str, TestSummary] = {}
+    for row in rows:
+        key = row.test or f"{row.system}|{row.code}"
+        summary = groups.get(key)
+        if summary is None:
+            test = tests.tests.get(row.test) if row.test else None
+            personal = targets.get(row.test or "")
+            summary = groups[key] = TestSummary(
+                key=key,
+                name=test.name if test else row.display,
+                test=test,
+                readings=[],
+                target=personal or (test.target if test else None),
+                personal_target=personal is not None,
+            )
+        summary.readings.append(row)
+    order = {test.slug: index for index, test in enumerate(tests.ordered())}
+    return sorted(groups.values(), key=lambda s: (order.get(s.key, len(order)), s.name.casefold()))
+
+
+def own_test(
+    session: Session, actor: Actor, patient_id: int, slug: str
+) -> tuple[TestInfo, TestSummary | None]:
+    """Return a test's explanation and the person's readings of it (None if they have none)."""
+    test = catalogue().tests.get(slug)
+    if test is None:
+        raise NotFound()
+    require(actor, "results.read_own", patient_id)
+    summaries = [s for s in own_results(session, actor, patient_id) if s.key == slug]
+    return test, (summaries[0] if summaries else None)
+
+
+def latest_release(session: Session, actor: Actor, patient_id: int) -> Review | None:
+    """Return the person's most recent review whose results were released."""
+    require(actor, "results.read_own", patient_id)
+    return session.exec(
+        select(Review)
+        .where(Review.patient_id == patient_id, col(Review.results_released_at).is_not(None))
+        .order_by(col(Review.results_released_at).desc())
+        .limit(1)
+    ).first()
+
+
+# --- asking about a result at the review -----------------------------------------------
+
+
+def agenda_review(session: Session, patient_id: int) -> Review | None:
+    """Return the review a new agenda item belongs to: the person's next one."""
+    from webapp.reviews.services import STILL_NEXT_FOR
+
+    return session.exec(
+        select(Review)
+        .where(
+            Review.patient_id == patient_id,
+            Review.scheduled_at >= utcnow() - STILL_NEXT_FOR,
+            Review.status != ReviewStatus.PLAN_AGREED,
+        )
+        .order_by(Review.scheduled_at)
+        .limit(1)
+    ).first()
+
+
+def agenda(session: Session, actor: Actor, patient_id: int) -> list[AgendaItem]:
+    """Return the person's agenda for their next review (or their open agenda if none is set)."""
+    require(actor, "results.read_own", patient_id)
+    review = agenda_review(session, patient_id)
+    return list(
+        session.exec(
+            select(AgendaItem)
+            .where(
+                AgendaItem.patient_id == patient_id,
+                (AgendaItem.review_id == review.id)
+                if review
+                else col(AgendaItem.review_id).is_(None),
+            )
+            .order_by(AgendaItem.created_at, AgendaItem.id)
+        )
+    )
+
+
+def ask_about(
+    session: Session, actor: Actor, patient_id: int, slug: str
+) -> tuple[AgendaItem, bool]:
+    """Add a test the person has results for to their next review's agenda (once).
+
+    Returns the item and whether it was new.
+    """
+    require(actor, "results.read_own", patient_id)
+    key = slug
+    summaries = {s.key: s for s in own_results(session, actor, patient_id)}
+    summary = summaries.get(key)
+    if summary is None:
+        raise NotFound()
+    review = agenda_review(session, patient_id)
+    existing = session.exec(
+        select(AgendaItem).where(
+            AgendaItem.patient_id == patient_id,
+            AgendaItem.kind == "result",
+            AgendaItem.test == key,
+            (AgendaItem.review_id == review.id) if review else col(AgendaItem.review_id).is_(None),
+        )
+    ).first()
+    if existing is not None:
+        return existing, False
+    item = AgendaItem(
+        patient_id=patient_id,
+        review_id=review.id if review else None,
+        kind="result",
+        test=key,
+        text=_("My %(test)s result", test=summary.name)[:500],
+        created_by_id=actor.id,
+    )
+    session.add(item)
+    session.flush()
+    audit.record(session, actor.id, "agenda.add", patient_id, agenda_item_id=item.id, test=key)
+    session.commit()
+    return item, True
+
+
+def remove_agenda_item(session: Session, actor: Actor, item_id: int) -> None:
+    """Take an item off the person's agenda."""
+    item = session.get(AgendaItem, item_id)
+    require(actor, "results.read_own", item.patient_id if item else None)
+    assert item is not None
+    audit.record(session, actor.id, "agenda.remove", item.patient_id, agenda_item_id=item.id)
+    session.delete(item)
+    session.commit()
