@@ -18,6 +18,9 @@ from sqlmodel import Session
 from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
+from webapp.planning.models import AgendaItem
+from webapp.results import services as results
+from webapp.results.models import Result
 from webapp.reviews import services as reviews
 
 FUTURE_DAY = (dt.date.today() + dt.timedelta(days=30)).isoformat()
@@ -53,6 +56,11 @@ def owner_only() -> dict[str, str]:
 def practice_staff() -> dict[str, str]:
     """Only the practice's clinicians and admins; everyone else signed in gets 404."""
     return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "clinician": OK, "admin": OK}
+
+
+def practice_staff_asked() -> dict[str, str]:
+    """Practice staff are asked to put a form right (422); everyone else signed in gets 404."""
+    return {**practice_staff(), "clinician": "422", "admin": "422"}
 
 
 def _static(ctx: dict) -> str:
@@ -148,6 +156,54 @@ MATRIX: dict[str, Entry] = {
     "GET reviews.calendar": Entry(
         lambda c: f"/reviews/{c['review_id']}/calendar.ics", owner_only()
     ),
+    "GET notifications.index": Entry(lambda c: "/notifications", signed_in()),
+    "GET results.review": Entry(lambda c: f"/results/reviews/{c['review_id']}", practice_staff()),
+    "POST results.enter": Entry(
+        lambda c: f"/results/reviews/{c['review_id']}/entered",
+        practice_staff(),
+        data={"test-0": "hba1c", "value-0": "50", "date_taken-0": "2026-01-01"},
+    ),
+    # Staff without a file are asked for one (422); nobody else learns the review exists.
+    "POST results.upload": Entry(
+        lambda c: f"/results/reviews/{c['review_id']}/upload", practice_staff_asked()
+    ),
+    "POST results.release": Entry(
+        lambda c: f"/results/reviews/{c['review_id']}/release", practice_staff()
+    ),
+    "POST results.release_date": Entry(
+        lambda c: f"/results/reviews/{c['review_id']}/release-date",
+        practice_staff(),
+        data={"release_on": ""},
+    ),
+    "POST results.hold": Entry(
+        lambda c: f"/results/reviews/{c['review_id']}/results/{c['result_id']}/hold",
+        practice_staff(),
+        data={"note": "Talk first"},
+    ),
+    "POST results.unhold": Entry(
+        lambda c: f"/results/reviews/{c['review_id']}/results/{c['result_id']}/unhold",
+        practice_staff(),
+    ),
+    "POST results.target": Entry(
+        lambda c: f"/results/reviews/{c['review_id']}/targets",
+        practice_staff(),
+        data={"test": "hba1c", "high": "60"},
+    ),
+    "GET results.practice_import": Entry(
+        lambda c: f"/results/practices/{c['practice_id']}/import", practice_staff()
+    ),
+    "POST results.practice_import_file": Entry(
+        lambda c: f"/results/practices/{c['practice_id']}/import", practice_staff_asked()
+    ),
+    # Everyone reads only their own results: a page of nothing for those who have none.
+    "GET results.mine": Entry(lambda c: "/results", signed_in()),
+    "GET results.letter": Entry(lambda c: "/results/letter", signed_in()),
+    "GET results.explain": Entry(lambda c: "/results/tests/hba1c", signed_in()),
+    "GET results.download": Entry(lambda c: "/results/my-results.csv", signed_in()),
+    "POST results.ask": Entry(lambda c: "/results/ask", owner_only(), data={"test": "hba1c"}),
+    "POST results.remove": Entry(
+        lambda c: f"/results/agenda/{c['agenda_item_id']}/remove", owner_only()
+    ),
 }
 
 
@@ -220,6 +276,34 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             people["patient"].id,
             dt.datetime.now(dt.UTC) + dt.timedelta(days=10),
         )
+        result = Result(
+            practice_id=practice.id,
+            patient_id=people["patient"].id,
+            test="hba1c",
+            system="http://loinc.org",
+            code="59261-8",
+            display="HbA1c",
+            value=50,
+            unit="mmol/mol",
+            taken_at=dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC),
+            source="form",
+            fingerprint="x",
+        )
+        db.add(result)
+        db.commit()
+        # Sent to the person, then a new reading waits for the next release.
+        with app.test_request_context():
+            results.release_results(db, None, review)
+        db.add(Result(**{**result.model_dump(exclude={"id", "released_at"}), "fingerprint": "z"}))
+        item = AgendaItem(
+            patient_id=people["patient"].id,
+            review_id=review.id,
+            kind="result",
+            test="hba1c",
+            text="My HbA1c result",
+        )
+        db.add(item)
+        db.commit()
     client = app.test_client()
     if role != "anonymous":
         sign_in(app, client, people[role])
@@ -231,6 +315,8 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "token": token,
         "patient_id": people["patient"].id,
         "review_id": review.id,
+        "result_id": result.id,
+        "agenda_item_id": item.id,
     }
     return ctx, client
 

@@ -1,11 +1,13 @@
-"""Command-line tasks: demo data, invitations, content checks and backups."""
+"""Command-line tasks: demo data, invitations, results, content checks, backups, the clock."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
 import sys
+import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -15,12 +17,15 @@ from sqlmodel import select
 from webapp import content
 from webapp import demo as demo_data
 from webapp.accounts import services
-from webapp.accounts.models import Practice, Role
+from webapp.accounts.models import Person, Practice, Role
 from webapp.accounts.services import AccountError
 from webapp.db import get_engine, session_scope
 from webapp.links import public_url
+from webapp.results import services as results
+from webapp.results.importing import ImportFailed
 
 invite = AppGroup("invite", help="Invite people to a practice.")
+results_group = AppGroup("results", help="Import and release test results.")
 content_group = AppGroup("content", help="Check the files in content/.")
 practice_group = AppGroup("practice", help="Manage practices.")
 
@@ -163,6 +168,64 @@ def backup(destination: Path) -> None:
     click.echo(f"Backed up to {destination} at {dt.datetime.now():%Y-%m-%d %H:%M}.")
 
 
+@results_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--practice", "practice_id", type=int, required=True, help="The practice's number.")
+@click.option(
+    "--patient",
+    "patient_id",
+    type=int,
+    default=None,
+    help="File every result for this person (their number), whatever NHS number it carries.",
+)
+def results_import(file: Path, practice_id: int, patient_id: int | None) -> None:
+    """Import a FHIR R4 JSON or CSV FILE of results, all or nothing; print what was imported."""
+    with session_scope() as session:
+        try:
+            report = results.import_file(session, None, practice_id, file.read_bytes(), patient_id)
+        except ImportFailed as error:
+            click.echo(f"Nothing was imported from {file.name}:", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        click.echo(report.summary())
+        for result in report.added:
+            person = session.get(Person, result.patient_id)
+            click.echo(
+                f"  {person.name if person else result.patient_id}: {result.display} "
+                f"{results.show_result(result)} ({result.taken_at:%d %b %Y})"
+            )
+
+
+@results_group.command("release-due")
+def results_release_due() -> None:
+    """Release results whose release day has come (the clock process runs this)."""
+    with session_scope() as session:
+        count = results.release_due(session, dt.datetime.now(ZoneInfo("Europe/London")).date())
+    click.echo(f"Released results for {count} reviews.")
+
+
+@click.command("clock")
+@click.option("--every", default=300, show_default=True, help="Seconds between runs.")
+@click.option("--once", is_flag=True, help="Run the due jobs once and stop.")
+@with_appcontext
+def clock(every: int, once: bool) -> None:
+    """Run scheduled jobs: results released on their day. Keep one of these running."""
+    log = current_app.logger
+    while True:
+        try:
+            with session_scope() as session:
+                today = dt.datetime.now(ZoneInfo("Europe/London")).date()
+                count = results.release_due(session, today)
+            if count:
+                log.info("clock: released results for %d reviews", count)
+        except Exception:  # a failed run is logged and retried next time; the clock keeps going
+            log.exception("clock: a scheduled job failed")
+        if once:
+            return
+        time.sleep(every)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands with `flask`."""
     app.cli.add_command(invite)
@@ -171,3 +234,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(backup)
     app.cli.add_command(purge)
+    app.cli.add_command(results_group)
+    app.cli.add_command(clock)

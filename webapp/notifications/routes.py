@@ -19,7 +19,7 @@ def index() -> Response:
     db = get_session()
     notifications = services.recent(db, current_user)
     unread = {n.id for n in notifications if n.read_at is None}
-    response = render("notifications/index.html", notifications=notifications, unread=unread)
+    response = render("notifications/index.html", notifications=notifications, unread_ids=unread)
     if unread:
         services.mark_all_read(db, current_user)
     return response

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -58,18 +59,22 @@ class ImportReport:
     def summary(self) -> str:
         """Say what happened in one sentence."""
         added = len(self.added)
-        if added and self.already_there:
+        if not added:
             return _(
-                "Imported %(added)d results for %(people)d people; %(same)d were already here.",
-                added=added,
-                people=self.people,
-                same=self.already_there,
+                "Nothing new: all %(same)d results were already here.", same=self.already_there
             )
-        if added:
-            return _(
-                "Imported %(added)d results for %(people)d people.", added=added, people=self.people
+        people = ngettext("%(num)d person", "%(num)d people", self.people)
+        said = ngettext(
+            "Imported %(num)d result for %(people)s.",
+            "Imported %(num)d results for %(people)s.",
+            added,
+            people=people,
+        )
+        if self.already_there:
+            said += " " + ngettext(
+                "%(num)d was already here.", "%(num)d were already here.", self.already_there
             )
-        return _("Nothing new: all %(same)d results were already here.", same=self.already_there)
+        return said
 
 
 def _fingerprint(practice_id: int, prepared: Prepared) -> str:

@@ -1,0 +1,135 @@
+"""`flask results import`, release on a set day (the clock), and what a release tells the person."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from tests.conftest import add_person, outbox
+from tests.results.helpers import EXAMPLES, PAT_NHS, give_nhs_number, plan_review
+from webapp.accounts.models import Person, Role
+from webapp.notifications.models import Notification
+from webapp.results import services
+from webapp.results.models import Result
+from webapp.reviews.models import Review, ReviewStatus
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_import_a_file_from_the_command_line(app, db, practice, patient):
+    path = str(EXAMPLES / "diagnosticreport-example-lipids.json")
+    done = run(
+        app, "results", "import", path, "--practice", str(practice.id), "--patient", str(patient.id)
+    )
+    assert done.exit_code == 0, done.output
+    assert "Imported 4 results for 1 person." in done.output
+    assert "Pat Morgan: Total cholesterol 6.3 mmol/L (03 Mar 2011)" in done.output
+    again = run(
+        app, "results", "import", path, "--practice", str(practice.id), "--patient", str(patient.id)
+    )
+    assert again.exit_code == 0 and "Nothing new: all 4 results were already here." in again.output
+    assert len(db.exec(select(Result)).all()) == 4
+
+
+def test_the_command_line_prints_every_error_and_exits_1(app, db, practice, patient, tmp_path):
+    give_nhs_number(db, patient, PAT_NHS)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "nhs_number,test,value,unit,date_taken\n"
+        f"{PAT_NHS},HbA1c,abc,,2026-01-01\n9999999999,HbA1c,50,,2026-01-01\n"
+    )
+    failed = run(app, "results", "import", str(bad), "--practice", str(practice.id))
+    assert failed.exit_code == 1
+    assert "Nothing was imported from bad.csv:" in failed.output
+    assert "Row 2, column value: the HbA1c result must be a number." in failed.output
+    assert "Row 3: NHS number 9999999999 is not a patient of this practice." in failed.output
+    other = add_person(db, "Jo Hill", None)
+    refused = run(
+        app,
+        "results",
+        "import",
+        str(EXAMPLES / "observation-example-bmi.json"),
+        "--practice",
+        str(practice.id),
+        "--patient",
+        str(other.id),
+    )
+    assert refused.exit_code == 1 and "they are not a patient of this practice" in refused.output
+    assert db.exec(select(Result)).all() == []
+
+
+def _add_result(db, practice, patient, **fields):
+    values = {
+        "test": "hba1c",
+        "system": "http://loinc.org",
+        "code": "59261-8",
+        "display": "HbA1c",
+        "value": 50.0,
+        "unit": "mmol/mol",
+        "source": "form",
+        "fingerprint": str(fields),
+    }
+    values.update(fields)
+    result = Result(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        taken_at=dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC),
+        **values,
+    )
+    db.add(result)
+    db.commit()
+    return result
+
+
+def test_results_go_on_their_day_by_the_clock(app, db, practice, patient):
+    review = plan_review(db, practice.id, patient.id, days=10)
+    review.release_on = dt.date.today()
+    db.add(review)
+    db.commit()
+    # The day has come but there is nothing to send: the review waits.
+    assert "Released results for 0 reviews." in run(app, "results", "release-due").output
+    _add_result(db, practice, patient)
+    _add_result(db, practice, patient, value=60.0, held=True, held_note="Talk first")
+    assert run(app, "clock", "--once").exit_code == 0
+    db.expire_all()
+    assert db.get(Review, review.id).status == ReviewStatus.RESULTS_RELEASED
+    released = db.exec(select(Result).where(Result.released_at.is_not(None))).all()
+    assert [r.value for r in released] == [50.0]
+    [note] = db.exec(select(Notification)).all()
+    assert note.person_id == patient.id and "ready to read" in note.message
+    [mail] = outbox(app)
+    assert "50" not in mail.get_content() and "HbA1c" not in mail.get_content()
+    # Released once: the next run sends nothing more.
+    assert "Released results for 0 reviews." in run(app, "results", "release-due").output
+
+
+def test_a_person_without_email_is_told_in_the_app_only(app, db, practice):
+    person = add_person(db, "No Email", None, (practice, Role.PATIENT))
+    review = plan_review(db, practice.id, person.id)
+    _add_result(db, practice, person)
+    with app.app_context():
+        assert services.release_results(db, None, review) == 1
+    assert outbox(app) == []
+    assert db.exec(select(Notification.person_id)).all() == [person.id]
+
+
+def test_a_held_result_released_later_goes_with_the_next_release(
+    app, db, practice, patient, clinician
+):
+    from webapp.accounts.services import load_actor
+
+    review = plan_review(db, practice.id, patient.id)
+    held = _add_result(db, practice, patient, held=True)
+    _add_result(db, practice, patient, value=55.0)
+    with app.app_context():
+        staff = load_actor(db, clinician)
+        services.release_results(db, staff, review)
+        services.unhold_result(db, staff, held.id)
+        assert services.waiting_count(db, review) == 1
+        assert services.release_results(db, staff, review) == 1
+        person = load_actor(db, db.get(Person, patient.id))
+        [summary] = services.own_results(db, person, patient.id)
+    assert len(summary.readings) == 2

@@ -1,0 +1,225 @@
+"""Results through HTTP: staff import, hold back and release; the person reads and asks."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlmodel import select
+
+from tests.conftest import add_person, outbox, sign_in
+from tests.results.helpers import (
+    PAT_NHS,
+    bundle,
+    example,
+    give_nhs_number,
+    observation,
+    plan_review,
+)
+from webapp.accounts.models import Practice, Role
+from webapp.notifications.models import Notification
+from webapp.planning.models import AgendaItem
+from webapp.results.models import Result
+from webapp.reviews.models import Review, ReviewStatus
+
+
+@pytest.fixture
+def review(db, practice, patient):
+    give_nhs_number(db, patient, PAT_NHS)
+    return plan_review(db, practice.id, patient.id)
+
+
+def upload(client, url, data: bytes, name="results.json", **fields):
+    return client.form(
+        url, {"file": (io.BytesIO(data), name), **fields}, content_type="multipart/form-data"
+    )
+
+
+LIPIDS_AND_HBA1C = bundle(
+    observation("59261-8", 58, "mmol/mol", "2026-03-01T09:00:00Z"),
+    observation("59261-8", 62, "mmol/mol", "2026-10-01T09:00:00Z"),
+    observation("2093-3", 5.6, "mmol/L", "2026-10-01T09:00:00Z"),
+)
+
+
+def staff_import_and_release(app, client, clinician, review, hold_code=None):
+    """Import readings as the clinician, optionally hold one back, then release."""
+    sign_in(app, client, clinician)
+    done = upload(client, f"/results/reviews/{review.id}/upload", LIPIDS_AND_HBA1C)
+    assert done.status_code == 303, done.get_data(as_text=True)
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Imported 3 results for 1 person." in page
+    return page
+
+
+def test_staff_import_hold_and_release_and_the_person_reads(
+    app, client, db, review, patient, clinician
+):
+    page = staff_import_and_release(app, client, clinician, review)
+    assert "3 results are ready to send." in page
+    cholesterol = db.exec(select(Result).where(Result.test == "total-cholesterol")).one()
+    held = client.form(
+        f"/results/reviews/{review.id}/results/{cholesterol.id}/hold",
+        {"note": "Discuss statin first"},
+    )
+    assert held.status_code == 303
+    page = client.get(f"/results/reviews/{review.id}").get_data(as_text=True)
+    assert "Held back" in page and "Discuss statin first" in page
+    assert "2 results are ready to send." in page
+    released = client.form(f"/results/reviews/{review.id}/release")
+    assert released.status_code == 303
+    db.expire_all()
+    assert db.get(Review, review.id).status == ReviewStatus.RESULTS_RELEASED
+
+    [mail] = outbox(app)
+    assert mail["To"] == "pat@example.org"
+    body = mail.get_content()
+    assert "ready to read" in body
+    for health_word in ("HbA1c", "62", "cholesterol", "mmol"):
+        assert health_word not in body and health_word not in mail["Subject"]
+
+    client.post("/account/signout", data={"csrf_token": client.csrf_token()})
+    sign_in(app, client, patient)
+    home = client.get("/").get_data(as_text=True)
+    assert "are ready to read" in home and '<span class="badge">1' in home
+    mine = client.get("/results").get_data(as_text=True)
+    assert "62 mmol/mol" in mine and "Higher than last time (58 mmol/mol on 1 March 2026)." in mine
+    assert "Above the usual target of 53 mmol/mol or lower." in mine
+    assert "<svg" in mine and "All readings (2)" in mine
+    # The held result: not on the page, not in the export, not counted, not in any notification.
+    for text in (mine, client.get("/results/letter").get_data(as_text=True)):
+        assert "Cholesterol" not in text and "5.6" not in text
+    export = client.get("/results/my-results.csv").get_data(as_text=True)
+    assert "HbA1c" in export and "Cholesterol" not in export and len(export.splitlines()) == 3
+    explained = client.get("/results/tests/total-cholesterol").get_data(as_text=True)
+    assert "What your number means" not in explained and "5.6" not in explained
+    assert client.form("/results/ask", {"test": "total-cholesterol"}).status_code == 404
+    notifications = db.exec(select(Notification)).all()
+    assert all("holesterol" not in n.message and "1 result" not in n.message for n in notifications)
+
+
+def test_the_person_reads_an_explanation_and_asks_about_a_result(
+    app, client, db, review, patient, clinician
+):
+    staff_import_and_release(app, client, clinician, review)
+    client.form(f"/results/reviews/{review.id}/release")
+    sign_in(app, client, patient)
+    page = client.get("/results/tests/hba1c").get_data(as_text=True)
+    assert "HbA1c: your average blood sugar" in page and "What your number means" in page
+    assert "Questions you might ask at your review" in page
+    asked = client.form("/results/ask", {"test": "hba1c"}, headers={"HX-Request": "true"})
+    assert "Added to your list for your review" in asked.get_data(as_text=True)
+    again = client.form("/results/ask", {"test": "hba1c"}, headers={"HX-Request": "true"})
+    assert "On your list for your review" in again.get_data(as_text=True)
+    [item] = db.exec(select(AgendaItem)).all()
+    assert (item.review_id, item.test, item.text) == (review.id, "hba1c", "My HbA1c result")
+    home = client.get("/").get_data(as_text=True)
+    assert "What I want to talk about" in home and "My HbA1c result" in home
+    assert client.form(f"/results/agenda/{item.id}/remove").status_code == 303
+    assert db.exec(select(AgendaItem)).all() == []
+
+
+def test_no_results_yet_says_so_calmly(app, client, db, review, patient, clinician):
+    staff_import_and_release(app, client, clinician, review)  # imported, not released
+    sign_in(app, client, patient)
+    page = client.get("/results").get_data(as_text=True)
+    assert "Your results are not ready yet" in page and "62" not in page
+    assert client.get("/notifications").get_data(as_text=True).count("ready to read") == 0
+
+
+def test_bad_uploads_show_every_problem_and_keep_nothing(app, client, db, review, clinician):
+    sign_in(app, client, clinician)
+    url = f"/results/reviews/{review.id}/upload"
+    response = upload(client, url, b'{"resourceType": "Patient"}')
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Nothing was imported" in body and "it is a FHIR Patient" in body
+    missing = client.form(url, {}, content_type="multipart/form-data")
+    assert "Choose a CSV or FHIR JSON file." in missing.get_data(as_text=True)
+    bad_csv = b"test,value,date_taken\nHbA1c,-1,2026-01-01\nHbA1c,50,\n"
+    body = upload(client, url, bad_csv, "r.csv").get_data(as_text=True)
+    assert "Row 2, column value" in body and "Row 3, column date_taken" in body
+    assert db.exec(select(Result)).all() == []
+
+
+def test_staff_type_results_in(app, client, db, review, clinician):
+    sign_in(app, client, clinician)
+    done = client.form(
+        f"/results/reviews/{review.id}/entered",
+        {
+            "test-0": "hba1c",
+            "value-0": "7.1",
+            "unit-0": "%",
+            "date_taken-0": "2026-10-01",
+            "test-1": "blood-pressure",
+            "value-1": "132/84",
+            "date_taken-1": "2026-10-01",
+        },
+    )
+    assert done.status_code == 303
+    assert {r.test for r in db.exec(select(Result))} == {"hba1c", "blood-pressure"}
+    bad = client.form(
+        f"/results/reviews/{review.id}/entered",
+        {"test-0": "hba1c", "value-0": "7.1", "unit-0": "kg", "date_taken-0": "2026-10-01"},
+    )
+    assert bad.status_code == 422
+    body = bad.get_data(as_text=True)
+    assert "Line 1, column unit" in body and 'value="kg"' in body
+
+
+def test_a_release_date_and_a_personal_target(app, client, db, review, patient, clinician):
+    sign_in(app, client, clinician)
+    upload(client, f"/results/reviews/{review.id}/upload", LIPIDS_AND_HBA1C)
+    bad = client.form(f"/results/reviews/{review.id}/release-date", {"release_on": "2020-01-01"})
+    assert "That day has passed" in bad.get_data(as_text=True)
+    day = review.scheduled_at.date().isoformat()
+    assert (
+        client.form(f"/results/reviews/{review.id}/release-date", {"release_on": day}).status_code
+        == 303
+    )
+    db.expire_all()
+    assert db.get(Review, review.id).release_on.isoformat() == day
+    target = client.form(f"/results/reviews/{review.id}/targets", {"test": "hba1c", "high": "65"})
+    assert target.status_code == 303
+    wrong = client.form(f"/results/reviews/{review.id}/targets", {"test": "hba1c", "high": "lots"})
+    assert "Write the target as numbers" in wrong.get_data(as_text=True)
+    client.form(f"/results/reviews/{review.id}/release")
+    sign_in(app, client, patient)
+    page = client.get("/results").get_data(as_text=True)
+    assert "Within your own target of 65 mmol/mol or lower." in page
+
+
+def test_the_practice_import_page_matches_by_nhs_number(
+    app, client, db, review, patient, clinician, practice
+):
+    sign_in(app, client, clinician)
+    url = f"/results/practices/{practice.id}/import"
+    assert "nhs_number,test,value,unit,date_taken,reference_range" in client.get(url).get_data(
+        as_text=True
+    )
+    done = upload(client, url, LIPIDS_AND_HBA1C)
+    assert done.status_code == 303
+    assert len(db.exec(select(Result).where(Result.patient_id == patient.id)).all()) == 3
+    examples = upload(client, url, example("observation-example-bmi.json"))
+    assert "there is no NHS number" in examples.get_data(as_text=True)
+    chosen = upload(client, url, example("observation-example-bmi.json"), nhs_number="943 476 5919")
+    assert chosen.status_code == 303
+    wrong = upload(client, url, example("observation-example-bmi.json"), nhs_number="1234567890")
+    assert "That is not a valid NHS number" in wrong.get_data(as_text=True)
+
+
+def test_another_practice_can_neither_import_nor_read(app, client, db, review, patient, clinician):
+    staff_import_and_release(app, client, clinician, review)
+    elsewhere = Practice(name="Hillside Surgery")
+    db.add(elsewhere)
+    db.commit()
+    stranger = add_person(db, "Olu Ade", None, (elsewhere, Role.CLINICIAN))
+    sign_in(app, client, stranger)
+    assert client.get(f"/results/reviews/{review.id}").status_code == 404
+    assert (
+        upload(client, f"/results/reviews/{review.id}/upload", LIPIDS_AND_HBA1C).status_code == 404
+    )
+    result = db.exec(select(Result)).first()
+    assert client.form(f"/results/reviews/{review.id}/results/{result.id}/hold").status_code == 404
+    assert client.form(f"/results/reviews/{review.id}/release").status_code == 404
+    assert client.get(f"/results/practices/{review.practice_id}/import").status_code == 404
