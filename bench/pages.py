@@ -29,4 +29,9 @@ PAGES = [
     Page("clinician home", "/", CLINICIAN),
     Page("invitations", "/care-team/practices/{practice}/invitations", CLINICIAN),
     Page("reviews", "/reviews/practices/{practice}", CLINICIAN),
+    # Pat has five years of results (ten readings of most tests) and one held back.
+    Page("my results", "/results", PATIENT),
+    Page("result explanation", "/results/tests/hba1c", PATIENT),
+    Page("results letter", "/results/letter", PATIENT),
+    Page("notifications", "/notifications", PATIENT),
 ]

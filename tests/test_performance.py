@@ -7,6 +7,7 @@ per-row queries), and the compressed first load and repeat visit must stay withi
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
@@ -23,15 +24,30 @@ from bench.measure import (
 from bench.pages import PAGES
 from webapp import demo
 from webapp.accounts.models import Person, Practice
+from webapp.results.models import Result
 
 MORE_PATIENTS = 300  # enough to show any per-row query; the benchmark uses 10,000
 
 
 def grow(app: Flask) -> None:
-    """Add many patients (each with an invitation) to the demo practice."""
+    """Add many patients (each with an invitation and results) to the demo practice, and
+    five more years of results for Pat."""
     with Session(app.extensions["db_engine"], expire_on_commit=False) as db:
         practice = db.exec(select(Practice)).first()
         demo._add_patients(db, practice, MORE_PATIENTS, random.Random(1))
+        pat = db.exec(select(Person).where(Person.email == "pat@example.org")).one()
+        older = [
+            Result(
+                **{
+                    **row.model_dump(exclude={"id"}),
+                    "taken_at": row.taken_at - dt.timedelta(days=5 * 365),
+                    "fingerprint": f"older-{row.id}",
+                }
+            )
+            for row in db.exec(select(Result).where(Result.patient_id == pat.id))
+        ]
+        db.add_all(older)
+        db.commit()
 
 
 @pytest.fixture

@@ -15,8 +15,11 @@ from sqlmodel import Session
 
 from webapp.accounts.models import Invitation, Person, Practice, PracticeRole, Role
 from webapp.accounts.tokens import hash_token
+from webapp.content import get_content
 from webapp.db import utcnow
-from webapp.reviews.models import Review
+from webapp.notifications.models import Notification
+from webapp.results.models import Result
+from webapp.reviews.models import Review, ReviewStatus
 
 PRACTICE_NAME = "Riverside Health Centre"
 PEOPLE = [
@@ -89,21 +92,152 @@ def seed(session: Session, scale: str = "small") -> Practice:
             session.add(PracticeRole(person_id=person.id, practice_id=practice.id, role=role))
     pat = session.execute(select(Person).where(Person.email == PEOPLE[0][1])).scalar_one()
     clinician = session.execute(select(Person).where(Person.email == PEOPLE[1][1])).scalar_one()
+    pat.nhs_number = PAT_NHS_NUMBER
     nine_days_on = (utcnow() + dt.timedelta(days=9)).replace(
         hour=9, minute=30, second=0, microsecond=0
     )
-    session.add(
-        Review(
-            practice_id=practice.id,
-            patient_id=pat.id,
-            clinician_id=clinician.id,
-            scheduled_at=nine_days_on,
-        )
+    review = Review(
+        practice_id=practice.id,
+        patient_id=pat.id,
+        clinician_id=clinician.id,
+        scheduled_at=nine_days_on,
+        status=ReviewStatus.RESULTS_RELEASED,
+        results_released_at=utcnow() - dt.timedelta(days=3),
     )
+    session.add(review)
+    session.flush()
+    _add_history(session, practice.id, pat.id, review, random.Random(7))  # noqa: S311
     session.commit()
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
     return practice
+
+
+PAT_NHS_NUMBER = "9434765919"
+# Five years of a person living with type 2 diabetes: (test, code, unit, start, end, spread,
+# decimals), a reading every six months drifting from start to end.
+HISTORY = [
+    ("hba1c", "59261-8", "mmol/mol", 66, 58, 3, 0),
+    ("blood-pressure", "85354-9", "mm[Hg]", 146, 134, 5, 0),
+    ("total-cholesterol", "2093-3", "mmol/L", 5.8, 4.7, 0.3, 1),
+    ("hdl-cholesterol", "2085-9", "mmol/L", 1.0, 1.2, 0.1, 1),
+    ("ldl-cholesterol", "13457-7", "mmol/L", 3.6, 2.6, 0.2, 1),
+    ("triglycerides", "2571-8", "mmol/L", 2.2, 1.7, 0.2, 1),
+    ("egfr", "62238-1", "mL/min/{1.73_m2}", 82, 74, 3, 0),
+    ("acr", "9318-7", "mg/mmol", 1.8, 3.4, 0.4, 1),
+    ("weight", "29463-7", "kg", 97.0, 91.5, 1.0, 1),
+]
+YEARLY = [
+    ("foot-check", "http://snomed.info/sct", "401191002", ["Low risk"] * 4 + ["Moderate risk"]),
+    (
+        "eye-screening",
+        "http://snomed.info/sct",
+        "134395001",
+        ["No retinopathy"] * 3 + ["Background retinopathy"] * 2,
+    ),
+    (
+        "smoking",
+        "http://loinc.org",
+        "72166-2",
+        ["Smoker", "Smoker", "Ex-smoker", "Ex-smoker", "Ex-smoker"],
+    ),
+]
+
+
+LATEST = [
+    ("hba1c", "59261-8", "mmol/mol", 38, 80),
+    ("total-cholesterol", "2093-3", "mmol/L", 3.5, 7.0),
+    ("egfr", "62238-1", "mL/min/{1.73_m2}", 35, 100),
+    ("weight", "29463-7", "kg", 50, 120),
+]
+
+
+def _add_history(
+    session: Session, practice_id: int, patient_id: int, review: Review, rng: random.Random
+) -> None:
+    """Give a person five years of results, released three days ago, one held back."""
+    now = utcnow()
+    released = now - dt.timedelta(days=3)
+    rows = []
+
+    def add(test: str, system: str, code: str, taken: dt.datetime, **values: object) -> None:
+        rows.append(
+            {
+                "practice_id": practice_id,
+                "patient_id": patient_id,
+                "test": test,
+                "system": system,
+                "code": code,
+                "display": test,
+                "taken_at": taken,
+                "source": "fhir",
+                "fingerprint": f"demo-{patient_id}-{test}-{taken:%Y%m%d}",
+                "released_at": released,
+                "received": "",
+                "reference_text": "",
+                "held": False,
+                "held_note": "",
+                "created_at": now,
+                **values,
+            }
+        )
+
+    readings = 10
+    for test, code, unit, start, end, spread, decimals in HISTORY:
+        for n in range(readings):
+            taken = (now - dt.timedelta(days=14 + 182 * (readings - 1 - n))).replace(
+                hour=9, minute=0, second=0, microsecond=0
+            )
+            value = round(
+                start + (end - start) * n / (readings - 1) + rng.uniform(-spread, spread), decimals
+            )
+            extra = {"value": value, "unit": unit}
+            if test == "blood-pressure":
+                extra["value_second"] = float(round(value * 0.62 + rng.uniform(-3, 3)))
+            add(test, "http://loinc.org", code, taken, **extra)
+            if test == "weight":
+                add(
+                    "bmi",
+                    "http://loinc.org",
+                    "39156-5",
+                    taken,
+                    value=round(value / 1.75**2, 1),
+                    unit="kg/m2",
+                )
+    for test, system, code, answers in YEARLY:
+        for n, answer in enumerate(answers):
+            taken = (now - dt.timedelta(days=20 + 365 * (len(answers) - 1 - n))).replace(
+                hour=10, minute=0, second=0, microsecond=0
+            )
+            add(test, system, code, taken, value_text=answer, unit="")
+    # A new finding the clinician wants to talk through first: held back, so never shown.
+    add(
+        "egfr",
+        "http://loinc.org",
+        "62238-1",
+        now - dt.timedelta(days=5),
+        value=52.0,
+        unit="mL/min/{1.73_m2}",
+        held=True,
+        held_note="Repeat test first, then talk it through",
+        released_at=None,
+    )
+    names = {slug: test.name for slug, test in get_content().results.tests.items()}
+    for row in rows:
+        row["display"] = names.get(row["test"], row["test"])
+    session.execute(insert(Result), rows)
+    session.add(
+        Notification(
+            person_id=patient_id,
+            kind="results.released",
+            message=(
+                f"Your results for your review on {review.scheduled_at:%-d %B %Y} "
+                "are ready to read."
+            ),
+            link="/results",
+            created_at=released,
+        )
+    )
 
 
 def _add_patients(session: Session, practice: Practice, count: int, rng: random.Random) -> None:
@@ -180,6 +314,33 @@ def _add_patients(session: Session, practice: Practice, count: int, rng: random.
                     "updated_at": now,
                 }
                 for pid in ids
+            ],
+        )
+        # Each has their latest few results, released, so the results table is realistically big.
+        session.execute(
+            insert(Result),
+            [
+                {
+                    "practice_id": practice.id,
+                    "patient_id": pid,
+                    "test": test,
+                    "system": "http://loinc.org",
+                    "code": code,
+                    "display": test,
+                    "value": round(rng.uniform(low, high), 1),
+                    "unit": unit,
+                    "taken_at": now - dt.timedelta(days=rng.randrange(10, 400)),
+                    "source": "csv",
+                    "fingerprint": f"demo-{pid}-{test}",
+                    "released_at": now,
+                    "received": "",
+                    "reference_text": "",
+                    "held": False,
+                    "held_note": "",
+                    "created_at": now,
+                }
+                for pid in ids
+                for test, code, unit, low, high in LATEST
             ],
         )
         session.commit()

@@ -6,6 +6,7 @@ Each case also leaves screenshots at 360 px and 1280 px in test-artifacts/screen
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from tests.browser.conftest import LiveServer, axe_violations, screenshot
 from tests.conftest import add_person
+from webapp import demo
 from webapp.accounts import services
 from webapp.accounts.models import Practice, Role
 from webapp.reviews import services as reviews
@@ -32,7 +34,7 @@ def _people(server: LiveServer) -> dict:
         patient = add_person(db, "Pat Morgan", "pat@example.org", (practice, Role.PATIENT))
         clinician = add_person(db, "Priya Shah", "priya@example.org", (practice, Role.CLINICIAN))
         _inv, token, code = services.create_invitation(db, None, practice.id, "Jordan Lee")
-        reviews.create_review(
+        review = reviews.create_review(
             db,
             services.load_actor(db, clinician),
             practice.id,
@@ -40,7 +42,11 @@ def _people(server: LiveServer) -> dict:
             dt.datetime.now(dt.UTC) + dt.timedelta(days=9),
             clinician.id,
         )
+        # Five years of results, released, with one held back (as in the demo).
+        demo._add_history(db, practice.id, patient.id, review, random.Random(7))
+        db.commit()
     return {
+        "review": review,
         "practice": practice,
         "patient": patient,
         "clinician": clinician,
@@ -195,6 +201,57 @@ def review_form_error(server, page, ctx):
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
 
 
+def my_results(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="My results").first.click()
+    expect(page.get_by_role("heading", name="HbA1c", exact=True)).to_be_visible()
+
+
+def my_results_table(server, page, ctx):
+    my_results(server, page, ctx)
+    page.get_by_text("All readings (10)").first.click()
+    expect(page.get_by_role("table").first).to_be_visible()
+
+
+def explanation(server, page, ctx):
+    my_results(server, page, ctx)
+    page.get_by_role("link", name="What HbA1c means").click()
+    expect(page.get_by_role("heading", name="What your number means")).to_be_visible()
+
+
+def results_letter(server, page, ctx):
+    my_results(server, page, ctx)
+    page.get_by_role("link", name="My results letter (to print)").click()
+    expect(page.get_by_role("heading", name="Your results before your review")).to_be_visible()
+
+
+def notifications(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+
+
+def staff_results(server, page, ctx):
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.goto(f"{server.url}/results/reviews/{ctx['review'].id}")
+    expect(page.get_by_role("heading", name="Results for Pat Morgan")).to_be_visible()
+
+
+def staff_results_error(server, page, ctx):
+    staff_results(server, page, ctx)
+    page.get_by_label("Test").first.select_option("hba1c")
+    page.get_by_label("Value").first.fill("-4")
+    page.get_by_label("Date taken").first.fill("2026-10-01")
+    page.get_by_role("button", name="Add these results").click()
+    expect(page.get_by_role("heading", name="Nothing was imported")).to_be_visible()
+
+
+def practice_import(server, page, ctx):
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.goto(f"{server.url}/results/practices/{ctx['practice'].id}/import")
+    expect(page.get_by_role("heading", name="Import results")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -234,6 +291,14 @@ CASES: list[Callable] = [
     reviews_page,
     review_form,
     review_form_error,
+    my_results,
+    my_results_table,
+    explanation,
+    results_letter,
+    notifications,
+    staff_results,
+    staff_results_error,
+    practice_import,
     about,
     help_page,
     not_found,

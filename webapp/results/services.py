@@ -355,6 +355,15 @@ def staff_results(session: Session, actor: Actor, review: Review) -> list[Result
     )
 
 
+def is_old(result: Result) -> bool:
+    """Say whether staff can fold a result away: sent to the person more than a year ago."""
+    return (
+        result.released_at is not None
+        and not result.held
+        and result.taken_at < utcnow() - dt.timedelta(days=365)
+    )
+
+
 def _staff_result(session: Session, actor: Actor, result_id: int) -> Result:
     result = session.get(Result, result_id)
     require(actor, "results.manage", result.practice_id if result else None)

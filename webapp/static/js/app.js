@@ -8,7 +8,15 @@
     if (summary) summary.focus();
   }
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { focusErrors(event.target); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    focusErrors(event.target);
+    // A control replaced by its answer hands focus to the answer, not to the page.
+    var answer = document.querySelector("[data-focus]");
+    if (answer) {
+      answer.removeAttribute("data-focus");
+      answer.focus();
+    }
+  });
 
   // A boosted page swap keeps <body>'s attributes, so carry over the new page's CSRF token
   // (it changes when someone signs in or out).
@@ -18,6 +26,12 @@
       document.body.setAttribute("hx-headers",
         JSON.stringify({"X-CSRFToken": main.getAttribute("data-csrf-token")}));
     }
+  });
+
+  // "Print this letter" buttons (no inline script under the content security policy).
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("[data-print]");
+    if (target) window.print();
   });
 
   // The service worker, and a prompt when a new version is waiting.

@@ -1,0 +1,78 @@
+"""The results journey in Chromium: staff import, hold back and release; the person reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from tests.browser.conftest import LiveServer, axe_violations, screenshot
+from tests.browser.test_accessibility import _sign_in_by_link
+from tests.conftest import add_person
+from tests.results.helpers import EXAMPLES
+from webapp.accounts.models import Practice, Role
+
+
+def test_staff_release_results_and_the_person_reads_and_asks(server: LiveServer, page: Page):
+    with Session(server.app.extensions["db_engine"], expire_on_commit=False) as db:
+        practice = Practice(name="Riverside Health Centre")
+        db.add(practice)
+        db.commit()
+        add_person(db, "Pat Morgan", "pat@example.org", (practice, Role.PATIENT))
+        add_person(db, "Priya Shah", "priya@example.org", (practice, Role.CLINICIAN))
+
+    # Staff plan a review.
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.get_by_role("link", name="Reviews").first.click()
+    page.get_by_label("Find a patient").fill("pat")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="Plan a review for Pat Morgan").click()
+    day = dt.date.today() + dt.timedelta(days=12)
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Time").fill("10:30")
+    page.get_by_role("button", name="Plan the review").click()
+    expect(page.get_by_text("Review planned.")).to_be_visible()
+
+    # Import the lipid panel bundle for Pat, hold LDL back, and release.
+    page.get_by_role("link", name="Results for Pat Morgan").click()
+    page.get_by_label("File to import").set_input_files(
+        str(EXAMPLES / "diagnosticreport-example-lipids.json")
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text("Imported 4 results for 1 person.")).to_be_visible()
+    page.get_by_text(re.compile("^Hold back LDL cholesterol")).click()
+    page.get_by_label(
+        "Note about LDL cholesterol for the care team (the person never sees it)"
+    ).fill("Talk about statins first")
+    page.get_by_role("button", name="Hold back this result").click()
+    expect(page.get_by_text("That result is held back.")).to_be_visible()
+    expect(page.get_by_text("3 results are ready to send.")).to_be_visible()
+    page.get_by_role("button", name="Release results now").click()
+    expect(page.get_by_text("Released 3 results. The person has been told.")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile("/account/signin"))
+
+    # The person signs in, sees the notification and reads their results.
+    _sign_in_by_link(server, page, "pat@example.org")
+    news = page.get_by_role("region", name="New for you")
+    expect(news).to_contain_text(f"Your results for your review on {day.day}")
+    news.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="My results")).to_be_visible()
+    expect(page.get_by_role("heading", name="Total cholesterol")).to_be_visible()
+    expect(page.get_by_text("6.3 mmol/L")).to_be_visible()
+    expect(page.get_by_role("heading", name="LDL cholesterol")).to_have_count(0)
+    assert axe_violations(page) == []
+    screenshot(page, "journey_results")
+
+    page.get_by_role("link", name="What Total cholesterol means").click()
+    expect(page.get_by_role("heading", name="What your number means")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=re.compile("^Ask about this at my review")).click()
+    added = page.get_by_text("Added to your list for your review")
+    expect(added).to_be_visible()
+    expect(added).to_be_focused()  # the button it replaced had focus; the answer takes it
+    screenshot(page, "journey_explanation")
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_text("My Total cholesterol result")).to_be_visible()
