@@ -5,10 +5,9 @@ Revises: c1f098a2fca6
 Create Date: 2026-11-24 09:32:32.002885
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = "35952f6f3827"
 down_revision = "c1f098a2fca6"

@@ -126,3 +126,82 @@ def test_invitations_come_a_page_at_a_time(app, client, db, practice, clinician)
     assert second.count("Withdraw the invitation for") == 5
     assert f'href="{url}?page=1">Newer invitations' in second and "Older invitations" not in second
     assert client.get(url + "?page=nonsense").status_code == 200
+
+
+def test_an_nhs_number_given_with_the_invitation_goes_to_the_person(
+    app, client, db, practice, clinician, authenticator
+):
+    from sqlmodel import select
+
+    from tests.accounts.helpers import join
+    from tests.conftest import sign_in
+    from webapp.accounts.models import Invitation, Person
+
+    sign_in(app, client, clinician)
+    page = client.form(
+        f"/care-team/practices/{practice.id}/invitations",
+        {"name": "Jordan Lee", "nhs_number": "943 476 5919"},
+    )
+    assert page.status_code == 200
+    invitation = db.exec(select(Invitation)).one()
+    assert invitation.nhs_number == "9434765919"
+    with app.app_context():
+        _inv, token, _code = services.create_invitation(
+            db, None, practice.id, "Sam Hill", nhs_number="9434765870"
+        )
+    client.post("/account/signout", data={"csrf_token": client.csrf_token()})
+    assert join(client, authenticator, token=token).get_json()["ok"] is True
+    assert db.exec(select(Person.nhs_number).where(Person.name == "Sam Hill")).one() == "9434765870"
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("12345", "An NHS number is 10 digits"),
+        ("94347659x9", "An NHS number is 10 digits"),
+        ("9434765918", "That is not a valid NHS number"),
+    ],
+)
+def test_a_wrong_nhs_number_is_explained(app, client, db, practice, clinician, number, message):
+    from tests.conftest import sign_in
+
+    sign_in(app, client, clinician)
+    page = client.form(
+        f"/care-team/practices/{practice.id}/invitations",
+        {"name": "Jordan Lee", "nhs_number": number},
+    )
+    assert page.status_code == 422
+    body = page.get_data(as_text=True)
+    assert message in body and f'value="{number}"' in body
+
+
+def test_an_nhs_number_already_in_use(app, db, practice, patient):
+    patient.nhs_number = "9434765919"
+    db.add(patient)
+    db.commit()
+    with (
+        app.app_context(),
+        pytest.raises(AccountError, match="already has an account with that NHS"),
+    ):
+        services.create_invitation(db, None, practice.id, "Pat again", nhs_number="9434765919")
+
+
+def test_cli_invites_with_an_nhs_number(app, db, practice):
+    from sqlmodel import select
+
+    from webapp.accounts.models import Invitation
+
+    result = app.test_cli_runner().invoke(
+        args=[
+            "invite",
+            "patient",
+            "--practice",
+            str(practice.id),
+            "--name",
+            "Jo",
+            "--nhs-number",
+            "9434765919",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.exec(select(Invitation.nhs_number)).one() == "9434765919"

@@ -61,8 +61,10 @@ def test_staff_release_results_and_the_person_reads_and_asks(server: LiveServer,
     news.get_by_role("link").click()
     expect(page.get_by_role("heading", name="My results")).to_be_visible()
     expect(page.get_by_role("heading", name="Total cholesterol")).to_be_visible()
-    expect(page.get_by_text("6.3 mmol/L")).to_be_visible()
-    expect(page.get_by_role("heading", name="LDL cholesterol")).to_have_count(0)
+    card = page.get_by_role("region", name="Total cholesterol")
+    expect(card.get_by_text("6.3 mmol/L")).to_be_visible()
+    expect(card).to_contain_text("This is your first reading of this test here.")
+    expect(page.get_by_text("LDL cholesterol")).to_have_count(0)  # held back: not even named
     assert axe_violations(page) == []
     screenshot(page, "journey_results")
 

@@ -78,6 +78,8 @@ class Answer:
     text: str
     words: str
     codes: tuple[str, ...] = ()
+    # Other words labs and GP systems use for the same answer, like "Increased risk".
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class TestInfo:
         """Return the coded answer with this text or code, ignoring case."""
         wanted = " ".join(text.split()).casefold()
         for answer in self.answers:
-            if answer.text.casefold() == wanted or wanted in answer.codes:
+            if answer.text.casefold() == wanted or wanted in answer.codes or wanted in answer.also:
                 return answer
         return None
 
@@ -280,19 +282,27 @@ def _bands(node: yaml.Node, kind: str) -> tuple[Band, ...]:
     return tuple(bands)
 
 
+def _texts(fields: dict[str, yaml.Node], name: str, limit: int) -> tuple[str, ...]:
+    """Return an optional list of short texts, like an answer's codes."""
+    if name not in fields:
+        return ()
+    return tuple(_text(item, f"an item of {name}", limit) for item in _list(fields[name], name))
+
+
 def _answers(node: yaml.Node) -> tuple[Answer, ...]:
     answers = []
     for item in _list(node, "answers"):
-        fields = _mapping(item, "an answer", {"text", "words", "codes"})
+        fields = _mapping(item, "an answer", {"text", "words", "codes", "also"})
         if "text" not in fields or "words" not in fields:
             raise LocatedError(_line(item), "each answer needs text: and words:")
-        codes = (
-            tuple(_text(c, "a code", 40) for c in _list(fields["codes"], "codes"))
-            if ("codes" in fields)
-            else ()
-        )
+
         answers.append(
-            Answer(_text(fields["text"], "text", 60), _text(fields["words"], "words", 600), codes)
+            Answer(
+                _text(fields["text"], "text", 60),
+                _text(fields["words"], "words", 600),
+                _texts(fields, "codes", 40),
+                tuple(" ".join(t.split()).casefold() for t in _texts(fields, "also", 60)),
+            )
         )
     return tuple(answers)
 
