@@ -40,7 +40,10 @@ from bench.pages import PAGES  # noqa: E402
 CONNECTIONS = 32
 WARM_SECONDS = int(os.environ.get("BENCH_WARM_SECONDS", "2"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
-SCALES = ("small", "large")
+SCALES = tuple(os.environ.get("BENCH_SCALES", "small,large").split(","))
+# BENCH_PAGES="my results,patient home" measures only those pages and prints them; the report
+# in docs/ is written only by a full run.
+ONLY = [name for name in os.environ.get("BENCH_PAGES", "").split(",") if name]
 # Targets from ../shared/design/QUALITY.md (Performance).
 MIN_RATIO, MAX_P95_MS, MAX_SCALE_DROP, MAX_WORKER_MB = 0.15, 50.0, 0.20, 150.0
 
@@ -292,6 +295,8 @@ def main() -> int:
             server, url = start_server("webapp:create_app()", env)
             try:
                 for page in PAGES:
+                    if ONLY and page.name not in ONLY:
+                        continue
                     path = page.path.format(practice=practice)
                     weight = weigh(app, signed_in_client(app, page.reader), path)
                     cookie = ""
@@ -313,6 +318,9 @@ def main() -> int:
             app.extensions["db_engine"].dispose()
     mark(rows)
     result = table(rows, hello, memory)
+    if ONLY or SCALES != ("small", "large"):
+        print(result)
+        return 0
     misses = sum(len(r.marks) for r in rows) + sum(m > MAX_WORKER_MB for m in memory.values())
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = f"""# Benchmarks

@@ -129,8 +129,8 @@ def test_trend_and_target_in_words(app, tests):
         summary = Summary(
             "hba1c", "HbA1c", hba1c, [_reading(58, 0), _reading(64, 180)], hba1c.target
         )
-        assert summary.trend() == "Lower than last time (64 mmol/mol on 4 April 2026)."
-        assert summary.place_words() == "Above the usual target of 53 mmol/mol or lower."
+        assert summary.trend == "Lower than last time (64 mmol/mol on 4 April 2026)."
+        assert summary.place_words == "Above the usual target of 53 mmol/mol or lower."
         same = Summary(
             "hba1c",
             "HbA1c",
@@ -139,10 +139,10 @@ def test_trend_and_target_in_words(app, tests):
             Target(high=60),
             personal_target=True,
         )
-        assert same.trend().startswith("About the same as last time")
-        assert same.place_words() == "Within your own target of 60 mmol/mol or lower."
+        assert same.trend.startswith("About the same as last time")
+        assert same.place_words == "Within your own target of 60 mmol/mol or lower."
         first = Summary("hba1c", "HbA1c", hba1c, [_reading(58, 0)], hba1c.target)
-        assert first.trend() == "This is your first reading of this test here."
+        assert first.trend == "This is your first reading of this test here."
 
 
 def test_the_chart_is_an_image_with_a_title_and_a_hatched_target(app, tests):

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -595,6 +596,7 @@ class TestSummary:
         """Return a reading without its unit, like '58' or '135/85'."""
         return show_result(result, self.test, with_unit=False)
 
+    @cached_property
     def trend(self) -> str:
         """Say in words how the newest reading compares with the one before."""
         if not self.previous:
@@ -614,6 +616,7 @@ class TestSummary:
             return _("Higher than last time (%(value)s on %(day)s).", value=last, day=when)
         return _("Lower than last time (%(value)s on %(day)s).", value=last, day=when)
 
+    @cached_property
     def target_text(self) -> str:
         """Say the target, like '53 or lower'."""
         target, unit = self.target, display_unit(self.test.unit if self.test else "")
@@ -639,15 +642,17 @@ class TestSummary:
         assert target.low is not None
         return _("%(low)s %(unit)s or higher", low=show(target.low), unit=unit)
 
+    @cached_property
     def place(self) -> str | None:
         """Say where the newest reading sits against the target: below, within or above."""
         if self.target is None or self.latest.value is None:
             return None
         return self.target.place(self.latest.value, self.latest.value_second)
 
+    @cached_property
     def place_words(self) -> str:
         """Say in calm words where the newest reading sits against the target."""
-        place = self.place()
+        place = self.place
         if place is None:
             return ""
         whose = _("your own target") if self.personal_target else _("the usual target")
@@ -656,8 +661,9 @@ class TestSummary:
             "above": _("Above %(whose)s of %(target)s."),
             "below": _("Below %(whose)s of %(target)s."),
         }[place]
-        return words % {"whose": whose, "target": self.target_text()}
+        return words % {"whose": whose, "target": self.target_text}
 
+    @cached_property
     def meaning(self) -> str:
         """Return what the newest reading means, from the test's wording bands or answers."""
         latest = self.latest
@@ -710,11 +716,28 @@ def _visible(patient_id: int) -> ColumnElement[bool]:
     )
 
 
+READ_COLUMNS = (
+    Result.id,
+    Result.test,
+    Result.system,
+    Result.code,
+    Result.display,
+    Result.value,
+    Result.value_second,
+    Result.value_text,
+    Result.unit,
+    Result.received,
+    Result.taken_at,
+)
+
+
 def own_results(session: Session, actor: Actor, patient_id: int) -> list[TestSummary]:
     """Return the person's released results, one summary per test, in content order."""
     require(actor, "results.read_own", patient_id)
+    # Plain rows, not ORM objects: five years of readings are read on every visit, and only
+    # these columns are shown.
     rows = session.exec(
-        select(Result)
+        select(*READ_COLUMNS)
         .where(_visible(patient_id))
         .order_by(col(Result.taken_at).desc(), col(Result.id).desc())
     ).all()
