@@ -36,7 +36,7 @@ def index() -> Response:
     return render(
         "main/home.html",
         notifications=notifications.unread(db, current_user),
-        agenda=results.agenda(db, current_user, current_user.id) if patient else [],
+        agenda=results.agenda(db, current_user, current_user.id, review) if patient else [],
         memberships=services.practice_memberships(current_user),
         passkey_count=passkey_count,
         review=review,

@@ -262,12 +262,15 @@ def practice_import_file(practice_id: int) -> Response:
 def _own_page(template: str, **context: object) -> Response:
     db = get_session()
     summaries = services.own_results(db, current_user, current_user.id)
+    next_review = reviews.next_review(db, current_user, current_user.id)
     return render(
         template,
         summaries=summaries,
         release=services.latest_release(db, current_user, current_user.id),
-        next_review=reviews.next_review(db, current_user, current_user.id),
-        asked={item.test for item in services.agenda(db, current_user, current_user.id)},
+        next_review=next_review,
+        asked={
+            item.test for item in services.agenda(db, current_user, current_user.id, next_review)
+        },
         **context,
     )
 

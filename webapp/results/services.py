@@ -805,10 +805,20 @@ def agenda_review(session: Session, patient_id: int) -> Review | None:
     ).first()
 
 
-def agenda(session: Session, actor: Actor, patient_id: int) -> list[AgendaItem]:
-    """Return the person's agenda for their next review (or their open agenda if none is set)."""
+_UNSET = object()
+
+
+def agenda(
+    session: Session, actor: Actor, patient_id: int, review: Review | object | None = _UNSET
+) -> list[AgendaItem]:
+    """Return the person's agenda for their next review (or their open agenda if none is set).
+
+    Pass `review` when the caller has already looked up the person's next review.
+    """
     require(actor, "results.read_own", patient_id)
-    review = agenda_review(session, patient_id)
+    if review is _UNSET:
+        review = agenda_review(session, patient_id)
+    assert review is None or isinstance(review, Review)
     return list(
         session.exec(
             select(AgendaItem)
