@@ -209,7 +209,7 @@ def my_results(server, page, ctx):
 
 def my_results_table(server, page, ctx):
     my_results(server, page, ctx)
-    page.get_by_text("All readings (10)").first.click()
+    page.get_by_text("Latest 5 readings").first.click()
     expect(page.get_by_role("table").first).to_be_visible()
 
 
