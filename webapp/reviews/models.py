@@ -30,7 +30,11 @@ class Review(SQLModel, table=True):
     """A care and support planning review: the person, their practice, the clinician, when."""
 
     # A person's next review is looked up on their home page, every visit.
-    __table_args__ = (Index("ix_review_patient_when", "patient_id", "scheduled_at"),)
+    # The practice's list of coming reviews is read soonest first, a page at a time.
+    __table_args__ = (
+        Index("ix_review_patient_when", "patient_id", "scheduled_at"),
+        Index("ix_review_practice_when", "practice_id", "scheduled_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     practice_id: int = Field(foreign_key="practice.id", index=True)
