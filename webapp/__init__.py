@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import assets, config, content, db, errors, formatting, security
+from webapp import assets, config, content, db, errors, formatting, links, security
 from webapp.extensions import babel, compress, csrf, htmx_ext, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     content.init_app(app)
     assets.init_app(app)
+    links.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, request, url_for
 
+from webapp.links import link
+
 YEAR = 365 * 24 * 3600
 SERVED = {".css", ".js", ".png", ".svg", ".ico", ".webp"}
 
@@ -46,7 +48,8 @@ class Assets:
         """Return the hashed URL of a static file."""
         if current_app.debug:
             self.scan()
-        return url_for("static", filename=self.hashed[name])
+            return url_for("static", filename=self.hashed[name])
+        return link("static", filename=self.hashed[name])
 
     def version(self) -> str:
         """Return one digest for the whole set of static files."""

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
@@ -66,13 +66,18 @@ class AccountError(Exception):
 # --- people and roles ---------------------------------------------------------
 
 
+# Statements that run on every signed-in request, built once (building one costs more than
+# running it on SQLite).
+_ROLES = (
+    select(PracticeRole.practice_id, PracticeRole.role, Practice.name)
+    .join(Practice, Practice.id == PracticeRole.practice_id)
+    .where(PracticeRole.person_id == bindparam("person_id"))
+)
+
+
 def load_actor(session: Session, person: Person, session_token: str = "") -> Actor:
     """Return the actor for a person, with every role they hold and their practices' names."""
-    rows = session.exec(
-        select(PracticeRole.practice_id, PracticeRole.role, Practice.name)
-        .join(Practice, Practice.id == PracticeRole.practice_id)
-        .where(PracticeRole.person_id == person.id)
-    ).all()
+    rows = session.exec(_ROLES, params={"person_id": person.id}).all()
     return Actor(
         person=person,
         roles=frozenset((p, r) for p, r, _name in rows),
@@ -509,14 +514,17 @@ def start_session(session: Session, person: Person, method: str) -> str:
     return token
 
 
+_SESSION = (
+    select(AuthSession, Person)
+    .join(Person, Person.id == AuthSession.person_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
 def load_session(session: Session, token: str) -> Actor | None:
     """Return the actor for a live session token, ending it if idle or too old."""
     # One query for the session and its person: this runs on every signed-in request.
-    found = session.exec(
-        select(AuthSession, Person)
-        .join(Person, Person.id == AuthSession.person_id)
-        .where(AuthSession.token_hash == hash_token(token))
-    ).first()
+    found = session.exec(_SESSION, params={"token_hash": hash_token(token)}).first()
     if found is None:
         return None
     row, person = found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, select
 
 from webapp.access import Actor
@@ -22,13 +22,15 @@ def notify(
     return notification
 
 
+# Asked on every signed-in page, so built once.
+_UNREAD = select(func.count(Notification.id)).where(
+    Notification.person_id == bindparam("person_id"), Notification.read_at.is_(None)
+)
+
+
 def unread_count(session: Session, actor: Actor) -> int:
     """Return how many notifications the actor has not read."""
-    return session.exec(
-        select(func.count(Notification.id)).where(
-            Notification.person_id == actor.id, Notification.read_at.is_(None)
-        )
-    ).one()
+    return session.exec(_UNREAD, params={"person_id": actor.id}).one()
 
 
 def recent(session: Session, actor: Actor, limit: int = 30) -> list[Notification]:
