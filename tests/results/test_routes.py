@@ -223,3 +223,47 @@ def test_another_practice_can_neither_import_nor_read(app, client, db, review, p
     assert client.form(f"/results/reviews/{review.id}/results/{result.id}/hold").status_code == 404
     assert client.form(f"/results/reviews/{review.id}/release").status_code == 404
     assert client.get(f"/results/practices/{review.practice_id}/import").status_code == 404
+
+
+def _released(app, client, db, review, clinician):
+    staff_import_and_release(app, client, clinician, review)
+    client.form(f"/results/reviews/{review.id}/release")
+
+
+def test_kept_cards_follow_holds_targets_and_asks(app, client, db, review, patient, clinician):
+    from webapp.accounts.services import load_actor
+    from webapp.results import services
+
+    _released(app, client, db, review, clinician)
+    sign_in(app, client, patient)
+    assert "5.6 mmol/L" in client.get("/results").get_data(as_text=True)
+    cholesterol = db.exec(select(Result).where(Result.test == "total-cholesterol")).one()
+    with app.app_context():
+        staff = load_actor(db, clinician)
+        services.hold_result(db, staff, cholesterol.id, "Talk first")
+    page = client.get("/results").get_data(as_text=True)
+    assert "5.6 mmol/L" not in page and "Total cholesterol" not in page
+    with app.app_context():
+        services.set_target(db, staff, review.practice_id, patient.id, "hba1c", None, 70)
+    assert "Within your own target of 70 mmol/mol or lower." in client.get("/results").get_data(
+        as_text=True
+    )
+    client.form("/results/ask", {"test": "hba1c"})
+    assert "On your list for your review" in client.get("/results").get_data(as_text=True)
+
+
+def test_kept_cards_carry_each_visitors_own_csrf_token(app, db, review, patient, clinician):
+    import re
+
+    first, second = app.test_client(), app.test_client()
+    _released(app, first, db, review, clinician)
+    for client in (first, second):
+        sign_in(app, client, patient)
+    first.get("/results")
+    page = second.get("/results").get_data(as_text=True)
+    assert "__csrf_token__" not in page
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)">\s*<input type="hidden" name="test" value="hba1c"', page
+    ).group(1)
+    asked = second.post("/results/ask", data={"csrf_token": token, "test": "hba1c"})
+    assert asked.status_code == 303

@@ -6,9 +6,12 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import Blueprint, Response, flash, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from webapp.accounts import services as accounts
 from webapp.accounts.services import AccountError, validate_nhs_number
@@ -279,7 +282,31 @@ def _own_page(template: str, **context: object) -> Response:
 @login_required
 def mine() -> Response:
     """Show the person their released results, each with its trend and meaning."""
-    return _own_page("results/mine.html")
+    db = get_session()
+    person = current_user.id
+    version = services.results_version(db, current_user, person)
+    next_review = reviews.next_review(db, current_user, person)
+    asked = {item.test for item in services.agenda(db, current_user, person, next_review)}
+    cards = Markup("")
+    if version[0]:
+        key = (person, version, frozenset(asked), str(get_locale()))
+        html = services.cached_cards(
+            key,
+            lambda: render_template(
+                "results/_cards.html",
+                summaries=services.own_results(db, current_user, person),
+                asked=asked,
+                token_placeholder=services.TOKEN_PLACEHOLDER,
+            ),
+        )
+        cards = Markup(html.replace(services.TOKEN_PLACEHOLDER, generate_csrf()))  # noqa: S704
+    return render(
+        "results/mine.html",
+        has_results=bool(version[0]),
+        cards=cards,
+        release=services.latest_release(db, current_user, person),
+        next_review=next_review,
+    )
 
 
 @bp.get("/letter")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from cachetools import LRUCache
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
@@ -716,6 +719,57 @@ def _visible(patient_id: int) -> ColumnElement[bool]:
     )
 
 
+# --- the person's result cards, kept between visits ------------------------------------------
+
+# The cards are the costly part of the results page (five years of readings, a chart per
+# test), and they change only when results are released or held back, or a target changes.
+CARDS_CACHE_BYTES = 8 * 1024 * 1024
+TOKEN_PLACEHOLDER = "__csrf_token__"  # noqa: S105 - a marker replaced on every request
+
+_PATIENT = bindparam("patient_id")
+_VERSION = select(
+    func.count(Result.id),
+    func.coalesce(func.sum(Result.id), 0),
+    func.max(Result.released_at),
+    select(func.count(ResultTarget.id))
+    .where(ResultTarget.patient_id == _PATIENT)
+    .scalar_subquery(),
+    select(func.max(ResultTarget.set_at))
+    .where(ResultTarget.patient_id == _PATIENT)
+    .scalar_subquery(),
+).where(
+    Result.patient_id == _PATIENT,
+    col(Result.released_at).is_not(None),
+    Result.held == False,  # noqa: E712
+)
+
+
+def results_version(session: Session, actor: Actor, patient_id: int) -> tuple:
+    """Return what the person's result cards depend on, in one query.
+
+    The visible results can only grow by a release (which moves the latest release time)
+    and only shrink by a hold (which lowers the count); their id sum changes with either.
+    Targets change their count or their latest time. The first item is how many results
+    the person can see.
+    """
+    require(actor, "results.read_own", patient_id)
+    return tuple(session.exec(_VERSION, params={"patient_id": patient_id}).one())
+
+
+def cached_cards(key: tuple, render: Callable[[], str]) -> str:
+    """Return the rendered cards for a key, rendering them only if this worker has not yet."""
+    cache, lock = current_app.extensions.setdefault(
+        "result_cards", (LRUCache(maxsize=CARDS_CACHE_BYTES, getsizeof=len), threading.Lock())
+    )
+    with lock:
+        found = cache.get(key)
+    if found is None:
+        found = render()
+        with lock:
+            cache[key] = found
+    return found
+
+
 READ_COLUMNS = (
     Result.id,
     Result.test,
@@ -778,12 +832,18 @@ def own_test(
 def latest_release(session: Session, actor: Actor, patient_id: int) -> Review | None:
     """Return the person's most recent review whose results were released."""
     require(actor, "results.read_own", patient_id)
-    return session.exec(
-        select(Review)
-        .where(Review.patient_id == patient_id, col(Review.results_released_at).is_not(None))
-        .order_by(col(Review.results_released_at).desc())
-        .limit(1)
-    ).first()
+    return session.exec(_LATEST_RELEASE, params={"patient_id": patient_id}).first()
+
+
+_LATEST_RELEASE = (
+    select(Review)
+    .where(
+        Review.patient_id == bindparam("patient_id"),
+        col(Review.results_released_at).is_not(None),
+    )
+    .order_by(col(Review.results_released_at).desc())
+    .limit(1)
+)
 
 
 # --- asking about a result at the review -----------------------------------------------
@@ -791,18 +851,9 @@ def latest_release(session: Session, actor: Actor, patient_id: int) -> Review | 
 
 def agenda_review(session: Session, patient_id: int) -> Review | None:
     """Return the review a new agenda item belongs to: the person's next one."""
-    from webapp.reviews.services import STILL_NEXT_FOR
+    from webapp.reviews.services import upcoming_review
 
-    return session.exec(
-        select(Review)
-        .where(
-            Review.patient_id == patient_id,
-            Review.scheduled_at >= utcnow() - STILL_NEXT_FOR,
-            Review.status != ReviewStatus.PLAN_AGREED,
-        )
-        .order_by(Review.scheduled_at)
-        .limit(1)
-    ).first()
+    return upcoming_review(session, patient_id)
 
 
 _UNSET = object()
@@ -819,18 +870,27 @@ def agenda(
     if review is _UNSET:
         review = agenda_review(session, patient_id)
     assert review is None or isinstance(review, Review)
+    if review is None:
+        return list(session.exec(_OPEN_AGENDA, params={"patient_id": patient_id}))
     return list(
-        session.exec(
-            select(AgendaItem)
-            .where(
-                AgendaItem.patient_id == patient_id,
-                (AgendaItem.review_id == review.id)
-                if review
-                else col(AgendaItem.review_id).is_(None),
-            )
-            .order_by(AgendaItem.created_at, AgendaItem.id)
-        )
+        session.exec(_REVIEW_AGENDA, params={"patient_id": patient_id, "review_id": review.id})
     )
+
+
+# The agenda shows on the home and results pages: built once.
+_REVIEW_AGENDA = (
+    select(AgendaItem)
+    .where(
+        AgendaItem.patient_id == bindparam("patient_id"),
+        AgendaItem.review_id == bindparam("review_id"),
+    )
+    .order_by(AgendaItem.created_at, AgendaItem.id)
+)
+_OPEN_AGENDA = (
+    select(AgendaItem)
+    .where(AgendaItem.patient_id == bindparam("patient_id"), col(AgendaItem.review_id).is_(None))
+    .order_by(AgendaItem.created_at, AgendaItem.id)
+)
 
 
 def ask_about(

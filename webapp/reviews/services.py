@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
@@ -132,15 +132,26 @@ def advance_review(session: Session, actor: Actor, review_id: int, status: str) 
 def next_review(session: Session, actor: Actor, patient_id: int) -> Review | None:
     """Return the person's next review (today's included) that has no agreed plan yet."""
     require(actor, "reviews.read_own", patient_id)
+    return upcoming_review(session, patient_id)
+
+
+# The person's next review is looked up on their home and results pages: built once.
+_NEXT = (
+    select(Review)
+    .where(
+        Review.patient_id == bindparam("patient_id"),
+        Review.scheduled_at >= bindparam("since"),
+        Review.status != ReviewStatus.PLAN_AGREED,
+    )
+    .order_by(Review.scheduled_at)
+    .limit(1)
+)
+
+
+def upcoming_review(session: Session, patient_id: int) -> Review | None:
+    """Return the person's next review without an access check (callers check)."""
     return session.exec(
-        select(Review)
-        .where(
-            Review.patient_id == patient_id,
-            Review.scheduled_at >= utcnow() - STILL_NEXT_FOR,
-            Review.status != ReviewStatus.PLAN_AGREED,
-        )
-        .order_by(Review.scheduled_at)
-        .limit(1)
+        _NEXT, params={"patient_id": patient_id, "since": utcnow() - STILL_NEXT_FOR}
     ).first()
 
 
