@@ -23,6 +23,8 @@ class Actor:
     roles: frozenset[tuple[int, str]] = field(default_factory=frozenset)
     practice_names: tuple[tuple[int, str], ...] = ()
     session_token: str = ""
+    # Read with the session on each request, for the header; None when not loaded that way.
+    unread_notifications: int | None = None
 
     # Flask-Login's user protocol.
     is_authenticated = True

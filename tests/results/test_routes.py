@@ -83,6 +83,8 @@ def test_staff_import_hold_and_release_and_the_person_reads(
     home = client.get("/").get_data(as_text=True)
     assert "are ready to read" in home and '<span class="badge">1' in home
     mine = client.get("/results").get_data(as_text=True)
+    when = db.get(Review, review.id).scheduled_at
+    assert f"Your results for your review on {when.day} {when:%B %Y}." in mine
     assert "62 mmol/mol" in mine and "Higher than last time (58 mmol/mol on 1 March 2026)." in mine
     assert "Above the usual target of 53 mmol/mol or lower." in mine
     assert "<svg" in mine and "All readings (2)" in mine

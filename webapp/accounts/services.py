@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import replace
 from typing import NamedTuple
 
 from argon2 import PasswordHasher, profiles
@@ -40,6 +41,7 @@ from webapp.accounts.tokens import (
 from webapp.db import utcnow
 from webapp.links import public_url
 from webapp.mail import send_mail
+from webapp.notifications.models import Notification
 
 SIGN_IN_LINK_MINUTES = 15
 RECOVERY_CODE_COUNT = 10
@@ -522,7 +524,15 @@ def start_session(session: Session, person: Person, method: str) -> str:
 
 
 _SESSION = (
-    select(AuthSession, Person)
+    select(
+        AuthSession,
+        Person,
+        # Every page's header shows the unread count, so it comes with the session.
+        select(func.count(Notification.id))
+        .where(Notification.person_id == Person.id, Notification.read_at.is_(None))
+        .correlate(Person)
+        .scalar_subquery(),
+    )
     .join(Person, Person.id == AuthSession.person_id)
     .where(AuthSession.token_hash == bindparam("token_hash"))
 )
@@ -534,7 +544,7 @@ def load_session(session: Session, token: str) -> Actor | None:
     found = session.exec(_SESSION, params={"token_hash": hash_token(token)}).first()
     if found is None:
         return None
-    row, person = found
+    row, person, unread = found
     if row.ended_at is not None:
         return None
     now = utcnow()
@@ -549,7 +559,7 @@ def load_session(session: Session, token: str) -> Actor | None:
         # Touch at most once a minute, so reads stay reads.
         row.last_seen_at = now
         session.commit()
-    return load_actor(session, person, token)
+    return replace(load_actor(session, person, token), unread_notifications=unread)
 
 
 def _end_other_sessions(session: Session, actor: Actor) -> None:

@@ -288,8 +288,9 @@ def mine() -> Response:
     next_review = reviews.next_review(db, current_user, person)
     asked = {item.test for item in services.agenda(db, current_user, person, next_review)}
     cards = Markup("")
+    *depends_on, released_for = version
     if version[0]:
-        key = (person, version, frozenset(asked), str(get_locale()))
+        key = (person, tuple(depends_on), frozenset(asked), str(get_locale()))
         html = services.cached_cards(
             key,
             lambda: render_template(
@@ -304,7 +305,7 @@ def mine() -> Response:
         "results/mine.html",
         has_results=bool(version[0]),
         cards=cards,
-        release=services.latest_release(db, current_user, person),
+        released_for=released_for,
         next_review=next_review,
     )
 

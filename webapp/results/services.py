@@ -737,6 +737,12 @@ _VERSION = select(
     select(func.max(ResultTarget.set_at))
     .where(ResultTarget.patient_id == _PATIENT)
     .scalar_subquery(),
+    # Not part of what the cards show: the review the latest results were sent for.
+    select(Review.scheduled_at)
+    .where(Review.patient_id == _PATIENT, col(Review.results_released_at).is_not(None))
+    .order_by(col(Review.results_released_at).desc())
+    .limit(1)
+    .scalar_subquery(),
 ).where(
     Result.patient_id == _PATIENT,
     col(Result.released_at).is_not(None),
@@ -750,7 +756,7 @@ def results_version(session: Session, actor: Actor, patient_id: int) -> tuple:
     The visible results can only grow by a release (which moves the latest release time)
     and only shrink by a hold (which lowers the count); their id sum changes with either.
     Targets change their count or their latest time. The first item is how many results
-    the person can see.
+    the person can see; the last, when the review was that results were last sent for.
     """
     require(actor, "results.read_own", patient_id)
     return tuple(session.exec(_VERSION, params={"patient_id": patient_id}).one())
