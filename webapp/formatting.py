@@ -36,6 +36,11 @@ def _local(moment: dt.datetime | dt.date) -> dt.date:
     return moment
 
 
+def local_date(moment: dt.datetime | dt.date) -> dt.date:
+    """Return the calendar date of a moment in the app's time zone (UK)."""
+    return _local(moment)
+
+
 def day_month_year(moment: dt.datetime | dt.date, width: str = "abbreviated") -> str:
     """Format a date as '24 Nov 2026' (or '24 November 2026' with width='wide')."""
     day = _local(moment)

@@ -39,7 +39,7 @@ def test_the_command_line_prints_every_error_and_exits_1(app, db, practice, pati
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "nhs_number,test,value,unit,date_taken\n"
-        f"{PAT_NHS},HbA1c,abc,,2026-01-01\n9999999999,HbA1c,50,,2026-01-01\n"
+        f"{PAT_NHS},HbA1c,abc,,2026-01-01\n9999999999,HbA1c,50,mmol/mol,2026-01-01\n"
     )
     failed = run(app, "results", "import", str(bad), "--practice", str(practice.id))
     assert failed.exit_code == 1

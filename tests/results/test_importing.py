@@ -334,3 +334,90 @@ def test_dates_in_the_forms_people_write_them():
 
 def test_the_cbc_example_is_valid_json_for_the_reader():
     assert json.loads(example("diagnosticreport-example.json"))["resourceType"] == "Bundle"
+
+
+# --- found in review: limits, statuses, SNOMED components, units, partial dates ---------
+
+
+def test_a_limit_like_egfr_over_90_keeps_its_sign(app, db, staff, practice, patient):
+    reading = observation("62238-1", 90, "mL/min/{1.73_m2}")
+    reading["valueQuantity"]["comparator"] = ">"
+    csv_data = f"nhs_number,test,value,unit,date_taken\n{PAT_NHS},ACR,<3,mg/mmol,2026-10-01\n"
+    services.import_file(db, staff, practice.id, bundle(reading))
+    services.import_file(db, staff, practice.id, csv_data.encode())
+    found = {r.test: r for r in results(db)}
+    assert (found["egfr"].value, found["egfr"].comparator) == (90, ">")
+    assert (found["acr"].value, found["acr"].comparator) == (3, "<")
+    with app.test_request_context():
+        assert services.show_result(found["egfr"]) == ">90 mL/min/1.73m²"
+        assert services.show_result(found["acr"]) == "<3.0 mg/mmol"
+
+
+def test_only_final_results_are_imported(db, staff, practice):
+    preliminary = observation("59261-8", 50, "mmol/mol", status="preliminary")
+    void = observation("59261-8", 51, "mmol/mol", status="entered-in-error")
+    with pytest.raises(ImportFailed) as error:
+        services.import_file(db, staff, practice.id, bundle(preliminary, void))
+    assert problems(error) == [
+        "Observation 1 (Observation/1), status: its status is 'preliminary': only final results "
+        "are imported. Send it again when the lab has finished it."
+    ]
+    corrected = observation("59261-8", 52, "mmol/mol", status="corrected")
+    services.import_file(db, staff, practice.id, bundle(corrected, void))
+    assert [r.value for r in results(db)] == [52]
+
+
+def test_blood_pressure_components_coded_in_snomed(db, staff, practice):
+    reading = observation("75367002", 0, "", system="http://snomed.info/sct")
+    del reading["valueQuantity"]
+    reading["component"] = [
+        {
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]},
+            "valueQuantity": {
+                "value": value,
+                "unit": "mmHg",
+                "system": "http://unitsofmeasure.org",
+                "code": "mm[Hg]",
+            },
+        }
+        for code, value in (("271649006", 128), ("271650006", 78))
+    ]
+    services.import_file(db, staff, practice.id, bundle(reading))
+    [bp] = results(db)
+    assert (bp.test, bp.value, bp.value_second) == ("blood-pressure", 128, 78)
+
+
+def test_a_csv_without_the_unit_of_a_test_with_several_units_is_refused(db, staff, practice):
+    data = f"nhs_number,test,value,unit,date_taken\n{PAT_NHS},glucose,72,,2026-10-01\n"
+    with pytest.raises(ImportFailed) as error:
+        services.import_file(db, staff, practice.id, data.encode())
+    assert problems(error)[0].startswith("Row 2, column unit: the unit is missing.")
+    fine = f"nhs_number,test,value,unit,date_taken\n{PAT_NHS},eGFR,72,,2026-10-01\n"
+    services.import_file(db, staff, practice.id, fine.encode())  # eGFR has one unit
+    assert [r.test for r in results(db)] == ["egfr"]
+
+
+def test_a_date_with_only_a_month_is_refused(db, staff, practice):
+    with pytest.raises(ImportFailed) as error:
+        services.import_file(
+            db, staff, practice.id, bundle(observation("59261-8", 50, "mmol/mol", "2024-03"))
+        )
+    assert "needs a day as well as a month and year" in problems(error)[0]
+
+
+def test_a_file_for_several_people_cannot_be_given_to_one(db, staff, practice, patient):
+    data = bundle(
+        observation("59261-8", 50, "mmol/mol"), observation("59261-8", 61, "mmol/mol", nhs=SAM_NHS)
+    )
+    with pytest.raises(ImportFailed) as error:
+        services.import_file(db, staff, practice.id, data, patient.id)
+    assert "holds results for 2 different NHS numbers" in problems(error)[0]
+    assert results(db) == []
+
+
+def test_long_text_from_a_lab_is_cut_to_fit(db, staff, practice):
+    reading = observation("99999-9", 0, "")
+    del reading["valueQuantity"]
+    reading["valueString"] = "x" * 500
+    services.import_file(db, staff, practice.id, bundle(reading))
+    assert len(results(db)[0].value_text) == 200

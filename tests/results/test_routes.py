@@ -138,7 +138,7 @@ def test_bad_uploads_show_every_problem_and_keep_nothing(app, client, db, review
     assert "Nothing was imported" in body and "it is a FHIR Patient" in body
     missing = client.form(url, {}, content_type="multipart/form-data")
     assert "Choose a CSV or FHIR JSON file." in missing.get_data(as_text=True)
-    bad_csv = b"test,value,date_taken\nHbA1c,-1,2026-01-01\nHbA1c,50,\n"
+    bad_csv = b"test,value,unit,date_taken\nHbA1c,-1,mmol/mol,2026-01-01\nHbA1c,50,%,\n"
     body = upload(client, url, bad_csv, "r.csv").get_data(as_text=True)
     assert "Row 2, column value" in body and "Row 3, column date_taken" in body
     assert db.exec(select(Result)).all() == []
@@ -269,3 +269,22 @@ def test_kept_cards_carry_each_visitors_own_csrf_token(app, db, review, patient,
     ).group(1)
     asked = second.post("/results/ask", data={"csrf_token": token, "test": "hba1c"})
     assert asked.status_code == 303
+
+
+def test_foreign_codes_cannot_inject_markup_and_exports_cannot_carry_formulas(
+    app, client, db, review, patient, clinician
+):
+    evil = '"><img src=x onerror=alert(1)>'
+    data = (
+        "nhs_number,test,value,unit,date_taken\n"
+        f'{PAT_NHS},"{evil.replace(chr(34), chr(34) * 2)}",5,u,2026-10-01\n'
+        f"{PAT_NHS},=HYPERLINK(1),6,u,2026-10-01\n"
+    ).encode()
+    sign_in(app, client, clinician)
+    assert upload(client, f"/results/reviews/{review.id}/upload", data, "r.csv").status_code == 303
+    client.form(f"/results/reviews/{review.id}/release")
+    sign_in(app, client, patient)
+    page = client.get("/results").get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+    export = client.get("/results/my-results.csv").get_data(as_text=True)
+    assert "'=HYPERLINK(1)" in export

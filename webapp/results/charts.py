@@ -38,6 +38,7 @@ def _label(value: float, decimals: int) -> str:
 def trend_chart(summary: TestSummary, chart_id: str, title: str) -> Markup:
     """Return an SVG chart of a test's readings over time, or empty if it has no numbers."""
     readings = [r for r in reversed(summary.readings) if r.value is not None][-MAX_POINTS:]
+    chart_id = str(escape(chart_id))
     if not readings:
         return Markup("")
     decimals = summary.test.decimals if summary.test else 1

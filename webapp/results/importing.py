@@ -26,7 +26,11 @@ from webapp.results.catalogue import Catalogue, TestInfo
 NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 LOCAL_SYSTEM = "urn:coproduce:test"
 UCUM = "http://unitsofmeasure.org"
-SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
+# Blood pressure's two numbers, as LOINC and SNOMED CT code them.
+SYSTOLIC = {"8480-6", "271649006"}
+DIASTOLIC = {"8462-4", "271650006"}
+# Observation statuses: these stand and are imported; the void ones are skipped.
+FINAL_STATUSES = {"final", "amended", "corrected"}
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_READINGS = 5000
@@ -87,6 +91,8 @@ class Reading:
     reference_high: float | None = None
     reference_unit: str = ""
     reference_text: str = ""
+    # "<" or ">" when the lab gives a limit rather than a number, like eGFR ">90".
+    comparator: str = ""
 
 
 @dataclass
@@ -145,7 +151,7 @@ def prepare(
     received = " ".join(
         part
         for part in (
-            _number_text(value) if value is not None else "",
+            reading.comparator + _number_text(value) if value is not None else "",
             f"/{_number_text(second)}" if second is not None else "",
             text or "",
             reading.unit,
@@ -184,6 +190,19 @@ def prepare(
         elif test.kind == "blood_pressure" and second is None:
             problems.append(
                 Problem(where, _("blood pressure needs both numbers, like 135/85."), value_column)
+            )
+        elif not unit and len(test.units) > 1:
+            problems.append(
+                Problem(
+                    where,
+                    _(
+                        "the unit is missing. %(test)s comes in more than one unit, so say "
+                        "which: %(units)s.",
+                        test=test.name,
+                        units=", ".join(sorted(test.units)),
+                    ),
+                    columns.get("unit", ""),
+                )
             )
         else:
             given = unit or test.unit
@@ -304,14 +323,26 @@ NUMBER = r"[-+]?\d+(?:\.\d+)?"
 
 
 def parse_value(text: str) -> tuple[float | None, float | None, str | None]:
-    """Read a value: a number, two numbers like 135/85, or words like 'Low risk'."""
+    """Read a value: a number, two numbers like 135/85, or words like 'Low risk'.
+
+    A limit like '>90' is read as 90; `parse_comparator` gives the '>'.
+    """
     text = text.strip()
     if re.fullmatch(NUMBER, text):
         return float(text), None, None
+    limit = re.fullmatch(rf"(<=|>=|<|>)\s*({NUMBER})", text)
+    if limit:
+        return float(limit.group(2)), None, None
     pair = re.fullmatch(rf"({NUMBER})\s*/\s*({NUMBER})", text)
     if pair:
         return float(pair.group(1)), float(pair.group(2)), None
     return None, None, text or None
+
+
+def parse_comparator(text: str) -> str:
+    """Return the '<', '>', '<=' or '>=' a value starts with, if any."""
+    found = re.match(r"\s*(<=|>=|<|>)", text)
+    return found.group(1) if found else ""
 
 
 def parse_range(text: str) -> tuple[float | None, float | None, bool]:
@@ -412,7 +443,8 @@ def rows_to_readings(
                 taken_at=taken_at,
                 value=value,
                 value_second=second,
-                value_text=text,
+                value_text=text[:200] if text else None,
+                comparator=parse_comparator(row.get("value", "")),
                 unit=row.get("unit", "").strip(),
                 reference_low=low,
                 reference_high=high,
@@ -572,10 +604,20 @@ def _observation(
     )
     if not code and not display:
         return None, [Problem(where, _("the test has no code or name."), "code")]
+    given = resource.effectiveDateTime
+    if given is not None and _when(given) is None:
+        return None, [
+            Problem(
+                where,
+                _("the date taken (%(date)s) needs a day as well as a month and year.", date=given),
+                "effectiveDateTime",
+            )
+        ]
     quantity = resource.valueQuantity
     components = list(resource.component or [])
     if quantity is not None:
         reading.value = _to_float(quantity.value)
+        reading.comparator = quantity.comparator or ""
         reading.unit = quantity.code or quantity.unit or ""
         reading.unit_label = quantity.unit or quantity.code or ""
     elif resource.valueCodeableConcept is not None:
@@ -599,14 +641,17 @@ def _observation(
         reading.value_text = _("Yes") if resource.valueBoolean else _("No")
     elif components:
         parts = {}
+        top = bottom = None
         for component in components:
             _s, part_code, part_display = _coding(component.code, catalogue)
+            codes = {c.code for c in component.code.coding or [] if c.code}
             if component.valueQuantity is not None:
-                parts[part_code] = component
-            elif part_display:
-                parts.setdefault(part_display, component)
-        if SYSTOLIC in parts and DIASTOLIC in parts:
-            top, bottom = parts[SYSTOLIC].valueQuantity, parts[DIASTOLIC].valueQuantity
+                parts[part_code or part_display] = component
+                if codes & SYSTOLIC:
+                    top = component.valueQuantity
+                elif codes & DIASTOLIC:
+                    bottom = component.valueQuantity
+        if top is not None and bottom is not None:
             reading.value, reading.value_second = _to_float(top.value), _to_float(bottom.value)
             reading.unit = top.code or top.unit or ""
             reading.columns = reading.columns | {
@@ -730,6 +775,19 @@ def read_fhir(data: bytes, catalogue: Catalogue) -> tuple[list[Reading], list[Pr
             else reference
         )
         if item.status in VOID_STATUSES:
+            continue
+        if item.status not in FINAL_STATUSES:
+            problems.append(
+                Problem(
+                    where,
+                    _(
+                        "its status is %(status)r: only final results are imported. "
+                        "Send it again when the lab has finished it.",
+                        status=item.status,
+                    ),
+                    "status",
+                )
+            )
             continue
         has_value = any(
             getattr(item, name, None) is not None

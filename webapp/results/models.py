@@ -32,6 +32,8 @@ class Result(SQLModel, table=True):
     value: float | None = None
     value_second: float | None = None
     value_text: str | None = Field(default=None, max_length=200)
+    # "<" or ">" (or "<=", ">=") when the lab reports a limit, like eGFR ">90".
+    comparator: str = Field(default="", max_length=2)
     unit: str = Field(default="", max_length=40)
     received: str = Field(default="", max_length=80)
     reference_low: float | None = None

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from webapp.accounts import services as accounts
 from webapp.accounts.services import AccountError, validate_nhs_number
 from webapp.db import get_session
+from webapp.formatting import local_date
 from webapp.htmx import hx_redirect, render
 from webapp.results import charts, services
 from webapp.results.importing import ImportFailed
@@ -339,11 +340,11 @@ def download() -> Response:
         for result in summary.readings:
             writer.writerow(
                 [
-                    summary.name,
-                    result.taken_at.date().isoformat(),
-                    summary.number(result),
-                    services.display_unit(result.unit),
-                    result.received,
+                    _cell(summary.name),
+                    local_date(result.taken_at).isoformat(),
+                    _cell(summary.number(result)),
+                    _cell(services.display_unit(result.unit)),
+                    _cell(result.received),
                 ]
             )
     return Response(
@@ -354,6 +355,11 @@ def download() -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+def _cell(text: str) -> str:
+    """Keep a CSV cell from being read as a formula by a spreadsheet."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.post("/ask")

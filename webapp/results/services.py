@@ -23,7 +23,7 @@ from webapp.access import Actor, require
 from webapp.accounts.models import Person, Practice, PracticeRole, Role
 from webapp.content import get_content
 from webapp.db import utcnow
-from webapp.formatting import day_month_year
+from webapp.formatting import day_month_year, local_date
 from webapp.links import public_url
 from webapp.mail import send_mail
 from webapp.notifications.services import notify
@@ -92,6 +92,7 @@ def _fingerprint(practice_id: int, prepared: Prepared) -> str:
         reading.taken_at.astimezone(dt.UTC).isoformat(timespec="minutes"),
         f"{prepared.value:.3f}" if prepared.value is not None else "",
         f"{prepared.value_second:.3f}" if prepared.value_second is not None else "",
+        reading.comparator if prepared.value is not None else "",
         (prepared.value_text or "").casefold(),
         prepared.unit.casefold(),
     ]
@@ -204,6 +205,19 @@ def import_readings(
             else:
                 prepared.patient_id = known[subject]
     else:
+        subjects = {p.reading.subject for p in prepared_list if p.reading.subject}
+        if len(subjects) > 1:
+            problems.append(
+                Problem(
+                    _("The file"),
+                    _(
+                        "it holds results for %(n)d different NHS numbers, so it cannot all be "
+                        "one person's. Import it on the practice's import page, where each "
+                        "result goes to the person with its NHS number.",
+                        n=len(subjects),
+                    ),
+                )
+            )
         for prepared in prepared_list:
             prepared.patient_id = patient_id
     if problems:
@@ -250,7 +264,8 @@ def _store(
                 display=(prepared.test.name if prepared.test else reading.display)[:200],
                 value=prepared.value,
                 value_second=prepared.value_second,
-                value_text=prepared.value_text,
+                value_text=prepared.value_text[:200] if prepared.value_text else None,
+                comparator=reading.comparator if prepared.value is not None else "",
                 unit=prepared.unit[:40],
                 received=prepared.received,
                 reference_low=prepared.reference_low,
@@ -338,6 +353,11 @@ def import_form(
             ("reference_range", _("reference range")),
         )
     }
+    tests = catalogue().tests
+    for _where, row in filled:
+        test = tests.get(row.get("test", ""))
+        if test is not None and not row.get("unit", "").strip():
+            row["unit"] = test.unit  # the form shows each test with its unit
     readings, problems = importing.rows_to_readings(filled, names)
     return import_readings(
         session, actor, review.practice_id, readings, "form", review.patient_id, problems
@@ -474,7 +494,7 @@ def set_release_date(session: Session, actor: Actor, review: Review, day: dt.dat
     require(actor, "results.manage", review.practice_id)
     if day is not None and day < utcnow().date() - dt.timedelta(days=1):
         raise ResultError(_("That day has passed. Choose today or a day to come."), "release_on")
-    if day is not None and day > review.scheduled_at.date():
+    if day is not None and day > local_date(review.scheduled_at):
         raise ResultError(
             _("Results should reach the person before the review. Choose an earlier day."),
             "release_on",
@@ -580,6 +600,13 @@ class TestSummary:
     readings: list[Result]
     target: Target | None = None
     personal_target: bool = False
+
+    @property
+    def anchor(self) -> str:
+        """Return an HTML id for the test's card: its slug, or a digest of a foreign code."""
+        if self.test is not None:
+            return f"test-{self.test.slug}"
+        return "test-x" + hashlib.sha256(self.key.encode()).hexdigest()[:12]
 
     @property
     def latest(self) -> Result:
@@ -697,11 +724,11 @@ def show_result(result: Result, test: TestInfo | None = None, with_unit: bool = 
     if result.value is None:
         return result.value_text or ""
     if test is not None:
-        number = test.show(result.value)
+        number = result.comparator + test.show(result.value)
         if result.value_second is not None:
             number += "/" + test.show(result.value_second)
     else:
-        number = f"{result.value:g}"
+        number = f"{result.comparator}{result.value:g}"
     return f"{number} {display_unit(result.unit)}".strip() if with_unit else number
 
 
@@ -785,6 +812,7 @@ READ_COLUMNS = (
     Result.value,
     Result.value_second,
     Result.value_text,
+    Result.comparator,
     Result.unit,
     Result.received,
     Result.taken_at,
