@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 from sqlmodel import Session
@@ -12,7 +13,24 @@ from webapp.accounts.models import Person
 from webapp.results import services
 from webapp.reviews.models import Review
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fhir-r4-examples"
+
+def _examples() -> Path:
+    """Find the official FHIR R4 examples: $FHIR_EXAMPLES, else the shared folder beside the
+    checkout, else the machine's copy (CI runs on a clone elsewhere)."""
+    candidates = [
+        Path(os.environ.get("FHIR_EXAMPLES", "")),
+        Path(__file__).resolve().parents[3] / "shared" / "data" / "fhir-r4-examples",
+        Path("/work/shared/data/fhir-r4-examples"),
+    ]
+    for candidate in candidates:
+        if str(candidate) != "." and (candidate / "observation-example.json").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "The official FHIR R4 examples were not found; set FHIR_EXAMPLES to their folder."
+    )
+
+
+EXAMPLES = _examples()
 PAT_NHS = "9434765919"
 SAM_NHS = "9434765870"
 
