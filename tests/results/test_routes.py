@@ -288,3 +288,29 @@ def test_foreign_codes_cannot_inject_markup_and_exports_cannot_carry_formulas(
     assert "<img src=x" not in page and "&lt;img src=x" in page
     export = client.get("/results/my-results.csv").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in export
+
+
+def test_the_kept_page_shows_messages_badges_and_this_visitors_token(
+    app, db, review, patient, clinician
+):
+    import re
+
+    first, second = app.test_client(), app.test_client()
+    _released(app, first, db, review, clinician)
+    for client in (first, second):
+        sign_in(app, client, patient)
+    first.get("/results")
+    page = second.get("/results").get_data(as_text=True)
+    assert '<span class="badge">1' in page
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    tokens |= set(re.findall(r'"X-CSRFToken": "([^"]+)"', page))
+    assert len(tokens) == 1 and "__csrf_token__" not in tokens
+    # A form posted without JavaScript comes back with its message, even to a kept page.
+    asked = second.post(
+        "/results/ask", data={"csrf_token": tokens.pop(), "test": "hba1c", "back": "/results"}
+    )
+    assert asked.status_code == 303
+    back = second.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "Added to your list for your review." in back
+    second.get("/notifications")
+    assert '<span class="badge">' not in second.get("/results").get_data(as_text=True)

@@ -6,7 +6,16 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, flash, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -282,33 +291,63 @@ def _own_page(template: str, **context: object) -> Response:
 @bp.get("")
 @login_required
 def mine() -> Response:
-    """Show the person their released results, each with its trend and meaning."""
+    """Show the person their released results, each with its trend and meaning.
+
+    The page is read far more often than it changes, so each worker keeps it per person,
+    keyed by everything it shows (see services.results_version), with the CSRF token left
+    as a placeholder filled in for each request. A visit with a message to show (a flash)
+    is rendered afresh, as the message is shown once.
+    """
     db = get_session()
     person = current_user.id
     version = services.results_version(db, current_user, person)
     next_review = reviews.next_review(db, current_user, person)
-    asked = {item.test for item in services.agenda(db, current_user, person, next_review)}
-    cards = Markup("")
+    asked = frozenset(item.test for item in services.agenda(db, current_user, person, next_review))
     *depends_on, released_for = version
-    if version[0]:
-        key = (person, tuple(depends_on), frozenset(asked), str(get_locale()))
+    locale = str(get_locale())
+    placeholder = services.TOKEN_PLACEHOLDER
+
+    def cards() -> Markup:
+        if not version[0]:
+            return Markup("")
         html = services.cached_cards(
-            key,
+            ("cards", person, tuple(depends_on), asked, locale),
             lambda: render_template(
                 "results/_cards.html",
                 summaries=services.own_results(db, current_user, person),
                 asked=asked,
-                token_placeholder=services.TOKEN_PLACEHOLDER,
+                token_placeholder=placeholder,
             ),
         )
-        cards = Markup(html.replace(services.TOKEN_PLACEHOLDER, generate_csrf()))  # noqa: S704
-    return render(
-        "results/mine.html",
-        has_results=bool(version[0]),
-        cards=cards,
-        released_for=released_for,
-        next_review=next_review,
-    )
+        return Markup(html)  # noqa: S704 - rendered by Jinja with autoescape
+
+    def page() -> str:
+        return render_template(
+            "results/mine.html",
+            has_results=bool(version[0]),
+            cards=cards(),
+            released_for=released_for,
+            next_review=next_review,
+            csrf_token=lambda: placeholder,
+        )
+
+    if "_flashes" in session:
+        html = page()
+    else:
+        key = (
+            "page",
+            person,
+            tuple(version),
+            (next_review.id, next_review.scheduled_at) if next_review else None,
+            asked,
+            locale,
+            current_user.unread_notifications,
+            current_user.roles,
+        )
+        html = services.cached_cards(key, page)
+    response = make_response(html.replace(placeholder, generate_csrf()))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/letter")
