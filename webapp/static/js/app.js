@@ -28,7 +28,13 @@
     }
   });
 
-  // "Print this letter" buttons (no inline script under the content security policy).
+  // "Print this letter" buttons (no inline script under the content security policy). They
+  // are hidden until this script runs: without it, the browser's own Print still works.
+  function showPrintButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) { button.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", showPrintButtons);
+  document.addEventListener("htmx:afterSettle", showPrintButtons);
   document.addEventListener("click", function (event) {
     var target = event.target.closest && event.target.closest("[data-print]");
     if (target) window.print();
