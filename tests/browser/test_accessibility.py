@@ -223,6 +223,7 @@ def results_letter(server, page, ctx):
     my_results(server, page, ctx)
     page.get_by_role("link", name="My results letter (to print)").click()
     expect(page.get_by_role("heading", name="Your results before your review")).to_be_visible()
+    expect(page.get_by_role("button", name="Print this letter")).to_be_visible()
 
 
 def notifications(server, page, ctx):

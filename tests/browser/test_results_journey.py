@@ -78,3 +78,26 @@ def test_staff_release_results_and_the_person_reads_and_asks(server: LiveServer,
     screenshot(page, "journey_explanation")
     page.get_by_role("link", name="Home").click()
     expect(page.get_by_text("My Total cholesterol result")).to_be_visible()
+
+
+def test_reading_and_asking_with_javascript_off(server: LiveServer, browser):
+    from tests.browser.test_accessibility import _people
+
+    _people(server)  # Pat with five years of released results
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="My results").first.click()
+    card = page.get_by_role("region", name="HbA1c", exact=True)
+    expect(card).to_contain_text("Compared with last time:")
+    card.get_by_text("Latest 5 readings").click()  # <details> opens without script
+    expect(card.get_by_role("table")).to_be_visible()
+    card.get_by_role("button", name=re.compile("^Ask about this at my review")).click()
+    expect(page.get_by_text("Added to your list for your review.")).to_be_visible()
+    expect(page.get_by_role("region", name="HbA1c", exact=True)).to_contain_text(
+        "On your list for your review"
+    )
+    page.get_by_role("link", name="My results letter (to print)").click()
+    expect(page.get_by_role("heading", name="Your results before your review")).to_be_visible()
+    expect(page.get_by_role("button", name="Print this letter")).to_be_hidden()
+    context.close()
