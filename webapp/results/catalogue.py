@@ -14,6 +14,26 @@ from typing import Any
 
 import yaml
 
+from webapp.yamlcheck import (
+    LocatedError,
+    compose,
+)
+from webapp.yamlcheck import (
+    line as _line,
+)
+from webapp.yamlcheck import (
+    listed as _list,
+)
+from webapp.yamlcheck import (
+    mapping as _mapping,
+)
+from webapp.yamlcheck import (
+    number as _number,
+)
+from webapp.yamlcheck import (
+    text as _text,
+)
+
 KINDS = ("number", "blood_pressure", "coded")
 BETTER = ("lower", "higher", "in range")
 
@@ -43,15 +63,6 @@ FIELDS = {
 }
 REQUIRED = {"order", "name", "title", "kind", "codes", "what", "helps", "questions"}
 NUMBER_REQUIRED = {"unit", "units", "possible", "bands"}
-
-
-class LocatedError(Exception):
-    """A problem at one line of a content file."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -176,48 +187,6 @@ UNIT_SPELLINGS = {
 }
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _text(node: yaml.Node, what: str, limit: int = 4000) -> str:
-    if not isinstance(node, yaml.ScalarNode) or not node.value.strip():
-        raise LocatedError(_line(node), f"{what} must be some text")
-    if len(node.value) > limit:
-        raise LocatedError(_line(node), f"{what} is too long (at most {limit} characters)")
-    return node.value.strip()
-
-
-def _number(node: yaml.Node, what: str) -> float:
-    if isinstance(node, yaml.ScalarNode):
-        try:
-            value = float(node.value)
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(value):
-                return value
-    raise LocatedError(_line(node), f"{what} must be a number")
-
-
-def _mapping(node: yaml.Node, what: str, allowed: set[str]) -> dict[str, yaml.Node]:
-    if not isinstance(node, yaml.MappingNode):
-        raise LocatedError(_line(node), f"{what} must be a mapping")
-    result = {}
-    for key, value in node.value:
-        if key.value not in allowed:
-            names = ", ".join(sorted(allowed))
-            raise LocatedError(_line(key), f"unknown field {key.value!r} in {what} ({names})")
-        result[key.value] = value
-    return result
-
-
-def _list(node: yaml.Node, what: str) -> list[yaml.Node]:
-    if not isinstance(node, yaml.SequenceNode) or not node.value:
-        raise LocatedError(_line(node), f"{what} must be a list with at least one item")
-    return list(node.value)
-
-
 def _codes(node: yaml.Node) -> dict[str, tuple[str, ...]]:
     codes = {}
     for name, value in _mapping(node, "codes", set(SYSTEMS)).items():
@@ -309,16 +278,7 @@ def _answers(node: yaml.Node) -> tuple[Answer, ...]:
 
 def load_test(path: Path, render_markdown: Any) -> TestInfo:
     """Parse and check one test file; raise LocatedError at the first problem."""
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        raise LocatedError(
-            mark.line + 1 if mark else 1, f"this is not valid YAML: {problem}"
-        ) from None
-    if node is None:
-        raise LocatedError(1, "the file is empty")
+    node = compose(path)
     fields = _mapping(node, "a test file", set(FIELDS))
     kind = _text(fields["kind"], "kind") if "kind" in fields else ""
     required = REQUIRED | (NUMBER_REQUIRED if kind in ("number", "blood_pressure") else {"answers"})
