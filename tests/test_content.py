@@ -63,9 +63,19 @@ def test_the_app_will_not_start_with_bad_content(tmp_path, migrated):
 def test_content_check_command(tmp_path, app):
     good = app.test_cli_runner().invoke(args=["content", "check"])
     assert good.exit_code == 0
-    assert "content/ is fine: 3 pages, 16 tests." in good.output
+    assert "content/ is fine: 3 pages, 16 tests, 0 flows." in good.output
     root = write_pages(tmp_path, {"bad.yaml": "title: X\nbody: ok\nextra: 1\n"})
     app.config["CONTENT_DIR"] = str(root)
     bad = app.test_cli_runner().invoke(args=["content", "check"])
     assert bad.exit_code == 1
     assert "bad.yaml:3: unknown field 'extra'" in bad.output
+
+
+def test_a_broken_flow_stops_start_up_naming_its_line(tmp_path, migrated):
+    root = write_pages(tmp_path, {"ok.yaml": "title: X\nbody: Y\n"})
+    (root / "flows").mkdir()
+    (root / "flows" / "chat.yaml").write_text(
+        "title: Chat\nstart: a\nsteps:\n  a:\n    say: Hi\n    next: b\n"
+    )
+    with pytest.raises(ContentInvalid, match=r"flows/chat.yaml:5: step 'a' goes to 'b'"):
+        make_app(CONTENT_DIR=str(root))

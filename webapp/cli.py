@@ -97,7 +97,10 @@ def content_check() -> None:
     if errors:
         click.echo(f"{len(errors)} problem(s) found.", err=True)
         sys.exit(1)
-    click.echo(f"content/ is fine: {len(loaded.pages)} pages, {len(loaded.results.tests)} tests.")
+    click.echo(
+        f"content/ is fine: {len(loaded.pages)} pages, {len(loaded.results.tests)} tests, "
+        f"{len(loaded.flows)} flows."
+    )
 
 
 @click.command("demo")

@@ -14,6 +14,7 @@ import yaml
 from flask import Flask, current_app
 from markdown_it import MarkdownIt
 
+from webapp.planning.flows import Flow, load_flow
 from webapp.results.catalogue import Catalogue, LocatedError, load_test
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
@@ -54,6 +55,7 @@ class Content:
 
     pages: dict[str, Page] = field(default_factory=dict)
     results: Catalogue = field(default_factory=Catalogue)
+    flows: dict[str, Flow] = field(default_factory=dict)
 
 
 class ContentInvalid(RuntimeError):
@@ -148,6 +150,15 @@ def load(root: Path) -> tuple[Content, list[ContentError]]:
             errors.append(ContentError(path, error.line, error.message))
             continue
         errors.extend(ContentError(path, 1, clash) for clash in content.results.add(test))
+    flows_dir = root / "flows"
+    for path in sorted(flows_dir.glob("*")) if flows_dir.is_dir() else []:
+        if path.suffix not in {".yaml", ".yml"}:
+            errors.append(ContentError(path, 1, "content files must end in .yaml"))
+            continue
+        try:
+            content.flows[path.stem] = load_flow(path)
+        except LocatedError as error:
+            errors.append(ContentError(path, error.line, error.message))
     return content, errors
 
 
