@@ -88,6 +88,8 @@ RULES: dict[str, Rule] = {
     "results.manage": _is_practice_staff,
     # A person reads their own released results and adds them to their agenda.
     "results.read_own": _is_self,
+    # A person holds their own planning conversations.
+    "planning.own": _is_self,
 }
 
 

@@ -13,7 +13,7 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.notifications.models import Notification
-from webapp.planning.models import AgendaItem
+from webapp.planning.models import AgendaItem, Conversation, Turn
 from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
 
@@ -21,6 +21,7 @@ __all__ = [
     "AgendaItem",
     "AuditEvent",
     "AuthSession",
+    "Conversation",
     "Invitation",
     "Notification",
     "Passkey",
@@ -32,5 +33,6 @@ __all__ = [
     "ResultTarget",
     "Review",
     "SignInLink",
+    "Turn",
     "WebAuthnChallenge",
 ]

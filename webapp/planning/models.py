@@ -1,10 +1,10 @@
-"""The person's agenda for a review: what they want to talk about."""
+"""The person's planning: their agenda for a review, and the conversations that prepare it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from webapp.db import utcnow
@@ -23,4 +23,38 @@ class AgendaItem(SQLModel, table=True):
     test: str | None = Field(default=None, max_length=200)
     text: str = Field(max_length=500)
     created_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """One run of a planning flow by one person: where they are and what they said."""
+
+    __table_args__ = (Index("ix_conversation_patient_flow", "patient_id", "flow"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    review_id: int | None = Field(default=None, foreign_key="review.id", ondelete="SET NULL")
+    flow: str = Field(max_length=60)
+    # The flow file's version when the conversation started or last moved on.
+    flow_version: str = Field(max_length=12)
+    # The answers that stand, as JSON: step name -> answer.
+    answers: str = Field(default="{}", max_length=100_000)
+    finished_at: dt.datetime | None = None
+    started_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Turn(SQLModel, table=True):
+    """One answer as it was given (the transcript): kept even when later changed."""
+
+    # A form posted twice carries the same key, so the turn is recorded once.
+    __table_args__ = (UniqueConstraint("conversation_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", ondelete="CASCADE", index=True)
+    step: str = Field(max_length=60)
+    answer: str = Field(max_length=10_000)
+    key: str = Field(max_length=64)
+    # Who typed it: the person, or (later) a carer acting for them.
+    typed_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -627,6 +627,20 @@ class TestSummary:
         return show_result(result, self.test, with_unit=False)
 
     @cached_property
+    def direction(self) -> str:
+        """Say in a few words how the newest reading compares, like 'higher than last time'."""
+        if not self.previous:
+            return _("your first reading here")
+        latest, before = self.latest, self.previous[0]
+        if latest.value is None or before.value is None:
+            same = (latest.value_text or "") == (before.value_text or "")
+            return _("the same as last time") if same else _("different from last time")
+        change = latest.value - before.value
+        if abs(change) <= (self.test.same_within if self.test else 0):
+            return _("about the same as last time")
+        return _("higher than last time") if change > 0 else _("lower than last time")
+
+    @cached_property
     def trend(self) -> str:
         """Say in words how the newest reading compares with the one before."""
         if not self.previous:
