@@ -18,6 +18,7 @@ from sqlmodel import Session
 from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
+from webapp.planning import conversations
 from webapp.planning.models import AgendaItem
 from webapp.results import services as results
 from webapp.results.models import Result
@@ -201,6 +202,20 @@ MATRIX: dict[str, Entry] = {
     "GET results.explain": Entry(lambda c: "/results/tests/hba1c", signed_in()),
     "GET results.download": Entry(lambda c: "/results/my-results.csv", signed_in()),
     "POST results.ask": Entry(lambda c: "/results/ask", owner_only(), data={"test": "hba1c"}),
+    # Conversations are the person's own; anyone signed in may hold their own.
+    "GET planning.index": Entry(lambda c: "/planning", signed_in()),
+    "POST planning.start": Entry(lambda c: "/planning/check-in/start", signed_in()),
+    "GET planning.conversation": Entry(
+        lambda c: f"/planning/conversations/{c['conversation_id']}", owner_only()
+    ),
+    "POST planning.answer": Entry(
+        lambda c: f"/planning/conversations/{c['conversation_id']}/answer",
+        owner_only(),
+        data={"step": "going-well", "answer": "A walk", "key": "matrix"},
+    ),
+    "POST planning.change": Entry(
+        lambda c: f"/planning/conversations/{c['conversation_id']}/change/overall", owner_only()
+    ),
     "POST results.remove": Entry(
         lambda c: f"/results/agenda/{c['agenda_item_id']}/remove", owner_only()
     ),
@@ -304,6 +319,13 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         )
         db.add(item)
         db.commit()
+        with app.test_request_context():
+            chat = conversations.start(
+                db, services.load_actor(db, people["patient"]), people["patient"].id, "check-in"
+            ).conversation
+            conversations.answer(
+                db, services.load_actor(db, people["patient"]), chat.id, "overall", "6", "first"
+            )
     client = app.test_client()
     if role != "anonymous":
         sign_in(app, client, people[role])
@@ -317,6 +339,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "review_id": review.id,
         "result_id": result.id,
         "agenda_item_id": item.id,
+        "conversation_id": chat.id,
     }
     return ctx, client
 

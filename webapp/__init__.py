@@ -79,6 +79,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.clinicians.routes import bp as clinicians_bp
     from webapp.main.routes import bp as main_bp
     from webapp.notifications.routes import bp as notifications_bp
+    from webapp.planning.routes import bp as planning_bp
     from webapp.results.routes import bp as results_bp
     from webapp.reviews.routes import bp as reviews_bp
 
@@ -88,6 +89,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reviews_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(planning_bp)
 
     errors.init_app(app)
 

@@ -342,3 +342,24 @@ def test_axe_finds_a_planted_problem(server: LiveServer, page: Page):
     page.goto(server.url + "/")
     page.evaluate("document.querySelector('main').append(document.createElement('img'))")
     assert "image-alt" in [v["id"] for v in axe_violations(page)]
+
+
+def _check_in(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="Check in").click()
+    page.get_by_role("button", name=re.compile("^Start or carry on")).click()
+    expect(page.get_by_role("slider")).to_be_visible()
+
+
+def test_check_in_conversation_is_accessible_and_keeps_focus(server: LiveServer, page: Page):
+    ctx = _people(server)
+    _check_in(server, page, ctx)
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Send").click()
+    reply = page.get_by_role("textbox")
+    expect(reply).to_be_focused()  # the next question's answer box takes focus
+    reply.fill("My walks by the river")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("button", name="Yes, I think so")).to_be_focused()
+    assert axe_violations(page) == []
+    screenshot(page, "check_in")
