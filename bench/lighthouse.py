@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.measure import practice_id, session_cookie  # noqa: E402
+from bench.measure import path_ids, session_cookie  # noqa: E402
 from bench.pages import PAGES  # noqa: E402
 from bench.run import in_process_app, machine, prepare, start_server, stop_server  # noqa: E402
 
@@ -69,7 +69,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="coproduce-lighthouse-") as tmp:
         env = prepare("small", Path(tmp))
         app = in_process_app(env)
-        practice = practice_id(app)
+        practice = path_ids(app)
         server, url = start_server("webapp:create_app()", env)
         url = url.replace("127.0.0.1", "localhost")
         try:
@@ -80,7 +80,7 @@ def main() -> int:
                         app, page.reader
                     )
                 with tempfile.TemporaryDirectory() as profile:
-                    scores = audit(url + page.path.format(practice=practice), cookie, profile)
+                    scores = audit(url + page.path.format(**practice), cookie, profile)
                 rows.append((page.name, scores["performance"], scores["accessibility"]))
                 print(
                     f"{page.name:<18} performance {scores['performance']:>3}  "

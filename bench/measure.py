@@ -66,6 +66,24 @@ def practice_id(app: Flask) -> int:
         return practice.id
 
 
+def path_ids(app: Flask) -> dict[str, int]:
+    """Return the ids page paths may name: {practice}, and {conversation} (Pat's check-in)."""
+    from webapp.accounts.models import Person
+    from webapp.planning.models import Conversation
+
+    with Session(app.extensions["db_engine"]) as db:
+        pat = db.exec(select(Person).where(Person.email == "pat@example.org")).first()
+        conversation = (
+            db.exec(select(Conversation).where(Conversation.patient_id == pat.id)).first()
+            if pat
+            else None
+        )
+    return {
+        "practice": practice_id(app),
+        "conversation": conversation.id if conversation and conversation.id else 0,
+    }
+
+
 def signed_in_client(app: Flask, reader: str) -> FlaskClient:
     """Return a test client reading as the given demo person (or anonymously)."""
     client = app.test_client()

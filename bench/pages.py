@@ -1,7 +1,7 @@
 """The pages every benchmark and weight test measures: the one list, grown by each part.
 
 Each page is read as a demo person would read it ("anonymous", or a demo person's email).
-Paths may name `{practice}`, the demo practice's id.
+Paths may name `{practice}`, the demo practice's id, and `{conversation}`, Pat's check-in.
 """
 
 from __future__ import annotations
@@ -34,4 +34,6 @@ PAGES = [
     Page("result explanation", "/results/tests/hba1c", PATIENT),
     Page("results letter", "/results/letter", PATIENT),
     Page("notifications", "/notifications", PATIENT),
+    # Pat's check-in, part of the way through.
+    Page("conversation", "/planning/conversations/{conversation}", PATIENT),
 ]

@@ -30,7 +30,7 @@ from bench.measure import (  # noqa: E402
     FIRST_LOAD_BUDGET,
     REPEAT_VISIT_BUDGET,
     Weight,
-    practice_id,
+    path_ids,
     session_cookie,
     signed_in_client,
     weigh,
@@ -286,7 +286,7 @@ def main() -> int:
         for scale in SCALES:
             env = prepare(scale, Path(tmp))
             app = in_process_app(env)
-            practice = practice_id(app)
+            practice = path_ids(app)
             server, url = start_server("bench.hello:create_app()", env)
             try:
                 hello[scale] = load(url + "/")
@@ -297,7 +297,7 @@ def main() -> int:
                 for page in PAGES:
                     if ONLY and page.name not in ONLY:
                         continue
-                    path = page.path.format(practice=practice)
+                    path = page.path.format(**practice)
                     weight = weigh(app, signed_in_client(app, page.reader), path)
                     cookie = ""
                     if page.reader != "anonymous":

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from bench.measure import (
     FIRST_LOAD_BUDGET,
     REPEAT_VISIT_BUDGET,
-    practice_id,
+    path_ids,
     signed_in_client,
     weigh,
 )
@@ -60,11 +60,9 @@ def seeded(app: Flask) -> Flask:
 
 def measure_all(app: Flask) -> dict[str, object]:
     """Weigh every page in the list as its reader."""
-    practice = practice_id(app)
+    practice = path_ids(app)
     return {
-        page.name: weigh(
-            app, signed_in_client(app, page.reader), page.path.format(practice=practice)
-        )
+        page.name: weigh(app, signed_in_client(app, page.reader), page.path.format(**practice))
         for page in PAGES
     }
 

@@ -7,6 +7,7 @@ measure the same rows. Later parts add their own data here (results, posts, ledg
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import secrets
 
@@ -18,6 +19,7 @@ from webapp.accounts.tokens import hash_token
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.notifications.models import Notification
+from webapp.planning.models import Conversation, Turn
 from webapp.results.models import Result
 from webapp.reviews.models import Review, ReviewStatus
 
@@ -107,6 +109,7 @@ def seed(session: Session, scale: str = "small") -> Practice:
     session.add(review)
     session.flush()
     _add_history(session, practice.id, pat.id, review, random.Random(7))  # noqa: S311
+    _add_check_in(session, pat.id, review.id)
     session.commit()
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
@@ -238,6 +241,45 @@ def _add_history(
             created_at=released,
         )
     )
+
+
+# Pat has started a check-in: four answers given, the fifth question waiting.
+CHECK_IN = {
+    "overall": 6,
+    "going-well": "Walking to the shop most mornings",
+    "support": "yes",
+    "support-from": ["family", "group"],
+}
+
+
+def _add_check_in(session: Session, patient_id: int, review_id: int) -> None:
+    """Give a person a check-in conversation part of the way through (if the flow exists)."""
+    flow = get_content().flows.get("check-in")
+    if flow is None:
+        return
+    now = utcnow()
+    conversation = Conversation(
+        patient_id=patient_id,
+        review_id=review_id,
+        flow="check-in",
+        flow_version=flow.version,
+        answers=json.dumps(CHECK_IN, sort_keys=True),
+        started_at=now - dt.timedelta(days=2),
+        updated_at=now - dt.timedelta(days=2),
+    )
+    session.add(conversation)
+    session.flush()
+    for n, (step, answer) in enumerate(CHECK_IN.items()):
+        session.add(
+            Turn(
+                conversation_id=conversation.id,
+                step=step,
+                answer=json.dumps(answer),
+                key=f"demo-{n}",
+                typed_by_id=patient_id,
+                created_at=now - dt.timedelta(days=2, minutes=10 - n),
+            )
+        )
 
 
 def _add_patients(session: Session, practice: Practice, count: int, rng: random.Random) -> None:

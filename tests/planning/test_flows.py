@@ -237,3 +237,12 @@ def test_unreachable_steps_and_missing_ends_are_refused(tmp_path):
     )
     with pytest.raises(LocatedError, match="step 'b' cannot be reached from the start"):
         flows.load_flow(path)
+
+
+def test_a_flow_knows_whether_it_needs_the_persons_results(flow, tmp_path):
+    assert flow.needs_results
+    path = tmp_path / "plain.yaml"
+    path.write_text(
+        "title: X\nstart: a\nsteps:\n  a:\n    say: Hello {first_name}\n    end: true\n"
+    )
+    assert not flows.load_flow(path).needs_results

@@ -37,16 +37,20 @@ def get_flow(slug: str) -> Flow:
     return flow
 
 
-def facts_for(session: Session, actor: Actor, patient_id: int) -> Facts:
-    """Gather what a conversation may say: first name, next review, released results."""
+def facts_for(session: Session, actor: Actor, patient_id: int, flow: Flow) -> Facts:
+    """Gather what a conversation may say: first name, next review, released results.
+
+    Results are read only for flows that speak of them: every turn asks for the facts.
+    """
     require(actor, "planning.own", patient_id)
     review = upcoming_review(session, patient_id)
+    summaries = results.own_results(session, actor, patient_id) if flow.needs_results else []
     return Facts(
         first_name=actor.person.first_name,
         next_review=day_month_year(review.scheduled_at, "wide") if review else "",
         results={
             summary.test.slug: (summary.shown(summary.latest), summary.direction)
-            for summary in results.own_results(session, actor, patient_id)
+            for summary in summaries
             if summary.test is not None
         },
     )
@@ -84,7 +88,7 @@ def _settle(session: Session, actor: Actor, conversation: Conversation) -> View:
     answer changes, later answers that still fit are picked up again, not asked twice.
     """
     flow = get_flow(conversation.flow)
-    facts = facts_for(session, actor, conversation.patient_id)
+    facts = facts_for(session, actor, conversation.patient_id, flow)
     walked = flows.walk(flow, _answers(conversation), facts)
     finished = walked.finished
     if conversation.flow_version != flow.version or finished != (

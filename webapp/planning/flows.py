@@ -142,6 +142,17 @@ class Flow:
     steps: dict[str, Step]
     version: str
 
+    @property
+    def needs_results(self) -> bool:
+        """Say whether any step speaks of, or depends on, the person's results."""
+        for step in self.steps.values():
+            if any(RESULT_PLACEHOLDER.match(name) for name in PLACEHOLDER.findall(step.say)):
+                return True
+            conditions = [step.only_if, *(rule.when for rule in step.rules)]
+            if any(c is not None and c.kind == "has_result" for c in conditions):
+                return True
+        return False
+
 
 @dataclass
 class Facts:
