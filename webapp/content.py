@@ -16,6 +16,8 @@ from markdown_it import MarkdownIt
 
 from webapp.planning.flows import Flow, load_flow
 from webapp.results.catalogue import Catalogue, LocatedError, load_test
+from webapp.safety import check as safety
+from webapp.safety.check import CrisisPhrases
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -56,6 +58,7 @@ class Content:
     pages: dict[str, Page] = field(default_factory=dict)
     results: Catalogue = field(default_factory=Catalogue)
     flows: dict[str, Flow] = field(default_factory=dict)
+    crisis: CrisisPhrases = field(default_factory=CrisisPhrases)
 
 
 class ContentInvalid(RuntimeError):
@@ -159,6 +162,12 @@ def load(root: Path) -> tuple[Content, list[ContentError]]:
             content.flows[path.stem] = load_flow(path)
         except LocatedError as error:
             errors.append(ContentError(path, error.line, error.message))
+    crisis = root / "safety" / "crisis.yaml"
+    if crisis.is_file():
+        try:
+            content.crisis = safety.load(crisis)
+        except LocatedError as error:
+            errors.append(ContentError(crisis, error.line, error.message))
     return content, errors
 
 
