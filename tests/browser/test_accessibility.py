@@ -363,3 +363,19 @@ def test_check_in_conversation_is_accessible_and_keeps_focus(server: LiveServer,
     expect(page.get_by_role("button", name="Yes, I think so")).to_be_focused()
     assert axe_violations(page) == []
     screenshot(page, "check_in")
+
+
+def test_check_in_works_with_javascript_off(server: LiveServer, browser):
+    ctx = _people(server)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    _check_in(server, page, ctx)
+    page.get_by_role("button", name="Send").click()  # the ruler's middle value, 5
+    expect(page.get_by_text("5 / 10")).to_be_visible()
+    page.get_by_role("textbox").fill("My walks")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Not right now").click()
+    page.get_by_role("button", name="Skip").click()
+    expect(page.get_by_text("That is the end of this conversation.")).to_be_visible()
+    screenshot(page, "check_in_no_js")
+    context.close()

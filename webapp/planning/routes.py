@@ -13,7 +13,7 @@ from webapp.content import get_content
 from webapp.db import get_session
 from webapp.htmx import hx_redirect, is_htmx, render
 from webapp.planning import conversations
-from webapp.planning.flows import AnswerError, Step
+from webapp.planning.flows import SKIPPED, AnswerError, Step
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -99,7 +99,7 @@ def change(conversation_id: int, step: str) -> Response:
 
 def answer_words(step: Step, value: Any) -> str:
     """Return an answer as the person sees it in the conversation."""
-    if value == "__skipped__":
+    if value == SKIPPED:
         return _("Skipped")
     labels = {option.value: option.label for option in step.options}
     if isinstance(value, list):

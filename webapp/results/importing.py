@@ -14,7 +14,7 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -109,7 +109,6 @@ class Prepared:
     reference_low: float | None
     reference_high: float | None
     patient_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- checking and converting ---------------------------------------------------

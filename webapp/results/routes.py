@@ -310,7 +310,7 @@ def mine() -> Response:
     def cards() -> Markup:
         if not version[0]:
             return Markup("")
-        html = services.cached_cards(
+        html = services.kept_html(
             ("cards", person, tuple(depends_on), asked, locale),
             lambda: render_template(
                 "results/_cards.html",
@@ -344,7 +344,7 @@ def mine() -> Response:
             current_user.unread_notifications,
             current_user.roles,
         )
-        html = services.cached_cards(key, page)
+        html = services.kept_html(key, page)
     response = make_response(html.replace(placeholder, generate_csrf()))
     response.vary.add("HX-Request")
     return response

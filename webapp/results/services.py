@@ -803,8 +803,9 @@ def results_version(session: Session, actor: Actor, patient_id: int) -> tuple:
     return tuple(session.exec(_VERSION, params={"patient_id": patient_id}).one())
 
 
-def cached_cards(key: tuple, render: Callable[[], str]) -> str:
-    """Return the rendered cards for a key, rendering them only if this worker has not yet."""
+def kept_html(key: tuple, render: Callable[[], str]) -> str:
+    """Return the HTML kept for a key (cards or a whole page), rendering it only if this
+    worker has not yet."""
     cache, lock = current_app.extensions.setdefault(
         "result_cards", (LRUCache(maxsize=CARDS_CACHE_BYTES, getsizeof=len), threading.Lock())
     )
