@@ -19,7 +19,7 @@ from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
 from webapp.planning import conversations
-from webapp.planning.models import AgendaItem
+from webapp.planning.models import AgendaItem, CrisisPlan, Goal
 from webapp.results import services as results
 from webapp.results.models import Result
 from webapp.reviews import services as reviews
@@ -219,6 +219,27 @@ MATRIX: dict[str, Entry] = {
     "POST results.remove": Entry(
         lambda c: f"/results/agenda/{c['agenda_item_id']}/remove", owner_only()
     ),
+    "POST planning.safety": Entry(
+        lambda c: f"/planning/conversations/{c['conversation_id']}/safety",
+        owner_only(),
+        data={"choice": "carry-on"},
+    ),
+    # Everyone signed in has a summary and a crisis-plan page of their own (perhaps empty).
+    "GET planning.summary_page": Entry(lambda c: "/planning/summary", signed_in()),
+    "GET planning.crisis_plan": Entry(lambda c: "/planning/crisis-plan", signed_in()),
+    # Only someone with a review booked can be ready for it.
+    "POST planning.ready": Entry(lambda c: "/planning/ready", owner_only()),
+    "POST planning.share": Entry(
+        lambda c: f"/planning/goal/{c['goal_id']}/share", owner_only(), data={"shared": "1"}
+    ),
+    "POST planning.edit": Entry(
+        lambda c: f"/planning/crisis-plan/{c['plan_id']}/edit",
+        owner_only(),
+        data={"helps": "Music"},
+    ),
+    "POST planning.remove": Entry(
+        lambda c: f"/planning/item/{c['agenda_item_id']}/remove", owner_only()
+    ),
 }
 
 
@@ -317,7 +338,9 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             test="hba1c",
             text="My HbA1c result",
         )
-        db.add(item)
+        goal = Goal(patient_id=people["patient"].id, text="Walk to the shop")
+        plan = CrisisPlan(patient_id=people["patient"].id, helps="Music")
+        db.add_all([item, goal, plan])
         db.commit()
         with app.test_request_context():
             chat = conversations.start(
@@ -340,6 +363,8 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "result_id": result.id,
         "agenda_item_id": item.id,
         "conversation_id": chat.id,
+        "goal_id": goal.id,
+        "plan_id": plan.id,
     }
     return ctx, client
 

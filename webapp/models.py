@@ -13,7 +13,7 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.notifications.models import Notification
-from webapp.planning.models import AgendaItem, Conversation, Turn
+from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
 
@@ -22,6 +22,8 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Conversation",
+    "CrisisPlan",
+    "Goal",
     "Invitation",
     "Notification",
     "Passkey",

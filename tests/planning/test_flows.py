@@ -48,7 +48,6 @@ steps:
     ask: ruler
     low_label: Not at all
     high_label: Very
-    becomes: goal_importance
     next:
       - when: {below: 4}
         go: low
@@ -61,7 +60,7 @@ steps:
     say: What could help?
     ask: choices
     options: [Family, A group, The time bank]
-    becomes: support
+    becomes: support_from
     next:
       - when: {answer_of: {step: results, is: yes}}
         go: when
@@ -75,6 +74,12 @@ steps:
     say: Thank you. That's everything.
     end: true
 """
+
+
+OPTIONS = """\
+    options:
+      - {value: a, label: A, involves: x, benefits: y, risks: z}
+      - {value: b, label: B, involves: x, benefits: y, risks: z}"""
 
 
 @pytest.fixture
@@ -92,11 +97,13 @@ def facts(with_hba1c: bool = True) -> Facts:
 def test_a_walk_follows_answers_and_stops_at_the_first_unanswered_step(flow):
     start = flows.walk(flow, {}, facts())
     assert start.path == ("hello", "matters") and start.waiting == "matters"
-    assert flows.say(flow.steps["hello"], facts()) == "Hello Pat. Your review is on 3 December."
+    assert (
+        flows.say(flow, flow.steps["hello"], facts()) == "Hello Pat. Your review is on 3 December."
+    )
     answers = {"matters": "My grandchildren", "results": "yes"}
     walked = flows.walk(flow, answers, facts())
     assert walked.waiting == "why"
-    assert flows.say(flow.steps["results"], facts()) == (
+    assert flows.say(flow, flow.steps["results"], facts()) == (
         "Your HbA1c was 62 mmol/mol, higher than last time."
     )
 
@@ -206,16 +213,44 @@ def test_bad_answers_say_what_is_wrong(flow, step, raw, message):
         (
             ("ask: ruler", "ask: slider"),
             32,
-            "ask must be one of text, choice, choices, ruler, date",
+            "ask must be one of text, choice, choices, ruler, date, decision",
         ),
         (("{first_name}", "{surname}"), 6, "unknown placeholder {surname}"),
         (("go: done\n  when:", "go: hello\n  when:"), 6, "the steps go round in a loop"),
         (("when: {answer: yes}", "when: {answer: si}"), 15, "step 'results' has no option 'si'"),
-        (("    becomes: support\n", "    becomes: wish\n"), 48, "becomes must be one of"),
+        (("    becomes: support_from\n", "    becomes: wish\n"), 47, "becomes must be one of"),
+        (
+            ("    becomes: support_from\n", "    becomes: agenda\n"),
+            47,
+            "becomes: agenda needs a step that asks text",
+        ),
+        (
+            ("    becomes: question\n", "    becomes: goal_why\n"),
+            26,
+            "becomes: goal_why needs a step with becomes: goal before it",
+        ),
+        (
+            ("What could help?", "You said {answer.nowhere}. What could help?"),
+            44,
+            "repeats the answer to 'nowhere', which is not a step",
+        ),
         (
             ("  low:\n    say: That's fine.", "  low:\n    colour: red\n    say: That's fine."),
-            41,
+            40,
             "unknown field 'colour'",
+        ),
+        (
+            ("ask: choices", "ask: decision\n    topic: Help"),
+            47,
+            "a decision's option needs value:",
+        ),
+        (
+            (
+                "ask: choices\n    options: [Family, A group, The time bank]",
+                "ask: decision\n" + OPTIONS,
+            ),
+            44,
+            "step 'helps' is a decision, so it needs topic:",
         ),
     ],
 )

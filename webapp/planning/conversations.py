@@ -24,7 +24,7 @@ from webapp.db import utcnow
 from webapp.formatting import day_month_year, local_date
 from webapp.planning import flows
 from webapp.planning.flows import SKIPPED, AnswerError, Facts, Flow, Walk
-from webapp.planning.models import Conversation, Turn
+from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results import services as results
 from webapp.reviews.services import upcoming_review
 
@@ -67,7 +67,23 @@ class View:
 
     def say(self, step_id: str) -> str:
         """Return what a step says to this person."""
-        return flows.say(self.flow.steps[step_id], self.facts)
+        return flows.say(self.flow, self.flow.steps[step_id], self.facts, self.walk.answers)
+
+    @property
+    def paused(self) -> bool:
+        """Say whether the conversation waits for the person to say whether they are safe."""
+        return self.conversation.safety_step is not None
+
+    def latest(self) -> list[str]:
+        """Return what the app has said since the person's last answer (to announce it)."""
+        said: list[str] = []
+        for step_id in reversed(self.walk.path):
+            if step_id in self.walk.answers:
+                break
+            words = self.say(step_id)
+            if words:
+                said.append(words)
+        return said[::-1]
 
 
 def _answers(conversation: Conversation) -> dict[str, Any]:
@@ -94,11 +110,128 @@ def _settle(session: Session, actor: Actor, conversation: Conversation) -> View:
     if conversation.flow_version != flow.version or finished != (
         conversation.finished_at is not None
     ):
+        if finished:
+            _produce(session, actor, conversation, flow, walked)
         conversation.flow_version = flow.version
         conversation.finished_at = (conversation.finished_at or utcnow()) if finished else None
         conversation.updated_at = utcnow()
         session.commit()
     return View(flow, conversation, walked, facts)
+
+
+def _item_text(draft: flows.ItemDraft) -> str:
+    """Return an item's words: the person's own, with who could help or their leaning."""
+    if draft.kind == "support":
+        if draft.text and draft.who:
+            return _("%(support)s (from: %(who)s)", support=draft.text, who=draft.who)
+        return draft.text or _("Support from: %(who)s", who=draft.who)
+    if draft.kind == "decision":
+        if draft.leaning:
+            return _(
+                "%(topic)s: I'm leaning towards %(leaning)s",
+                topic=draft.topic,
+                leaning=draft.leaning,
+            )
+        return _("%(topic)s: I'm not sure yet", topic=draft.topic)
+    return draft.text
+
+
+def _produce(
+    session: Session, actor: Actor, conversation: Conversation, flow: Flow, walked: Walk
+) -> None:
+    """Turn the answers that stand into agenda items, questions, draft goals, a crisis plan.
+
+    Compared with what they became last time: a new or changed answer writes its item
+    (new items are private); an unchanged one leaves the item as the person edited it,
+    or gone if they removed it; an answer no longer on the path takes its item away.
+    """
+    from webapp.results.services import agenda_review
+
+    before = json.loads(conversation.produced or "{}")
+    made = flows.outcome(flow, walked)
+    now = utcnow()
+    review = agenda_review(session, conversation.patient_id)
+    review_id = review.id if review else conversation.review_id
+    patient_id = conversation.patient_id
+
+    items = {
+        item.step: item
+        for item in session.exec(
+            select(AgendaItem).where(AgendaItem.conversation_id == conversation.id)
+        )
+    }
+    old_items: dict[str, str] = before.get("items", {})
+    new_items: dict[str, str] = {}
+    for draft in made.items:
+        words = _item_text(draft)[:1000]
+        new_items[draft.step] = words
+        if old_items.get(draft.step) == words:
+            continue  # unchanged: the person's edit (or removal) stands
+        item = items.get(draft.step)
+        if item is None:
+            item = AgendaItem(
+                patient_id=patient_id,
+                review_id=review_id,
+                kind=draft.kind,
+                conversation_id=conversation.id,
+                step=draft.step,
+                text=words,
+                created_by_id=actor.id,
+            )
+        item.kind, item.text, item.from_answer, item.updated_at = draft.kind, words, words, now
+        session.add(item)
+    for step, item in items.items():
+        if step not in new_items:
+            session.delete(item)
+
+    goals = {
+        goal.step: goal
+        for goal in session.exec(select(Goal).where(Goal.conversation_id == conversation.id))
+    }
+    old_goals: dict[str, dict[str, Any]] = before.get("goals", {})
+    new_goals: dict[str, dict[str, Any]] = {}
+    for draft in made.goals:
+        fields = {"text": draft.text[:1000], **draft.parts}
+        new_goals[draft.step] = fields
+        was = old_goals.get(draft.step)
+        goal = goals.get(draft.step)
+        if goal is None and was == fields:
+            continue  # the person removed this goal, and its answers did not change
+        if goal is None:
+            was = None  # a new goal (or a removed one whose answers changed): every part
+            goal = Goal(
+                patient_id=patient_id,
+                review_id=review_id,
+                text=draft.text[:1000],
+                conversation_id=conversation.id,
+                step=draft.step,
+                created_by_id=actor.id,
+            )
+        for name, value in fields.items():
+            if was is None or was.get(name) != value:
+                setattr(goal, name, value[:1000] if isinstance(value, str) else value)
+        for name in set(was or {}) - set(fields):
+            setattr(goal, name, None if name in ("importance", "confidence") else "")
+        goal.from_answer, goal.updated_at = draft.text[:1000], now
+        session.add(goal)
+    for step, goal in goals.items():
+        if step not in new_goals:
+            session.delete(goal)
+
+    old_crisis: dict[str, str] = before.get("crisis", {})
+    if made.crisis != old_crisis:
+        plan = session.exec(select(CrisisPlan).where(CrisisPlan.patient_id == patient_id)).first()
+        if plan is None:
+            plan = CrisisPlan(patient_id=patient_id)
+        for name in set(made.crisis) | set(old_crisis):
+            if made.crisis.get(name) != old_crisis.get(name):
+                setattr(plan, name, made.crisis.get(name, "")[:2000])
+        plan.conversation_id, plan.updated_by_id, plan.updated_at = conversation.id, actor.id, now
+        session.add(plan)
+        audit.record(session, actor.id, "crisis_plan.write", patient_id)
+    conversation.produced = json.dumps(
+        {"items": new_items, "goals": new_goals, "crisis": made.crisis}, sort_keys=True
+    )
 
 
 def start(session: Session, actor: Actor, patient_id: int, slug: str) -> View:
@@ -155,10 +288,28 @@ def answer(
         select(Turn.id).where(Turn.conversation_id == conversation.id, Turn.key == key[:64])
     ).first():
         return current  # already recorded: a form sent twice
+    if current.paused:
+        raise AnswerError(_("First, please tell us whether you are safe right now."))
     if current.walk.waiting != step_id:
         raise AnswerError(_("That question has already been answered. Here is where you are now."))
     step = current.flow.steps[step_id]
     value = SKIPPED if skip else flows.check_answer(step, raw, today or local_date(utcnow()))
+    if step.ask == "text" and value != SKIPPED:
+        found = get_content().crisis.check(value)
+        if found is not None:
+            # Pause gently. What matched is logged; the person's words are not.
+            conversation.safety_step = step_id
+            audit.record(
+                session,
+                actor.id,
+                "safety.match",
+                conversation.patient_id,
+                where="conversation",
+                conversation_id=conversation.id,
+                step=step_id,
+                category=found.category,
+                phrase=found.phrase,
+            )
     answers = _answers(conversation)
     answers[step_id] = value
     conversation.answers = json.dumps(answers, sort_keys=True)
@@ -192,6 +343,30 @@ def change(session: Session, actor: Actor, conversation_id: int, step_id: str) -
     conversation.finished_at = None
     conversation.updated_at = utcnow()
     session.commit()
+    return _settle(session, actor, conversation)
+
+
+SAFETY_CHOICES = ("carry-on", "not-safe", "stop")
+
+
+def safety(session: Session, actor: Actor, conversation_id: int, choice: str) -> View:
+    """Record the person's answer to "are you safe right now?"; only carrying on unpauses."""
+    conversation = _own(session, actor, conversation_id)
+    if choice not in SAFETY_CHOICES:
+        raise AnswerError(_("Choose one of the answers, then Confirm."))
+    if conversation.safety_step is not None:
+        audit.record(
+            session,
+            actor.id,
+            "safety.choice",
+            conversation.patient_id,
+            conversation_id=conversation.id,
+            choice=choice,
+        )
+        if choice == "carry-on":
+            conversation.safety_step = None
+        conversation.updated_at = utcnow()
+        session.commit()
     return _settle(session, actor, conversation)
 
 

@@ -25,17 +25,45 @@ import yaml
 
 from webapp.yamlcheck import LocatedError, compose, line, listed, mapping, number, text
 
-ASK_KINDS = ("text", "choice", "choices", "ruler", "date")
-BECOMES = (
-    "agenda",
-    "question",
-    "goal",
-    "goal_why",
-    "goal_importance",
-    "goal_confidence",
-    "if_then",
-    "support",
-)
+ASK_KINDS = ("text", "choice", "choices", "ruler", "date", "decision")
+# What an answer becomes, and which kinds of question may give it.
+BECOMES: dict[str, tuple[str, ...]] = {
+    "agenda": ("text",),
+    "question": ("text",),
+    "support": ("text",),
+    "support_from": ("choice", "choices", "text"),
+    "decision": ("decision",),
+    "goal": ("text",),
+    "goal_why": ("text",),
+    "goal_importance": ("ruler",),
+    "goal_importance_reason": ("text",),
+    "goal_confidence": ("ruler",),
+    "goal_confidence_next": ("text",),
+    "if_then": ("text",),
+    "crisis_signs": ("text",),
+    "crisis_helps": ("text",),
+    "crisis_avoid": ("text",),
+    "crisis_contacts": ("text",),
+    "crisis_wishes": ("text",),
+}
+# The parts of a draft goal, and of the crisis plan, that steps fill in.
+GOAL_PARTS = {
+    "goal_why": "why",
+    "goal_importance": "importance",
+    "goal_importance_reason": "importance_reason",
+    "goal_confidence": "confidence",
+    "goal_confidence_next": "confidence_next",
+    "if_then": "if_then",
+}
+CRISIS_PARTS = {
+    "crisis_signs": "early_signs",
+    "crisis_helps": "helps",
+    "crisis_avoid": "avoid",
+    "crisis_contacts": "contacts",
+    "crisis_wishes": "wishes",
+}
+# A decision's answer when the person has no leaning yet.
+UNSURE = "unsure"
 STEP_FIELDS = {
     "say",
     "ask",
@@ -46,26 +74,35 @@ STEP_FIELDS = {
     "min",
     "max",
     "future",
+    "topic",
     "becomes",
     "only_if",
     "next",
     "end",
 }
 FLOW_FIELDS = {"title", "summary", "start", "steps"}
-CONDITIONS = {"answer", "answer_of", "has_result", "below", "at_least", "skipped"}
-# Placeholders a step's text may use; {result.<test>} and {trend.<test>} name a test.
+CONDITIONS = {"answer", "answer_of", "has_result", "has_review", "below", "at_least", "skipped"}
+# Placeholders a step's text may use; {result.<test>} and {trend.<test>} name a test, and
+# {answer.<step>} repeats an earlier answer ("You chose 7. Why not a lower number?").
 PLACEHOLDERS = {"first_name", "next_review"}
 RESULT_PLACEHOLDER = re.compile(r"^(result|trend)\.([a-z0-9-]+)$")
+ANSWER_PLACEHOLDER = re.compile(r"^answer\.([a-z0-9_-]+)$")
 SKIPPED = "__skipped__"
 DEFAULT_MAX_LENGTH = 500
 
 
 @dataclass(frozen=True)
 class Option:
-    """One quick reply or choice: the value stored and the words on the button."""
+    """One quick reply or choice: the value stored and the words on the button.
+
+    A decision's options also say what each involves, its benefits and its risks.
+    """
 
     value: str
     label: str
+    involves: str = ""
+    benefits: str = ""
+    risks: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +117,8 @@ class Condition:
         """Say whether the condition holds for this step's answer, the others and the facts."""
         if self.kind == "has_result":
             return self.value in facts.results
+        if self.kind == "has_review":
+            return bool(facts.next_review) == self.value
         if self.kind == "answer_of":
             return _matches(answers.get(self.step), self.value)
         if self.kind == "skipped":
@@ -124,6 +163,7 @@ class Step:
     low: int = 0
     high: int = 10
     future: bool = False
+    topic: str = ""
     becomes: str | None = None
     only_if: Condition | None = None
     rules: tuple[Rule, ...] = ()
@@ -173,8 +213,12 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 def _placeholders(node: yaml.Node, words: str) -> None:
     """Check that every {placeholder} in a step's words is one the app can fill in."""
     for name in PLACEHOLDER.findall(words):
-        if name not in PLACEHOLDERS and not RESULT_PLACEHOLDER.match(name):
-            known = ", ".join(sorted(PLACEHOLDERS)) + ", result.<test>, trend.<test>"
+        if (
+            name not in PLACEHOLDERS
+            and not RESULT_PLACEHOLDER.match(name)
+            and not ANSWER_PLACEHOLDER.match(name)
+        ):
+            known = ", ".join(sorted(PLACEHOLDERS)) + ", result.<test>, trend.<test>, answer.<step>"
             raise LocatedError(line(node), f"unknown placeholder {{{name}}} (use {known})")
 
 
@@ -192,7 +236,7 @@ def _condition(node: yaml.Node) -> Condition:
         return Condition(kind, text(parts["is"], "is", 60), text(parts["step"], "step", 60))
     if kind in ("below", "at_least"):
         return Condition(kind, int(number(value, kind)))
-    if kind == "skipped":
+    if kind in ("skipped", "has_review"):
         return Condition(kind, text(value, kind, 5) in ("true", "yes"))
     return Condition(kind, text(value, kind, 60))
 
@@ -215,22 +259,42 @@ def _rules(node: yaml.Node) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _options(node: yaml.Node) -> tuple[Option, ...]:
+DECISION_PARTS = ("involves", "benefits", "risks")
+
+
+def _options(node: yaml.Node, decision: bool) -> tuple[Option, ...]:
     options = []
     for item in listed(node, "options"):
-        if isinstance(item, yaml.ScalarNode):
+        if isinstance(item, yaml.ScalarNode) and not decision:
             label = text(item, "an option", 80)
             options.append(Option(re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-"), label))
             continue
-        fields = mapping(item, "an option", {"value", "label"})
-        if set(fields) != {"value", "label"}:
-            raise LocatedError(line(item), "an option is its words, or value: and label:")
+        if decision:
+            wanted = {"value", "label", *DECISION_PARTS}
+            fields = (
+                mapping(item, "an option", wanted) if isinstance(item, yaml.MappingNode) else {}
+            )
+            if set(fields) != wanted:
+                raise LocatedError(
+                    line(item),
+                    "a decision's option needs value:, label:, involves:, benefits: and risks:",
+                )
+            parts = {name: text(fields[name], name, 600) for name in DECISION_PARTS}
+        else:
+            fields = mapping(item, "an option", {"value", "label"})
+            if set(fields) != {"value", "label"}:
+                raise LocatedError(line(item), "an option is its words, or value: and label:")
+            parts = {}
         options.append(
-            Option(text(fields["value"], "value", 60), text(fields["label"], "label", 80))
+            Option(text(fields["value"], "value", 60), text(fields["label"], "label", 80), **parts)
         )
     values = [o.value for o in options]
     if len(set(values)) != len(values):
         raise LocatedError(line(node), "two options have the same value")
+    if decision and (len(options) < 2 or UNSURE in values):
+        raise LocatedError(
+            line(node), f"a decision needs two or more options, none of them {UNSURE!r}"
+        )
     return tuple(options)
 
 
@@ -251,11 +315,15 @@ def _step(step_id: str, node: yaml.Node) -> Step:
         raise LocatedError(line(node), f"step {step_id!r} needs next: (or end: true)")
     if not say and not ask:
         raise LocatedError(line(node), f"step {step_id!r} needs say:, ask: or both")
-    options = _options(fields["options"]) if "options" in fields else ()
-    if ask in ("choice", "choices") and not options:
+    options = _options(fields["options"], ask == "decision") if "options" in fields else ()
+    if ask in ("choice", "choices", "decision") and not options:
         raise LocatedError(line(node), f"step {step_id!r} asks for a choice, so it needs options:")
-    if ask not in ("choice", "choices") and options:
-        raise LocatedError(line(fields["options"]), "options: are only for choice and choices")
+    if ask not in ("choice", "choices", "decision") and options:
+        raise LocatedError(
+            line(fields["options"]), "options: are only for choice, choices and decision"
+        )
+    if ask == "decision" and "topic" not in fields:
+        raise LocatedError(line(node), f"step {step_id!r} is a decision, so it needs topic:")
     low = int(number(fields["min"], "min")) if "min" in fields else 0
     high = int(number(fields["max"], "max")) if "max" in fields else 10
     if ask == "ruler" and not ("low_label" in fields and "high_label" in fields):
@@ -267,9 +335,10 @@ def _step(step_id: str, node: yaml.Node) -> Step:
     becomes = text(fields["becomes"], "becomes", 30) if "becomes" in fields else None
     if becomes is not None and becomes not in BECOMES:
         raise LocatedError(line(fields["becomes"]), f"becomes must be one of {', '.join(BECOMES)}")
-    if becomes is not None and ask is None:
+    if becomes is not None and ask not in BECOMES[becomes]:
         raise LocatedError(
-            line(fields["becomes"]), "only a step that asks has an answer to become something"
+            line(fields["becomes"]),
+            f"becomes: {becomes} needs a step that asks {' or '.join(BECOMES[becomes])}",
         )
     max_length = (
         int(number(fields["max_length"], "max_length"))
@@ -289,6 +358,7 @@ def _step(step_id: str, node: yaml.Node) -> Step:
         low=low,
         high=high,
         future="future" in fields and text(fields["future"], "future", 5) in ("true", "yes"),
+        topic=text(fields["topic"], "topic", 200) if "topic" in fields else "",
         becomes=becomes,
         only_if=_condition(fields["only_if"]) if "only_if" in fields else None,
         rules=_rules(fields["next"]) if "next" in fields else (),
@@ -322,6 +392,20 @@ def _check_graph(flow: Flow) -> None:
                 and condition.value not in offered
             ):
                 raise LocatedError(step.line, f"step {step.id!r} has no option {condition.value!r}")
+        for name in PLACEHOLDER.findall(step.say):
+            found = ANSWER_PLACEHOLDER.match(name)
+            if found and found.group(1) not in flow.steps:
+                raise LocatedError(
+                    step.line,
+                    f"step {step.id!r} repeats the answer to {found.group(1)!r},"
+                    " which is not a step",
+                )
+        if step.becomes in GOAL_PARTS and not any(
+            other.becomes == "goal" for other in flow.steps.values()
+        ):
+            raise LocatedError(
+                step.line, f"becomes: {step.becomes} needs a step with becomes: goal before it"
+            )
     if flow.start not in flow.steps:
         raise LocatedError(1, f"start: names {flow.start!r}, which is not a step")
     seen: set[str] = set()
@@ -400,6 +484,10 @@ def check_answer(step: Step, raw: str | list[str], today: dt.date) -> Any:
         if first not in {o.value for o in step.options}:
             raise AnswerError("Choose one of the answers, or choose Skip.")
         return first
+    if step.ask == "decision":
+        if first not in {o.value for o in step.options} | {UNSURE}:
+            raise AnswerError("Choose the option you are leaning towards, or Not sure yet.")
+        return first
     if step.ask == "choices":
         chosen = [v for v in dict.fromkeys(v.strip() for v in values) if v]
         allowed = {o.value for o in step.options}
@@ -458,6 +546,8 @@ def _still_valid(step: Step, answer: Any) -> bool:
         return step.ask is not None
     if step.ask == "choice":
         return answer in {o.value for o in step.options}
+    if step.ask == "decision":
+        return answer in {o.value for o in step.options} | {UNSURE}
     if step.ask == "choices":
         return isinstance(answer, list) and set(answer) <= {o.value for o in step.options}
     if step.ask == "ruler":
@@ -494,10 +584,94 @@ def walk(flow: Flow, answers: Mapping[str, Any], facts: Facts) -> Walk:
     return Walk(tuple(path), kept, None)
 
 
-def say(step: Step, facts: Facts) -> str:
-    """Return what the step says, with the person's name, review and results filled in."""
+def say(flow: Flow, step: Step, facts: Facts, answers: Mapping[str, Any] | None = None) -> str:
+    """Return what the step says, with the person's name, review, results and earlier
+    answers filled in."""
+    if "{" not in step.say:
+        return step.say
     values: dict[str, str] = {"first_name": facts.first_name, "next_review": facts.next_review}
     for slug, (shown, trend) in facts.results.items():
         values[f"result.{slug}"] = shown
         values[f"trend.{slug}"] = trend
+    for step_id, value in (answers or {}).items():
+        values[f"answer.{step_id}"] = words(flow.steps[step_id], value)
     return PLACEHOLDER.sub(lambda found: values.get(found.group(1), ""), step.say)
+
+
+def words(step: Step, value: Any) -> str:
+    """Return an answer in words: options by their labels, a skipped answer as nothing."""
+    if value == SKIPPED:
+        return ""
+    labels = {option.value: option.label for option in step.options}
+    if isinstance(value, list):
+        return ", ".join(labels.get(v, v) for v in value)
+    return labels.get(value, str(value))
+
+
+# --- what a finished conversation gives the person --------------------------------------
+
+
+@dataclass
+class ItemDraft:
+    """An agenda item, question, support or decision, from one step's answer."""
+
+    kind: str
+    step: str
+    text: str
+    # Support: who from, in words. A decision: the topic and the leaning (or UNSURE).
+    who: str = ""
+    topic: str = ""
+    leaning: str = ""
+
+
+@dataclass
+class GoalDraft:
+    """A draft goal in the person's words, with the parts later steps filled in."""
+
+    step: str
+    text: str
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What the answers that stand become."""
+
+    items: list[ItemDraft] = field(default_factory=list)
+    goals: list[GoalDraft] = field(default_factory=list)
+    crisis: dict[str, str] = field(default_factory=dict)
+
+
+def outcome(flow: Flow, walked: Walk) -> Outcome:
+    """Gather what the answers on the path become, in the order they were asked.
+
+    Goal parts belong to the goal asked most recently; who could help belongs to the
+    support asked most recently (or stands alone). Skipped answers become nothing.
+    """
+    result = Outcome()
+    for step_id in walked.path:
+        step = flow.steps[step_id]
+        value = walked.answers.get(step_id)
+        if step.becomes is None or value is None or value == SKIPPED:
+            continue
+        kind = step.becomes
+        if kind in ("agenda", "question", "support"):
+            result.items.append(ItemDraft(kind, step_id, str(value)))
+        elif kind == "support_from":
+            last = result.items[-1] if result.items else None
+            if last is not None and last.kind == "support" and not last.who:
+                last.who = words(step, value)
+            else:
+                result.items.append(ItemDraft("support", step_id, "", who=words(step, value)))
+        elif kind == "decision":
+            leaning = "" if value == UNSURE else words(step, value)
+            result.items.append(
+                ItemDraft("decision", step_id, "", topic=step.topic, leaning=leaning)
+            )
+        elif kind == "goal":
+            result.goals.append(GoalDraft(step_id, str(value)))
+        elif kind in GOAL_PARTS and result.goals:
+            result.goals[-1].parts[GOAL_PARTS[kind]] = value
+        elif kind in CRISIS_PARTS:
+            result.crisis[CRISIS_PARTS[kind]] = str(value)
+    return result

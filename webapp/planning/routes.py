@@ -5,15 +5,15 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.htmx import hx_redirect, is_htmx, render
-from webapp.planning import conversations
-from webapp.planning.flows import SKIPPED, AnswerError, Step
+from webapp.planning import conversations, summary
+from webapp.planning.flows import AnswerError, Step, words
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -38,11 +38,18 @@ def start(slug: str) -> Response:
 def _page(found: conversations.View, status: int = 200, **context: object) -> Response:
     context.setdefault("error", "")
     context.setdefault("typed", "")
+    context.setdefault("safety_error", "")
+    context.setdefault("not_safe", False)
+    plan = None
+    if found.paused:
+        plan = summary.crisis_plan(get_session(), current_user, found.conversation.patient_id)
     return render(
         "planning/conversation.html",
         "planning/_conversation.html",
         status=status,
         view=found,
+        plan=plan,
+        help_lines=get_content().crisis.help,
         key=secrets.token_urlsafe(12),
         **context,
     )
@@ -97,16 +104,119 @@ def change(conversation_id: int, step: str) -> Response:
     )
 
 
+@bp.post("/conversations/<int:conversation_id>/safety")
+@login_required
+def safety(conversation_id: int) -> Response:
+    """Take the person's answer to "are you safe right now?"."""
+    db = get_session()
+    choice = request.form.get("choice", "")[:20]
+    try:
+        found = conversations.safety(db, current_user, conversation_id, choice)
+    except AnswerError as error:
+        current = conversations.view(db, current_user, conversation_id)
+        return _page(current, status=422, safety_error=str(error))
+    if choice == "stop":
+        flash(_("Your answers are saved. You can come back to this conversation at any time."))
+        return hx_redirect(url_for("planning.index"))
+    if is_htmx():
+        return _page(found, announce=True, not_safe=choice == "not-safe")
+    if choice == "not-safe":
+        return _page(found, not_safe=True)
+    return hx_redirect(
+        url_for("planning.conversation", conversation_id=conversation_id) + "#waiting"
+    )
+
+
 def answer_words(step: Step, value: Any) -> str:
     """Return an answer as the person sees it in the conversation."""
-    if value == SKIPPED:
-        return _("Skipped")
-    labels = {option.value: option.label for option in step.options}
-    if isinstance(value, list):
-        return ", ".join(labels.get(v, v) for v in value)
-    if step.ask == "ruler":
+    if step.ask == "ruler" and isinstance(value, int):
         return f"{value} / {step.high}"
-    return labels.get(value, str(value))
+    if step.ask == "decision" and value == "unsure":
+        return _("Not sure yet")
+    return words(step, value) or _("Skipped")
 
 
 bp.add_app_template_global(answer_words, "answer_words")
+
+
+# --- the summary: what the person takes to their review ---------------------------------
+
+KIND = "<any(item, goal, 'crisis-plan'):kind>"
+
+
+def _summary_page(status: int = 200, **context: object) -> Response:
+    found = summary.summary(get_session(), current_user, current_user.id)
+    context.setdefault("editing", None)
+    context.setdefault("error", "")
+    context.setdefault("typed", {})
+    return render("planning/summary.html", status=status, summary=found, **context)
+
+
+@bp.get("/summary")
+@login_required
+def summary_page() -> Response:
+    """Show the person's agenda, questions, draft goals and crisis plan for their review."""
+    return _summary_page()
+
+
+@bp.post(f"/{KIND}/<int:thing_id>/share")
+@login_required
+def share(kind: str, thing_id: int) -> Response:
+    """Share something with the care team, or make it private again."""
+    shared = request.form.get("shared") == "1"
+    summary.set_shared(get_session(), current_user, kind, thing_id, shared)
+    flash(_("Shared with your care team.") if shared else _("Now private: only you can see it."))
+    return hx_redirect(url_for(_back(), _anchor=f"{kind}-{thing_id}"))
+
+
+def _back() -> str:
+    return "planning.crisis_plan" if request.form.get("back") == "plan" else "planning.summary_page"
+
+
+@bp.post(f"/{KIND}/<int:thing_id>/edit")
+@login_required
+def edit(kind: str, thing_id: int) -> Response:
+    """Change the words of an item, a draft goal or the crisis plan."""
+    form = {name: value[:5000] for name, value in request.form.items()}
+    try:
+        summary.edit(get_session(), current_user, kind, thing_id, form)
+    except summary.EditError as error:
+        context = {"editing": (kind, thing_id), "error": str(error), "typed": form}
+        if _back() == "planning.crisis_plan":
+            return _plan_page(status=422, **context)
+        return _summary_page(status=422, **context)
+    flash(_("Saved."))
+    return hx_redirect(url_for(_back(), _anchor=f"{kind}-{thing_id}"))
+
+
+@bp.post(f"/{KIND}/<int:thing_id>/remove")
+@login_required
+def remove(kind: str, thing_id: int) -> Response:
+    """Remove an item, a draft goal or the crisis plan."""
+    summary.remove(get_session(), current_user, kind, thing_id)
+    flash(_("Removed."))
+    return hx_redirect(url_for("planning.summary_page"))
+
+
+@bp.post("/ready")
+@login_required
+def ready() -> Response:
+    """Record that the person is ready for their review."""
+    summary.ready(get_session(), current_user, current_user.id)
+    flash(_("Thank you. Your review is marked as prepared. You can still change anything."))
+    return hx_redirect(url_for("planning.summary_page"))
+
+
+def _plan_page(status: int = 200, **context: object) -> Response:
+    plan = summary.crisis_plan(get_session(), current_user, current_user.id)
+    context.setdefault("editing", None)
+    context.setdefault("error", "")
+    context.setdefault("typed", {})
+    return render("planning/crisis_plan.html", status=status, plan=plan, **context)
+
+
+@bp.get("/crisis-plan")
+@login_required
+def crisis_plan() -> Response:
+    """Show the person's plan for when they are unwell."""
+    return _plan_page()

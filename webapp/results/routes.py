@@ -27,6 +27,7 @@ from webapp.accounts.services import AccountError, validate_nhs_number
 from webapp.db import get_session
 from webapp.formatting import local_date
 from webapp.htmx import hx_redirect, render
+from webapp.planning import summary as planning_summary
 from webapp.results import charts, services
 from webapp.results.importing import ImportFailed
 from webapp.results.services import ResultError
@@ -60,6 +61,7 @@ def _review_page(review_id: int, status: int = 200, **context: object) -> Respon
         current=[r for r in results if not services.is_old(r)],
         older=[r for r in results if services.is_old(r)],
         targets=services.personal_targets(db, review.patient_id),
+        shared=planning_summary.shared_for_review(db, current_user, review),
         status_names=status_names(),
         show=services.show_result,
         **context,

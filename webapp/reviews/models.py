@@ -45,5 +45,7 @@ class Review(SQLModel, table=True):
     # Results go to the person on this day (UK), or when staff release them.
     release_on: dt.date | None = None
     results_released_at: dt.datetime | None = None
+    # When the person said they were ready for the review.
+    prepared_at: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
