@@ -156,6 +156,7 @@ def test_the_summary_page_shares_edits_and_marks_the_review_prepared(
     assert ready.status_code == 303
     page = client.get("/planning/summary").get_data(as_text=True)
     assert "You said you were ready on" in page and "the one thing you shared" in page
+    db.expire_all()
     assert db.exec(select(Review)).one().status == "prepared"
 
 
