@@ -253,6 +253,98 @@ def practice_import(server, page, ctx):
     expect(page.get_by_role("heading", name="Import results")).to_be_visible()
 
 
+def _seed_planning(server, ctx, answers: dict) -> int:
+    """Give Pat a part-done "Preparing for my review", items to share and a crisis plan."""
+    import json
+
+    from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal
+
+    flow = server.app.extensions["content"].flows["prepare-review"]
+    patient_id, review_id = ctx["patient"].id, ctx["review"].id
+    with Session(server.app.extensions["db_engine"], expire_on_commit=False) as db:
+        chat = Conversation(
+            patient_id=patient_id,
+            flow=flow.slug,
+            flow_version=flow.version,
+            answers=json.dumps(answers),
+        )
+        db.add(chat)
+        db.add(AgendaItem(patient_id=patient_id, review_id=review_id, kind="agenda", text="Sleep"))
+        db.add(
+            AgendaItem(
+                patient_id=patient_id,
+                review_id=review_id,
+                kind="question",
+                text="Can I see the dietitian?",
+                shared=True,
+            )
+        )
+        db.add(
+            Goal(
+                patient_id=patient_id,
+                review_id=review_id,
+                text="Walk to the shop",
+                why="To keep up with the grandchildren",
+                importance=8,
+                confidence=6,
+            )
+        )
+        db.add(CrisisPlan(patient_id=patient_id, early_signs="Not sleeping", helps="Music"))
+        db.commit()
+        return chat.id
+
+
+def planning_index(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="Prepare", exact=True).click()
+    expect(page.get_by_role("heading", name="Prepare and check in")).to_be_visible()
+
+
+def decision_step(server, page, ctx):
+    chat = _seed_planning(
+        server,
+        ctx,
+        {
+            "matters": "__skipped__",
+            "going": 7,
+            "going-well": "__skipped__",
+            "hba1c": "yes",
+            "hba1c-question": "Why?",
+        },
+    )
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/planning/conversations/{chat}")
+    expect(page.get_by_role("button", name="Not sure yet")).to_be_visible()
+
+
+def planning_summary(server, page, ctx):
+    _seed_planning(server, ctx, {})
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/planning/summary")
+    expect(page.get_by_role("heading", name="My draft goals")).to_be_visible()
+
+
+def planning_summary_error(server, page, ctx):
+    planning_summary(server, page, ctx)
+    page.get_by_text(re.compile("^Edit")).nth(2).click()
+    page.get_by_label("How important, 0 to 10").fill("12")
+    page.get_by_role("button", name=re.compile("^Save")).last.click()
+    expect(page.get_by_text("Choose how important it is from 0 to 10")).to_be_visible()
+
+
+def crisis_plan(server, page, ctx):
+    _seed_planning(server, ctx, {})
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/planning/crisis-plan")
+    expect(page.get_by_role("definition").filter(has_text="Not sleeping")).to_be_visible()
+
+
+def crisis_plan_empty(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/planning/crisis-plan")
+    expect(page.get_by_role("button", name="Write my plan")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -300,6 +392,12 @@ CASES: list[Callable] = [
     staff_results,
     staff_results_error,
     practice_import,
+    planning_index,
+    decision_step,
+    planning_summary,
+    planning_summary_error,
+    crisis_plan,
+    crisis_plan_empty,
     about,
     help_page,
     not_found,
@@ -346,8 +444,8 @@ def test_axe_finds_a_planted_problem(server: LiveServer, page: Page):
 
 def _check_in(server, page, ctx):
     _sign_in_by_link(server, page, "pat@example.org")
-    page.get_by_role("link", name="Check in").click()
-    page.get_by_role("button", name=re.compile("^Start or carry on")).click()
+    page.get_by_role("link", name="Prepare", exact=True).click()
+    page.get_by_role("button", name="Start A quick check-in").click()
     expect(page.get_by_role("slider")).to_be_visible()
 
 

@@ -263,6 +263,17 @@ def start(session: Session, actor: Actor, patient_id: int, slug: str) -> View:
     return _settle(session, actor, conversation)
 
 
+def progress(session: Session, actor: Actor, patient_id: int) -> dict[str, tuple[int, bool]]:
+    """Return, per flow the person has begun, their latest run of it and whether it is done."""
+    require(actor, "planning.own", patient_id)
+    rows = session.exec(
+        select(Conversation.flow, Conversation.id, Conversation.finished_at)
+        .where(Conversation.patient_id == patient_id)
+        .order_by(col(Conversation.started_at), col(Conversation.id))
+    )
+    return {flow: (found, finished is not None) for flow, found, finished in rows}
+
+
 def view(session: Session, actor: Actor, conversation_id: int) -> View:
     """Return a conversation of the actor's own, where it has got to."""
     return _settle(session, actor, _own(session, actor, conversation_id))

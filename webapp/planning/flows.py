@@ -80,7 +80,7 @@ STEP_FIELDS = {
     "next",
     "end",
 }
-FLOW_FIELDS = {"title", "summary", "start", "steps"}
+FLOW_FIELDS = {"title", "summary", "order", "start", "steps"}
 CONDITIONS = {"answer", "answer_of", "has_result", "has_review", "below", "at_least", "skipped"}
 # Placeholders a step's text may use; {result.<test>} and {trend.<test>} name a test, and
 # {answer.<step>} repeats an earlier answer ("You chose 7. Why not a lower number?").
@@ -181,6 +181,8 @@ class Flow:
     start: str
     steps: dict[str, Step]
     version: str
+    # Where the flow comes in the list of conversations (lowest first).
+    order: int = 100
 
     @property
     def needs_results(self) -> bool:
@@ -454,6 +456,7 @@ def load_flow(path: Path) -> Flow:
         slug=path.stem,
         title=text(fields["title"], "title", 80),
         summary=text(fields["summary"], "summary", 300) if "summary" in fields else "",
+        order=int(number(fields["order"], "order")) if "order" in fields else 100,
         start=text(fields["start"], "start", 60),
         steps=steps,
         version=hashlib.sha256(path.read_bytes()).hexdigest()[:12],

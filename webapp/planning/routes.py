@@ -23,7 +23,9 @@ bp = Blueprint("planning", __name__, url_prefix="/planning")
 def index() -> Response:
     """List the conversations a person can have."""
     return render(
-        "planning/index.html", flows=sorted(get_content().flows.values(), key=lambda f: f.title)
+        "planning/index.html",
+        flows=sorted(get_content().flows.values(), key=lambda f: (f.order, f.title)),
+        progress=conversations.progress(get_session(), current_user, current_user.id),
     )
 
 
@@ -166,11 +168,18 @@ def share(kind: str, thing_id: int) -> Response:
     shared = request.form.get("shared") == "1"
     summary.set_shared(get_session(), current_user, kind, thing_id, shared)
     flash(_("Shared with your care team.") if shared else _("Now private: only you can see it."))
-    return hx_redirect(url_for(_back(), _anchor=f"{kind}-{thing_id}"))
+    return _back_to(kind, thing_id)
 
 
 def _back() -> str:
     return "planning.crisis_plan" if request.form.get("back") == "plan" else "planning.summary_page"
+
+
+def _back_to(kind: str, thing_id: int) -> Response:
+    """Go back to the page the form was on; without script, to the very item."""
+    # htmx would only scroll for a link that differs by its #fragment, not load it again.
+    anchor = None if is_htmx() else f"{kind}-{thing_id}"
+    return hx_redirect(url_for(_back(), _anchor=anchor))
 
 
 @bp.post(f"/{KIND}/<int:thing_id>/edit")
@@ -186,7 +195,7 @@ def edit(kind: str, thing_id: int) -> Response:
             return _plan_page(status=422, **context)
         return _summary_page(status=422, **context)
     flash(_("Saved."))
-    return hx_redirect(url_for(_back(), _anchor=f"{kind}-{thing_id}"))
+    return _back_to(kind, thing_id)
 
 
 @bp.post(f"/{KIND}/<int:thing_id>/remove")
