@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
@@ -43,7 +44,7 @@ def facts_for(session: Session, actor: Actor, patient_id: int, flow: Flow) -> Fa
     Results are read only for flows that speak of them: every turn asks for the facts.
     """
     require(actor, "planning.own", patient_id)
-    review = upcoming_review(session, patient_id)
+    review = upcoming_review(session, patient_id) if flow.needs_review else None
     summaries = results.own_results(session, actor, patient_id) if flow.needs_results else []
     return Facts(
         first_name=actor.person.first_name,
@@ -90,8 +91,12 @@ def _answers(conversation: Conversation) -> dict[str, Any]:
     return json.loads(conversation.answers or "{}")
 
 
+# Read on every turn and every visit: built once.
+_CONVERSATION = select(Conversation).where(Conversation.id == bindparam("id"))
+
+
 def _own(session: Session, actor: Actor, conversation_id: int) -> Conversation:
-    conversation = session.get(Conversation, conversation_id)
+    conversation = session.exec(_CONVERSATION, params={"id": conversation_id}).first()
     require(actor, "planning.own", conversation.patient_id if conversation else None)
     assert conversation is not None
     return conversation

@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,18 @@ class Flow:
     # Where the flow comes in the list of conversations (lowest first).
     order: int = 100
 
-    @property
+    @cached_property
+    def needs_review(self) -> bool:
+        """Say whether any step speaks of, or depends on, the person's next review."""
+        for step in self.steps.values():
+            if "next_review" in PLACEHOLDER.findall(step.say):
+                return True
+            conditions = [step.only_if, *(rule.when for rule in step.rules)]
+            if any(c is not None and c.kind == "has_review" for c in conditions):
+                return True
+        return False
+
+    @cached_property
     def needs_results(self) -> bool:
         """Say whether any step speaks of, or depends on, the person's results."""
         for step in self.steps.values():

@@ -5,13 +5,25 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from webapp.content import get_content
 from webapp.db import get_session
-from webapp.htmx import hx_redirect, is_htmx, render
+from webapp.htmx import hx_redirect, is_htmx, render, wants_partial
+from webapp.kept import KEY_PLACEHOLDER, TOKEN_PLACEHOLDER, kept_html
 from webapp.planning import conversations, summary
 from webapp.planning.flows import AnswerError, Step, words
 
@@ -38,6 +50,12 @@ def start(slug: str) -> Response:
 
 
 def _page(found: conversations.View, status: int = 200, **context: object) -> Response:
+    """Render the conversation: the whole page, or the part htmx swaps.
+
+    A plain visit (no message to show, no error) is kept per worker, keyed by everything
+    the page shows, with the CSRF token and the form's key filled in for each request:
+    the conversation is read far more often than it changes.
+    """
     context.setdefault("error", "")
     context.setdefault("typed", "")
     context.setdefault("safety_error", "")
@@ -45,16 +63,53 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
     plan = None
     if found.paused:
         plan = summary.crisis_plan(get_session(), current_user, found.conversation.patient_id)
-    return render(
-        "planning/conversation.html",
-        "planning/_conversation.html",
-        status=status,
-        view=found,
-        plan=plan,
-        help_lines=get_content().crisis.help,
-        key=secrets.token_urlsafe(12),
-        **context,
+    context.update(view=found, plan=plan, help_lines=get_content().crisis.help)
+    plain_visit = (
+        request.method == "GET"
+        and status == 200
+        and not wants_partial()
+        and "_flashes" not in session
     )
+    if not plain_visit:
+        return render(
+            "planning/conversation.html",
+            "planning/_conversation.html",
+            status=status,
+            key=secrets.token_urlsafe(12),
+            **context,
+        )
+    chat, facts = found.conversation, found.facts
+    cache_key = (
+        "conversation",
+        chat.id,
+        chat.updated_at,
+        chat.answers,
+        chat.safety_step,
+        found.flow.version,
+        facts.first_name,
+        facts.next_review,
+        tuple(sorted(facts.results.items())),
+        plan.updated_at if plan is not None else None,
+        str(get_locale()),
+        current_user.unread_notifications,
+        current_user.roles,
+    )
+    html = kept_html(
+        cache_key,
+        lambda: render_template(
+            "planning/conversation.html",
+            key=KEY_PLACEHOLDER,
+            csrf_token=lambda: TOKEN_PLACEHOLDER,
+            **context,
+        ),
+    )
+    response = make_response(
+        html.replace(TOKEN_PLACEHOLDER, generate_csrf()).replace(
+            KEY_PLACEHOLDER, secrets.token_urlsafe(12)
+        )
+    )
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/conversations/<int:conversation_id>")

@@ -27,6 +27,7 @@ from webapp.accounts.services import AccountError, validate_nhs_number
 from webapp.db import get_session
 from webapp.formatting import local_date
 from webapp.htmx import hx_redirect, render
+from webapp.kept import TOKEN_PLACEHOLDER, kept_html
 from webapp.planning import summary as planning_summary
 from webapp.results import charts, services
 from webapp.results.importing import ImportFailed
@@ -307,12 +308,12 @@ def mine() -> Response:
     asked = frozenset(item.test for item in services.agenda(db, current_user, person, next_review))
     *depends_on, released_for = version
     locale = str(get_locale())
-    placeholder = services.TOKEN_PLACEHOLDER
+    placeholder = TOKEN_PLACEHOLDER
 
     def cards() -> Markup:
         if not version[0]:
             return Markup("")
-        html = services.kept_html(
+        html = kept_html(
             ("cards", person, tuple(depends_on), asked, locale),
             lambda: render_template(
                 "results/_cards.html",
@@ -346,7 +347,7 @@ def mine() -> Response:
             current_user.unread_notifications,
             current_user.roles,
         )
-        html = services.kept_html(key, page)
+        html = kept_html(key, page)
     response = make_response(html.replace(placeholder, generate_csrf()))
     response.vary.add("HX-Request")
     return response

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from cachetools import LRUCache
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import ColumnElement, bindparam, func
@@ -764,8 +761,7 @@ def _visible(patient_id: int) -> ColumnElement[bool]:
 
 # The cards are the costly part of the results page (five years of readings, a chart per
 # test), and they change only when results are released or held back, or a target changes.
-CARDS_CACHE_BYTES = 8 * 1024 * 1024
-TOKEN_PLACEHOLDER = "__csrf_token__"  # noqa: S105 - a marker replaced on every request
+# Kept per worker by webapp.kept, keyed by results_version and the rest the page shows.
 
 _PATIENT = bindparam("patient_id")
 _VERSION = select(
@@ -801,21 +797,6 @@ def results_version(session: Session, actor: Actor, patient_id: int) -> tuple:
     """
     require(actor, "results.read_own", patient_id)
     return tuple(session.exec(_VERSION, params={"patient_id": patient_id}).one())
-
-
-def kept_html(key: tuple, render: Callable[[], str]) -> str:
-    """Return the HTML kept for a key (cards or a whole page), rendering it only if this
-    worker has not yet."""
-    cache, lock = current_app.extensions.setdefault(
-        "result_cards", (LRUCache(maxsize=CARDS_CACHE_BYTES, getsizeof=len), threading.Lock())
-    )
-    with lock:
-        found = cache.get(key)
-    if found is None:
-        found = render()
-        with lock:
-            cache[key] = found
-    return found
 
 
 READ_COLUMNS = (
