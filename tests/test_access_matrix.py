@@ -219,6 +219,9 @@ MATRIX: dict[str, Entry] = {
     "POST results.remove": Entry(
         lambda c: f"/results/agenda/{c['agenda_item_id']}/remove", owner_only()
     ),
+    "GET planning.transcript": Entry(
+        lambda c: f"/planning/conversations/{c['conversation_id']}/transcript", owner_only()
+    ),
     "POST planning.safety": Entry(
         lambda c: f"/planning/conversations/{c['conversation_id']}/safety",
         owner_only(),

@@ -386,6 +386,24 @@ def safety(session: Session, actor: Actor, conversation_id: int, choice: str) ->
     return _settle(session, actor, conversation)
 
 
+def transcript_with_names(
+    session: Session, actor: Actor, conversation_id: int
+) -> tuple[View, list[tuple[Turn, str]]]:
+    """Return the conversation and every answer as given, each with who typed it."""
+    from webapp.accounts.models import Person
+
+    turns = transcript(session, actor, conversation_id)
+    typed_by = {turn.typed_by_id for turn in turns if turn.typed_by_id is not None}
+    names = dict(
+        session.exec(select(Person.id, Person.name).where(col(Person.id).in_(typed_by))).all()
+        if typed_by
+        else []
+    )
+    return view(session, actor, conversation_id), [
+        (turn, names.get(turn.typed_by_id, "")) for turn in turns
+    ]
+
+
 def transcript(session: Session, actor: Actor, conversation_id: int) -> list[Turn]:
     """Return every answer as it was given, oldest first (changed ones included)."""
     conversation = _own(session, actor, conversation_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -117,6 +118,18 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
 def conversation(conversation_id: int) -> Response:
     """Show the conversation so far and the question waiting for an answer."""
     return _page(conversations.view(get_session(), current_user, conversation_id))
+
+
+@bp.get("/conversations/<int:conversation_id>/transcript")
+@login_required
+def transcript(conversation_id: int) -> Response:
+    """Show every answer as it was given, changed ones included, and who typed each."""
+    found, turns = conversations.transcript_with_names(get_session(), current_user, conversation_id)
+    return render(
+        "planning/transcript.html",
+        view=found,
+        turns=[(turn, json.loads(turn.answer), name) for turn, name in turns],
+    )
 
 
 @bp.post("/conversations/<int:conversation_id>/answer")
