@@ -281,3 +281,75 @@ def test_a_flow_knows_whether_it_needs_the_persons_results(flow, tmp_path):
         "title: X\nstart: a\nsteps:\n  a:\n    say: Hello {first_name}\n    end: true\n"
     )
     assert not flows.load_flow(path).needs_results
+
+
+GOAL_FLOW = """\
+title: Goals
+start: booked
+steps:
+  booked:
+    say: "Your review is on {next_review}."
+    only_if: {has_review: true}
+    next: goal
+  goal:
+    say: What would you like to do?
+    ask: text
+    becomes: goal
+    next:
+      - when: {skipped: true}
+        go: who
+      - go: importance
+  importance:
+    say: How important?
+    ask: ruler
+    low_label: Not at all
+    high_label: Very
+    becomes: goal_importance
+    next: why-not-lower
+  why-not-lower:
+    say: "You chose {answer.importance}, not lower. Why?"
+    ask: text
+    becomes: goal_importance_reason
+    next: who
+  who:
+    say: Who could help?
+    ask: choices
+    options: [Family, The time bank]
+    becomes: support_from
+    next: done
+  done:
+    say: Thank you.
+    end: true
+"""
+
+
+@pytest.fixture
+def goal_flow(tmp_path: Path) -> flows.Flow:
+    path = tmp_path / "goals.yaml"
+    path.write_text(GOAL_FLOW)
+    return flows.load_flow(path)
+
+
+def test_a_step_for_people_with_a_review_and_an_earlier_answer_repeated(goal_flow):
+    booked = flows.walk(goal_flow, {}, facts())
+    assert booked.path == ("booked", "goal")
+    assert flows.walk(goal_flow, {}, Facts(first_name="Pat")).path == ("goal",)
+    answers = {"goal": "Walk", "importance": 7}
+    walked = flows.walk(goal_flow, answers, facts())
+    step = goal_flow.steps["why-not-lower"]
+    assert flows.say(goal_flow, step, facts(), walked.answers) == "You chose 7, not lower. Why?"
+    assert goal_flow.needs_review and not goal_flow.needs_results
+
+
+def test_goal_parts_join_their_goal_and_support_can_stand_alone(goal_flow):
+    answers = {"goal": "Walk", "importance": 7, "why-not-lower": "My knees", "who": ["family"]}
+    made = flows.outcome(goal_flow, flows.walk(goal_flow, answers, facts()))
+    (goal,) = made.goals
+    assert (goal.step, goal.text) == ("goal", "Walk")
+    assert goal.parts == {"importance": 7, "importance_reason": "My knees"}
+    (support,) = made.items
+    assert (support.kind, support.text, support.who) == ("support", "", "Family")
+    skipped = flows.outcome(
+        goal_flow, flows.walk(goal_flow, {"goal": SKIPPED, "who": SKIPPED}, facts())
+    )
+    assert not skipped.goals and not skipped.items  # a skipped answer becomes nothing

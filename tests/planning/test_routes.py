@@ -60,7 +60,7 @@ def test_a_check_in_without_javascript(app, client, db, patient):
     assert len(db.exec(select(Turn)).all()) == 8
     transcript = client.get(url + "/transcript").get_data(as_text=True)
     assert "3 / 10" in transcript and "8 / 10" in transcript  # the changed answer stays
-    assert transcript.count("<td data-label=\"Typed by\">You</td>") == 8
+    assert transcript.count('<td data-label="Typed by">You</td>') == 8
 
 
 def test_an_htmx_turn_returns_the_conversation_and_moves_focus(app, client, patient):
