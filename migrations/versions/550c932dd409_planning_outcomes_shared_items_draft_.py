@@ -112,6 +112,9 @@ def upgrade() -> None:
             sa.Column("safety_step", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True)
         )
         batch_op.add_column(
+            sa.Column("safety_checked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+        batch_op.add_column(
             sa.Column(
                 "produced",
                 sqlmodel.sql.sqltypes.AutoString(length=100000),
@@ -136,6 +139,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("conversation", schema=None) as batch_op:
         batch_op.drop_column("produced")
+        batch_op.drop_column("safety_checked_at")
         batch_op.drop_column("safety_step")
 
     with op.batch_alter_table("agendaitem", schema=None) as batch_op:

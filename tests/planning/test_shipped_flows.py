@@ -19,6 +19,7 @@ WITH_DATA = Facts(
         slug: ("62 mmol/mol", "higher than last time")
         for slug in ("hba1c", "blood-pressure", "egfr", "weight")
     },
+    places={"hba1c": "above", "blood-pressure": "within"},
 )
 WITHOUT_DATA = Facts(first_name="Pat")
 
@@ -155,6 +156,20 @@ def test_without_results_or_a_review_the_conversation_does_not_speak_of_them():
     walked = flows.walk(flow, {"matters": SKIPPED, "going": 8, "going-well": SKIPPED}, WITHOUT_DATA)
     assert "when" not in walked.path and "hba1c" not in walked.path
     assert walked.waiting == "change"
+
+
+def test_the_decision_aid_is_only_for_an_hba1c_above_target():
+    flow = LOADED.flows["prepare-review"]
+    answers = {
+        "matters": SKIPPED,
+        "going": 8,
+        "going-well": SKIPPED,
+        "hba1c": "yes",
+        "hba1c-question": SKIPPED,
+    }
+    within = Facts(first_name="Pat", results=WITH_DATA.results, places={"hba1c": "within"})
+    assert flows.walk(flow, answers, within).waiting == "change"
+    assert flows.walk(flow, answers, WITH_DATA).waiting == "hba1c-choice"
 
 
 def test_the_unwell_plan_becomes_a_crisis_plan_in_the_persons_words():

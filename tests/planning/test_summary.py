@@ -95,7 +95,7 @@ def test_a_changed_answer_updates_its_item_and_an_edit_or_removal_stands(db, act
     assert items["hard"].text == "My knee, mostly at night"
     assert "anything-else" not in items
     assert items["support-what"].text.startswith("Help with shopping (from:")
-    assert items["support-what"].shared  # still the person's choice
+    assert not items["support-what"].shared  # new words: private until shared again
     # An answer that leaves the path takes its item away.
     conversations.change(db, actor, cid, "overall")
     conversations.answer(db, actor, cid, "overall", "8", "k3", today=TODAY)
@@ -279,3 +279,61 @@ def test_carrying_on_needs_a_clear_choice_and_answers_wait_until_then(db, actor)
     assert view.walk.waiting == "support"
     choices = db.exec(select(AuditEvent.detail).where(AuditEvent.action == "safety.choice"))
     assert [json.loads(d)["choice"] for d in choices] == ["not-safe", "stop", "carry-on"]
+
+
+def test_what_was_prepared_before_a_review_was_booked_moves_to_it(db, app, practice, clinician):
+    from webapp.reviews import services as reviews
+
+    person = add_person(db, "Sam Lee", "sam@example.org", (practice, Role.PATIENT))
+    db.add(AgendaItem(patient_id=person.id, kind="agenda", text="My sleep", shared=True))
+    db.add(Goal(patient_id=person.id, text="Walk"))
+    db.commit()
+    with app.test_request_context():
+        review = reviews.create_review(
+            db,
+            load_actor(db, clinician),
+            practice.id,
+            person.id,
+            dt.datetime.now(dt.UTC) + dt.timedelta(days=5),
+        )
+        found = summary.summary(db, load_actor(db, person), person.id)
+        assert [i.text for i in found.items] == ["My sleep"] and len(found.goals) == 1
+        shared = summary.shared_for_review(db, load_actor(db, clinician), review, record=True)
+        assert [i.text for i in shared.items] == ["My sleep"] and shared.goals == []
+
+
+def test_a_removed_crisis_plan_comes_back_whole_when_an_answer_changes(db, actor):
+    answers = {"signs": "Not sleeping", "helps": "Music", "contacts": "Jo"}
+    view = run(db, actor, "unwell-plan", answers)
+    plan = summary.crisis_plan(db, actor, actor.id)
+    summary.remove(db, actor, "crisis-plan", plan.id)
+    conversations.change(db, actor, view.conversation.id, "helps")
+    conversations.answer(db, actor, view.conversation.id, "helps", "A walk", "k9", today=TODAY)
+    plan = summary.crisis_plan(db, actor, actor.id)
+    assert (plan.early_signs, plan.helps, plan.contacts) == ("Not sleeping", "A walk", "Jo")
+
+
+def test_edited_words_are_checked_for_crisis_language_too(db, actor):
+    item = AgendaItem(patient_id=actor.id, kind="agenda", text="Sleep")
+    db.add(item)
+    db.commit()
+    assert summary.edit(db, actor, "item", item.id, {"text": "Sleep, mostly"}) is None
+    found = summary.edit(db, actor, "item", item.id, {"text": "I want to end my life"})
+    assert found is not None and found.category == "suicide"
+    (event,) = db.exec(select(AuditEvent).where(AuditEvent.action == "safety.match")).all()
+    assert "end my life" not in json.loads(event.detail).get("text", "")
+    assert json.loads(event.detail)["where"] == "summary"
+
+
+def test_a_flow_that_asks_about_hard_times_pauses_once(db, actor):
+    view = conversations.start(db, actor, actor.id, "unwell-plan")
+    cid = view.conversation.id
+    view = conversations.answer(db, actor, cid, "signs", "Thoughts of self harm", "k1", today=TODAY)
+    assert view.paused
+    conversations.safety(db, actor, cid, "carry-on")
+    view = conversations.answer(
+        db, actor, cid, "helps", "Talking when I feel suicidal", "k2", today=TODAY
+    )
+    assert not view.paused  # said once they are safe; still checked and logged
+    details = db.exec(select(AuditEvent.detail).where(AuditEvent.action == "safety.match"))
+    assert [json.loads(d)["paused"] for d in details] == [True, False]

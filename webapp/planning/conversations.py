@@ -54,6 +54,11 @@ def facts_for(session: Session, actor: Actor, patient_id: int, flow: Flow) -> Fa
             for summary in summaries
             if summary.test is not None
         },
+        places={
+            summary.test.slug: summary.place
+            for summary in summaries
+            if summary.test is not None and summary.place is not None
+        },
     )
 
 
@@ -133,7 +138,7 @@ def _item_text(draft: flows.ItemDraft) -> str:
     if draft.kind == "decision":
         if draft.leaning:
             return _(
-                "%(topic)s: I'm leaning towards %(leaning)s",
+                "%(topic)s: I'm leaning towards “%(leaning)s”",
                 topic=draft.topic,
                 leaning=draft.leaning,
             )
@@ -169,8 +174,10 @@ def _produce(
     new_items: dict[str, str] = {}
     for draft in made.items:
         words = _item_text(draft)[:1000]
-        new_items[draft.step] = words
-        if old_items.get(draft.step) == words:
+        # What the answer was, in any language: the item's words are only made from it.
+        answer = json.dumps([draft.kind, draft.text, draft.who, draft.topic, draft.leaning])
+        new_items[draft.step] = answer
+        if old_items.get(draft.step) == answer:
             continue  # unchanged: the person's edit (or removal) stands
         item = items.get(draft.step)
         if item is None:
@@ -184,6 +191,8 @@ def _produce(
                 created_by_id=actor.id,
             )
         item.kind, item.text, item.from_answer, item.updated_at = draft.kind, words, words, now
+        # New words are not shared until the person shares them again.
+        item.review_id, item.shared = review_id, False
         session.add(item)
     for step, item in items.items():
         if step not in new_items:
@@ -218,6 +227,7 @@ def _produce(
         for name in set(was or {}) - set(fields):
             setattr(goal, name, None if name in ("importance", "confidence") else "")
         goal.from_answer, goal.updated_at = draft.text[:1000], now
+        goal.review_id, goal.shared = review_id, False
         session.add(goal)
     for step, goal in goals.items():
         if step not in new_goals:
@@ -226,17 +236,33 @@ def _produce(
     old_crisis: dict[str, str] = before.get("crisis", {})
     if made.crisis != old_crisis:
         plan = session.exec(select(CrisisPlan).where(CrisisPlan.patient_id == patient_id)).first()
-        if plan is None:
+        if plan is None and any(made.crisis.values()):
             plan = CrisisPlan(patient_id=patient_id)
-        for name in set(made.crisis) | set(old_crisis):
-            if made.crisis.get(name) != old_crisis.get(name):
-                setattr(plan, name, made.crisis.get(name, "")[:2000])
-        plan.conversation_id, plan.updated_by_id, plan.updated_at = conversation.id, actor.id, now
-        session.add(plan)
-        audit.record(session, actor.id, "crisis_plan.write", patient_id)
+            old_crisis = {}  # new, or removed by the person: every part from the answers
+        if plan is not None:
+            _write_plan(session, actor, conversation, plan, made.crisis, old_crisis)
     conversation.produced = json.dumps(
         {"items": new_items, "goals": new_goals, "crisis": made.crisis}, sort_keys=True
     )
+
+
+def _write_plan(
+    session: Session,
+    actor: Actor,
+    conversation: Conversation,
+    plan: CrisisPlan,
+    crisis: dict[str, str],
+    before: dict[str, str],
+) -> None:
+    """Write the parts of the crisis plan whose answers changed; keep the person's edits."""
+    for name in set(crisis) | set(before):
+        if crisis.get(name) != before.get(name):
+            setattr(plan, name, crisis.get(name, "")[:2000])
+    # Changed words are not shared until the person shares them again.
+    plan.shared = False
+    plan.conversation_id, plan.updated_by_id, plan.updated_at = conversation.id, actor.id, utcnow()
+    session.add(plan)
+    audit.record(session, actor.id, "crisis_plan.write", plan.patient_id)
 
 
 def start(session: Session, actor: Actor, patient_id: int, slug: str) -> View:
@@ -313,8 +339,12 @@ def answer(
     if step.ask == "text" and value != SKIPPED:
         found = get_content().crisis.check(value)
         if found is not None:
-            # Pause gently. What matched is logged; the person's words are not.
-            conversation.safety_step = step_id
+            # Pause gently (in a flow that asks about hard times on purpose, only until the
+            # person has said once that they are safe). What matched is logged; the
+            # person's words are not.
+            pause = current.flow.safety == "every_answer" or conversation.safety_checked_at is None
+            if pause:
+                conversation.safety_step = step_id
             audit.record(
                 session,
                 actor.id,
@@ -325,6 +355,7 @@ def answer(
                 step=step_id,
                 category=found.category,
                 phrase=found.phrase,
+                paused=pause,
             )
     answers = _answers(conversation)
     answers[step_id] = value
@@ -381,6 +412,7 @@ def safety(session: Session, actor: Actor, conversation_id: int, choice: str) ->
         )
         if choice == "carry-on":
             conversation.safety_step = None
+            conversation.safety_checked_at = utcnow()
         conversation.updated_at = utcnow()
         session.commit()
     return _settle(session, actor, conversation)

@@ -81,8 +81,20 @@ STEP_FIELDS = {
     "next",
     "end",
 }
-FLOW_FIELDS = {"title", "summary", "order", "start", "steps"}
-CONDITIONS = {"answer", "answer_of", "has_result", "has_review", "below", "at_least", "skipped"}
+FLOW_FIELDS = {"title", "summary", "order", "safety", "start", "steps"}
+# How often a conversation pauses for crisis language: at every answer that has it, or
+# once (for flows that ask about hard times on purpose, like the plan for when unwell).
+SAFETY_KINDS = ("every_answer", "once")
+CONDITIONS = {
+    "answer",
+    "answer_of",
+    "has_result",
+    "above_target",
+    "has_review",
+    "below",
+    "at_least",
+    "skipped",
+}
 # Placeholders a step's text may use; {result.<test>} and {trend.<test>} name a test, and
 # {answer.<step>} repeats an earlier answer ("You chose 7. Why not a lower number?").
 PLACEHOLDERS = {"first_name", "next_review"}
@@ -118,6 +130,8 @@ class Condition:
         """Say whether the condition holds for this step's answer, the others and the facts."""
         if self.kind == "has_result":
             return self.value in facts.results
+        if self.kind == "above_target":
+            return facts.places.get(self.value) == "above"
         if self.kind == "has_review":
             return bool(facts.next_review) == self.value
         if self.kind == "answer_of":
@@ -184,6 +198,7 @@ class Flow:
     version: str
     # Where the flow comes in the list of conversations (lowest first).
     order: int = 100
+    safety: str = "every_answer"
 
     @cached_property
     def needs_review(self) -> bool:
@@ -203,7 +218,7 @@ class Flow:
             if any(RESULT_PLACEHOLDER.match(name) for name in PLACEHOLDER.findall(step.say)):
                 return True
             conditions = [step.only_if, *(rule.when for rule in step.rules)]
-            if any(c is not None and c.kind == "has_result" for c in conditions):
+            if any(c is not None and c.kind in ("has_result", "above_target") for c in conditions):
                 return True
         return False
 
@@ -216,6 +231,9 @@ class Facts:
     next_review: str = ""
     # test slug -> (the latest result in words, like "62 mmol/mol"; its trend in words)
     results: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # test slug -> where the latest result sits against the person's target: below,
+    # within or above (tests without a target are left out)
+    places: dict[str, str] = field(default_factory=dict)
 
 
 # --- loading and checking ----------------------------------------------------------------
@@ -445,6 +463,13 @@ def _check_graph(flow: Flow) -> None:
         raise LocatedError(1, "no step ends the conversation (end: true)")
 
 
+def _safety(node: yaml.Node) -> str:
+    kind = text(node, "safety", 20)
+    if kind not in SAFETY_KINDS:
+        raise LocatedError(line(node), f"safety must be one of {', '.join(SAFETY_KINDS)}")
+    return kind
+
+
 def load_flow(path: Path) -> Flow:
     """Parse and check one flow file; raise LocatedError at the first problem."""
     node = compose(path)
@@ -469,6 +494,7 @@ def load_flow(path: Path) -> Flow:
         title=text(fields["title"], "title", 80),
         summary=text(fields["summary"], "summary", 300) if "summary" in fields else "",
         order=int(number(fields["order"], "order")) if "order" in fields else 100,
+        safety=_safety(fields["safety"]) if "safety" in fields else "every_answer",
         start=text(fields["start"], "start", 60),
         steps=steps,
         version=hashlib.sha256(path.read_bytes()).hexdigest()[:12],

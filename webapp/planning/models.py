@@ -103,6 +103,8 @@ class Conversation(SQLModel, table=True):
     finished_at: dt.datetime | None = None
     # Set when a free-text answer held crisis language: the safety check waits for a choice.
     safety_step: str | None = Field(default=None, max_length=60)
+    # When the person last said they were safe and chose to carry on.
+    safety_checked_at: dt.datetime | None = None
     # What the answers had become when the conversation last finished, as JSON: so a
     # changed answer updates its item, and an item the person removed stays removed.
     produced: str = Field(default="{}", max_length=100_000)

@@ -84,7 +84,7 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
         "conversation",
         chat.id,
         chat.updated_at,
-        chat.answers,
+        hash(chat.answers),
         chat.safety_step,
         found.flow.version,
         facts.first_name,
@@ -256,13 +256,24 @@ def edit(kind: str, thing_id: int) -> Response:
     """Change the words of an item, a draft goal or the crisis plan."""
     form = {name: value[:5000] for name, value in request.form.items()}
     try:
-        summary.edit(get_session(), current_user, kind, thing_id, form)
+        found = summary.edit(get_session(), current_user, kind, thing_id, form)
     except summary.EditError as error:
         context = {"editing": (kind, thing_id), "error": str(error), "typed": form}
         if _back() == "planning.crisis_plan":
             return _plan_page(status=422, **context)
         return _summary_page(status=422, **context)
-    flash(_("Saved."))
+    if found is not None:
+        lines = ", ".join(line.name for line in get_content().crisis.help)
+        flash(
+            _(
+                "Saved. Something you wrote makes us want to check how you are. If you might"
+                " not be safe right now, help is there any time: %(lines)s.",
+                lines=lines,
+            ),
+            "safety",
+        )
+    else:
+        flash(_("Saved."))
     return _back_to(kind, thing_id)
 
 

@@ -15,10 +15,12 @@ from werkzeug.exceptions import NotFound
 
 from webapp import audit
 from webapp.access import Actor, require
+from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.planning.models import AgendaItem, CrisisPlan, Goal
 from webapp.reviews.models import Review, ReviewStatus
 from webapp.reviews.services import upcoming_review
+from webapp.safety.check import Match
 
 # Kinds of agenda item shown under "to talk about"; questions have their own list.
 TALK_ABOUT = ("result", "agenda", "support", "decision")
@@ -168,8 +170,14 @@ def _score(value: str | None, name: str) -> int | None:
     return score
 
 
-def edit(session: Session, actor: Actor, kind: str, thing_id: int, form: dict[str, str]) -> None:
-    """Change the words of an item, a draft goal or the crisis plan (all checked first)."""
+def edit(
+    session: Session, actor: Actor, kind: str, thing_id: int, form: dict[str, str]
+) -> Match | None:
+    """Change the words of an item, a draft goal or the crisis plan (all checked first).
+
+    New words are checked for crisis language like any answer: the match (never the
+    words) is logged and returned, so the page can show help.
+    """
     thing = _own(session, actor, kind, thing_id)
     if isinstance(thing, AgendaItem):
         changes: dict[str, object] = {
@@ -194,11 +202,25 @@ def edit(session: Session, actor: Actor, kind: str, thing_id: int, form: dict[st
         if not any(changes.values()):
             raise EditError(_("Write at least one part of your plan, or remove the plan instead."))
         thing.updated_by_id = actor.id
+    found = None
     for name, value in changes.items():
+        if isinstance(value, str) and value != getattr(thing, name) and found is None:
+            found = get_content().crisis.check(value)
         setattr(thing, name, value)
     thing.updated_at = utcnow()
     audit.record(session, actor.id, "planning.edit", thing.patient_id, kind=kind, id=thing_id)
+    if found is not None:
+        audit.record(
+            session,
+            actor.id,
+            "safety.match",
+            thing.patient_id,
+            where="summary",
+            category=found.category,
+            phrase=found.phrase,
+        )
     session.commit()
+    return found
 
 
 def remove(session: Session, actor: Actor, kind: str, thing_id: int) -> None:
@@ -225,10 +247,11 @@ def ready(session: Session, actor: Actor, patient_id: int) -> Review:
     return review
 
 
-def shared_for_review(session: Session, actor: Actor, review: Review) -> Summary:
+def shared_for_review(session: Session, actor: Actor, review: Review, record: bool) -> Summary:
     """Return only what the person shared with their care team for this review.
 
-    The caller has checked that the actor is staff of the review's practice.
+    With `record`, the read goes in the audit log (a page view; not a page re-shown after
+    a failed form, whose transaction must not be committed).
     """
     require(actor, "reviews.manage", review.practice_id)
     params = {"patient_id": review.patient_id, "review_id": review.id}
@@ -239,6 +262,9 @@ def shared_for_review(session: Session, actor: Actor, review: Review) -> Summary
         goals=[g for g in session.exec(_GOALS[True], params=params) if g.shared],
         plan=plan if plan is not None and plan.shared else None,
     )
-    audit.record(session, actor.id, "planning.read_shared", review.patient_id, review_id=review.id)
-    session.commit()
+    if record:
+        audit.record(
+            session, actor.id, "planning.read_shared", review.patient_id, review_id=review.id
+        )
+        session.commit()
     return found

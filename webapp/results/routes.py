@@ -62,7 +62,9 @@ def _review_page(review_id: int, status: int = 200, **context: object) -> Respon
         current=[r for r in results if not services.is_old(r)],
         older=[r for r in results if services.is_old(r)],
         targets=services.personal_targets(db, review.patient_id),
-        shared=planning_summary.shared_for_review(db, current_user, review),
+        shared=planning_summary.shared_for_review(
+            db, current_user, review, record=request.method == "GET"
+        ),
         status_names=status_names(),
         show=services.show_result,
         **context,

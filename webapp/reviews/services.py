@@ -7,14 +7,15 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
-from sqlalchemy import bindparam, func
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func, update
+from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
 from webapp.access import Actor, require
 from webapp.accounts.models import Person, Practice, PracticeRole, Role
 from webapp.db import utcnow
+from webapp.planning.models import AgendaItem, Goal
 from webapp.reviews.models import Review, ReviewStatus
 
 # How long after its time a review still counts as "next" (the day of the review itself).
@@ -88,6 +89,13 @@ def create_review(
     session.add(review)
     session.flush()
     audit.record(session, actor.id, "review.create", patient_id, review_id=review.id)
+    # What the person prepared while no review was booked now belongs to this one.
+    for model in (AgendaItem, Goal):
+        session.exec(
+            update(model)
+            .where(model.patient_id == patient_id, col(model.review_id).is_(None))
+            .values(review_id=review.id)
+        )
     session.commit()
     return review
 
