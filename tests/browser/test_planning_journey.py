@@ -52,6 +52,9 @@ def test_a_patient_prepares_for_their_review(server: LiveServer, browser: Browse
     ruler.focus()
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")  # from the middle (5) to 3, by keyboard
+    if javascript:
+        expect(page.locator(".ruler-value")).to_have_text("3")  # the number shown as it moves
+        screenshot(page, "planning_ruler")
     _send(page)
     expect(page.get_by_text("3 / 10")).to_be_visible()
 

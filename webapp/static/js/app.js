@@ -28,6 +28,13 @@
     }
   });
 
+  // A ruler shows the number chosen as it moves (screen readers hear the slider's own value).
+  document.addEventListener("input", function (event) {
+    var ruler = event.target.closest && event.target.closest(".ruler");
+    var shown = ruler && ruler.querySelector("output");
+    if (shown) shown.textContent = event.target.value;
+  });
+
   // "Print this letter" buttons (no inline script under the content security policy). They
   // are hidden until this script runs: without it, the browser's own Print still works.
   function showPrintButtons() {
