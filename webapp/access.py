@@ -90,6 +90,8 @@ RULES: dict[str, Rule] = {
     "results.read_own": _is_self,
     # A person holds their own planning conversations.
     "planning.own": _is_self,
+    # A person keeps their own goals, actions and progress.
+    "goals.own": _is_self,
 }
 
 

@@ -12,6 +12,7 @@ from webapp.accounts.models import (
     WebAuthnChallenge,
 )
 from webapp.audit import AuditEvent
+from webapp.goals.models import GoalAction, GoalEvent
 from webapp.notifications.models import Notification
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -24,6 +25,8 @@ __all__ = [
     "Conversation",
     "CrisisPlan",
     "Goal",
+    "GoalAction",
+    "GoalEvent",
     "Invitation",
     "Notification",
     "Passkey",

@@ -56,8 +56,13 @@ class Goal(SQLModel, table=True):
     confidence: int | None = None
     confidence_next: str = Field(default="", max_length=1000)
     if_then: str = Field(default="", max_length=1000)
+    target_date: dt.date | None = None
     # draft, agreed, achieved, changed or stopped.
     status: str = Field(default="draft", max_length=20)
+    # The person's own order of their goals (lowest first).
+    position: int = Field(default=0)
+    # Goes up with every change, so two people editing at once never overwrite silently.
+    version: int = Field(default=1)
     shared: bool = Field(default=False)
     conversation_id: int | None = Field(
         default=None, foreign_key="conversation.id", ondelete="SET NULL", index=True

@@ -1,0 +1,41 @@
+"""Goals' actions and the history of every change to a goal (goals live in planning.models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, SQLModel
+
+from webapp.db import utcnow
+
+
+class GoalAction(SQLModel, table=True):
+    """One step towards a goal, with whose it is and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE", index=True)
+    text: str = Field(max_length=300)
+    # me, care_team, carer or community.
+    owner: str = Field(max_length=20)
+    # Who exactly, in words: a carer's name, a group, the time bank, a local service.
+    who: str = Field(default="", max_length=120)
+    # When, or how often, in words: "weekday mornings", "by March".
+    when: str = Field(default="", max_length=120)
+    done_at: dt.datetime | None = None
+    position: int = Field(default=0)
+    created_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class GoalEvent(SQLModel, table=True):
+    """One change to a goal or its actions: what changed, by whom, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    # created, edited, status, moved, action_added, action_changed, action_done,
+    # action_undone, action_removed
+    what: str = Field(max_length=30)
+    # JSON: the fields changed, each as [before, after], or the action's words.
+    detail: str = Field(default="{}", max_length=10_000)
+    created_at: dt.datetime = Field(default_factory=utcnow)

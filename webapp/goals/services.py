@@ -1,0 +1,362 @@
+"""Goals in the person's own words, and the actions under them, without HTTP.
+
+The person's words are stored as typed (outer spaces trimmed) and never rewritten. Every
+change is checked first, recorded in the goal's history (what changed, by whom, when), and
+made only against the version the person last saw: if someone else changed the goal
+meanwhile, nothing is overwritten and both versions are shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
+
+from webapp import audit
+from webapp.access import Actor, require
+from webapp.db import utcnow
+from webapp.formatting import local_date
+from webapp.goals.models import GoalAction, GoalEvent
+from webapp.planning.models import Goal
+
+STATUSES = ("draft", "agreed", "achieved", "changed", "stopped")
+# Goals still being worked on come first; finished ones after, in the person's order.
+OPEN = ("draft", "agreed")
+OWNERS = ("me", "care_team", "carer", "community")
+TEXT_LIMIT = 1000
+ACTION_LIMIT = 300
+WORDS = ("text", "why", "if_then")
+SCORES = ("importance", "confidence")
+
+
+class GoalError(ValueError):
+    """Something the person can put right; `problems` names each field and what is wrong."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+class GoalConflict(GoalError):
+    """The goal changed since the person opened it: theirs is kept aside, nothing is lost."""
+
+    def __init__(self, current: Goal, yours: dict[str, Any]) -> None:
+        super().__init__(
+            {
+                "version": _(
+                    "Someone changed this goal while you were editing it. Here are both"
+                    " versions: keep the one you want, or combine them, and save again."
+                )
+            }
+        )
+        self.current = current
+        self.yours = yours
+
+
+@dataclass
+class GoalForm:
+    """A goal's fields as checked from a form (or from a conversation)."""
+
+    text: str
+    why: str = ""
+    if_then: str = ""
+    importance: int | None = None
+    confidence: int | None = None
+    target_date: dt.date | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def check_goal(form: dict[str, str], today: dt.date) -> GoalForm:
+    """Check a goal's fields; raise GoalError naming every problem at once."""
+    problems: dict[str, str] = {}
+    words = {name: (form.get(name) or "").strip().replace("\r\n", "\n") for name in WORDS}
+    if not words["text"]:
+        problems["text"] = _("Write your goal in your own words.")
+    for name, value in words.items():
+        if len(value) > TEXT_LIMIT:
+            problems[name] = _(
+                "Keep this to %(limit)d characters (it is %(n)d).", limit=TEXT_LIMIT, n=len(value)
+            )
+    scores: dict[str, int | None] = {}
+    for name in SCORES:
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            scores[name] = None
+            continue
+        try:
+            scores[name] = int(raw)
+        except ValueError:
+            scores[name] = -1
+        if not 0 <= (scores[name] or 0) <= 10:
+            problems[name] = _("Choose a number from 0 to 10, or leave it empty.")
+    target = None
+    raw_date = (form.get("target_date") or "").strip()
+    if raw_date:
+        try:
+            target = dt.date.fromisoformat(raw_date)
+        except ValueError:
+            problems["target_date"] = _("Enter the date like 2027-03-14, or leave it empty.")
+        else:
+            if target < today:
+                problems["target_date"] = _(
+                    "That date has passed. Choose today or a day to come, or leave it empty."
+                )
+    if problems:
+        raise GoalError(problems)
+    return GoalForm(
+        text=words["text"],
+        why=words["why"],
+        if_then=words["if_then"],
+        importance=scores["importance"],
+        confidence=scores["confidence"],
+        target_date=target,
+    )
+
+
+def _record(session: Session, actor: Actor, goal: Goal, what: str, **detail: Any) -> None:
+    session.add(
+        GoalEvent(
+            goal_id=goal.id,
+            actor_id=actor.id,
+            what=what,
+            detail=json.dumps(detail, default=str, sort_keys=True)[:10_000],
+        )
+    )
+    audit.record(session, actor.id, f"goal.{what}", goal.patient_id, goal_id=goal.id)
+
+
+_GOALS = (
+    select(Goal)
+    .where(Goal.patient_id == bindparam("patient_id"))
+    .order_by(Goal.position, Goal.created_at, Goal.id)
+)
+
+
+def my_goals(session: Session, actor: Actor, patient_id: int) -> list[Goal]:
+    """Return the person's goals: open ones first, each group in the person's order."""
+    require(actor, "goals.own", patient_id)
+    goals = list(session.exec(_GOALS, params={"patient_id": patient_id}))
+    return sorted(goals, key=lambda g: g.status not in OPEN)
+
+
+def get_goal(session: Session, actor: Actor, goal_id: int) -> Goal:
+    """Return one of the actor's own goals, or raise NotFound."""
+    goal = session.get(Goal, goal_id)
+    require(actor, "goals.own", goal.patient_id if goal is not None else None)
+    assert goal is not None
+    return goal
+
+
+def create_goal(
+    session: Session,
+    actor: Actor,
+    patient_id: int,
+    form: dict[str, str],
+    today: dt.date | None = None,
+) -> Goal:
+    """Add a goal in the person's words (a draft until agreed), at the end of their list."""
+    require(actor, "goals.own", patient_id)
+    checked = check_goal(form, today or local_date(utcnow()))
+    last = session.exec(
+        select(Goal.position)
+        .where(Goal.patient_id == patient_id)
+        .order_by(col(Goal.position).desc())
+        .limit(1)
+    ).first()
+    goal = Goal(
+        patient_id=patient_id,
+        text=checked.text,
+        why=checked.why,
+        if_then=checked.if_then,
+        importance=checked.importance,
+        confidence=checked.confidence,
+        target_date=checked.target_date,
+        position=(last or 0) + 1,
+        created_by_id=actor.id,
+    )
+    session.add(goal)
+    session.flush()
+    _record(session, actor, goal, "created", text=goal.text)
+    session.commit()
+    return goal
+
+
+def update_goal(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    form: dict[str, str],
+    version: int,
+    today: dt.date | None = None,
+) -> Goal:
+    """Change a goal's words and details, if it is still the version the person saw."""
+    goal = get_goal(session, actor, goal_id)
+    checked = check_goal(form, today or local_date(utcnow()))
+    wanted = {
+        "text": checked.text,
+        "why": checked.why,
+        "if_then": checked.if_then,
+        "importance": checked.importance,
+        "confidence": checked.confidence,
+        "target_date": checked.target_date,
+    }
+    if goal.version != version:
+        raise GoalConflict(goal, wanted)
+    changes = {
+        name: [getattr(goal, name), value]
+        for name, value in wanted.items()
+        if getattr(goal, name) != value
+    }
+    if changes:
+        for name, (_before, after) in changes.items():
+            setattr(goal, name, after)
+        goal.version += 1
+        goal.updated_at = utcnow()
+        _record(session, actor, goal, "edited", **changes)
+        session.commit()
+    return goal
+
+
+def set_status(session: Session, actor: Actor, goal_id: int, status: str, version: int) -> Goal:
+    """Mark a goal achieved, changed, stopped, or back to a draft; agreeing is done together."""
+    goal = get_goal(session, actor, goal_id)
+    if status not in STATUSES or status == "agreed":
+        raise GoalError({"status": _("Choose one of the answers.")})
+    if goal.version != version:
+        raise GoalConflict(goal, {"status": status})
+    if goal.status != status:
+        _record(session, actor, goal, "status", status=[goal.status, status])
+        goal.status = status
+        goal.version += 1
+        goal.updated_at = utcnow()
+        session.commit()
+    return goal
+
+
+def move_goal(session: Session, actor: Actor, goal_id: int, direction: str) -> None:
+    """Move a goal up or down the person's list (among goals in the same group)."""
+    goal = get_goal(session, actor, goal_id)
+    group = [
+        g
+        for g in my_goals(session, actor, goal.patient_id)
+        if (g.status in OPEN) == (goal.status in OPEN)
+    ]
+    here = group.index(goal)
+    there = here - 1 if direction == "up" else here + 1
+    if not 0 <= there < len(group):
+        return
+    group[here], group[there] = group[there], group[here]
+    for position, each in enumerate(group, start=1):
+        each.position = position
+    _record(session, actor, goal, "moved", direction=direction)
+    session.commit()
+
+
+def actions(session: Session, actor: Actor, goal_id: int) -> list[GoalAction]:
+    """Return a goal's actions, in order."""
+    goal = get_goal(session, actor, goal_id)
+    return list(
+        session.exec(
+            select(GoalAction)
+            .where(GoalAction.goal_id == goal.id)
+            .order_by(GoalAction.position, GoalAction.id)
+        )
+    )
+
+
+def _check_action(form: dict[str, str]) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    text = (form.get("text") or "").strip()
+    owner = (form.get("owner") or "").strip()
+    who = (form.get("who") or "").strip()
+    when = (form.get("when") or "").strip()
+    if not text:
+        problems["text"] = _("Say what the action is.")
+    elif len(text) > ACTION_LIMIT:
+        problems["text"] = _(
+            "Keep this to %(limit)d characters (it is %(n)d).", limit=ACTION_LIMIT, n=len(text)
+        )
+    if owner not in OWNERS:
+        problems["owner"] = _("Choose whose action this is.")
+    if len(who) > 120:
+        problems["who"] = _("Keep this to 120 characters.")
+    if len(when) > 120:
+        problems["when"] = _("Keep this to 120 characters.")
+    if problems:
+        raise GoalError(problems)
+    return {"text": text, "owner": owner, "who": who, "when": when}
+
+
+def add_action(session: Session, actor: Actor, goal_id: int, form: dict[str, str]) -> GoalAction:
+    """Add an action under a goal: what, whose (me, my care team, a carer, the community), when."""
+    goal = get_goal(session, actor, goal_id)
+    checked = _check_action(form)
+    count = len(actions(session, actor, goal_id))
+    action = GoalAction(goal_id=goal.id, position=count + 1, created_by_id=actor.id, **checked)
+    session.add(action)
+    session.flush()
+    _record(session, actor, goal, "action_added", action=action.text, owner=action.owner)
+    session.commit()
+    return action
+
+
+def _own_action(session: Session, actor: Actor, action_id: int) -> tuple[Goal, GoalAction]:
+    action = session.get(GoalAction, action_id)
+    goal = session.get(Goal, action.goal_id) if action is not None else None
+    require(actor, "goals.own", goal.patient_id if goal is not None else None)
+    assert action is not None and goal is not None
+    return goal, action
+
+
+def update_action(
+    session: Session, actor: Actor, action_id: int, form: dict[str, str]
+) -> GoalAction:
+    """Change an action's words, owner or timing."""
+    goal, action = _own_action(session, actor, action_id)
+    checked = _check_action(form)
+    changes = {k: [getattr(action, k), v] for k, v in checked.items() if getattr(action, k) != v}
+    if changes:
+        for name, (_before, after) in changes.items():
+            setattr(action, name, after)
+        _record(session, actor, goal, "action_changed", **changes)
+        session.commit()
+    return action
+
+
+def set_action_done(session: Session, actor: Actor, action_id: int, done: bool) -> GoalAction:
+    """Tick an action off, or untick it."""
+    goal, action = _own_action(session, actor, action_id)
+    if (action.done_at is not None) != done:
+        action.done_at = utcnow() if done else None
+        _record(
+            session, actor, goal, "action_done" if done else "action_undone", action=action.text
+        )
+        session.commit()
+    return action
+
+
+def remove_action(session: Session, actor: Actor, action_id: int) -> None:
+    """Remove an action (the history keeps its words)."""
+    goal, action = _own_action(session, actor, action_id)
+    _record(session, actor, goal, "action_removed", action=action.text)
+    session.delete(action)
+    session.commit()
+
+
+def history(session: Session, actor: Actor, goal_id: int) -> list[tuple[GoalEvent, str]]:
+    """Return every change to a goal, newest first, each with who made it."""
+    from webapp.accounts.models import Person
+
+    goal = get_goal(session, actor, goal_id)
+    rows = session.exec(
+        select(GoalEvent, Person.name)
+        .join(Person, col(Person.id) == GoalEvent.actor_id, isouter=True)
+        .where(GoalEvent.goal_id == goal.id)
+        .order_by(col(GoalEvent.created_at).desc(), col(GoalEvent.id).desc())
+    ).all()
+    return [(event, name or "") for event, name in rows]
