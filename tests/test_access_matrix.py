@@ -18,6 +18,7 @@ from sqlmodel import Session
 from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
+from webapp.goals.models import GoalAction
 from webapp.planning import conversations
 from webapp.planning.models import AgendaItem, CrisisPlan, Goal
 from webapp.results import services as results
@@ -222,6 +223,30 @@ MATRIX: dict[str, Entry] = {
     "GET planning.transcript": Entry(
         lambda c: f"/planning/conversations/{c['conversation_id']}/transcript", owner_only()
     ),
+    # Goals are the person's own; everyone signed in has a list of their own.
+    "GET goals.index": Entry(lambda c: "/goals", signed_in()),
+    "POST goals.create": Entry(lambda c: "/goals", signed_in(), data={"text": "Walk"}),
+    "GET goals.show": Entry(lambda c: f"/goals/{c['goal_id']}", owner_only()),
+    "POST goals.edit": Entry(
+        lambda c: f"/goals/{c['goal_id']}/edit", owner_only(), data={"text": "Walk", "version": "1"}
+    ),
+    "POST goals.set_status": Entry(
+        lambda c: f"/goals/{c['goal_id']}/status",
+        owner_only(),
+        data={"status": "achieved", "version": "1"},
+    ),
+    "POST goals.move": Entry(
+        lambda c: f"/goals/{c['goal_id']}/move", owner_only(), data={"direction": "up"}
+    ),
+    "POST goals.add_action": Entry(
+        lambda c: f"/goals/{c['goal_id']}/actions", owner_only(), data={"text": "Go", "owner": "me"}
+    ),
+    "POST goals.action_done": Entry(
+        lambda c: f"/goals/actions/{c['action_id']}/done", owner_only(), data={"done": "1"}
+    ),
+    "POST goals.remove_action": Entry(
+        lambda c: f"/goals/actions/{c['action_id']}/remove", owner_only()
+    ),
     "POST planning.safety": Entry(
         lambda c: f"/planning/conversations/{c['conversation_id']}/safety",
         owner_only(),
@@ -345,6 +370,9 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         plan = CrisisPlan(patient_id=people["patient"].id, helps="Music")
         db.add_all([item, goal, plan])
         db.commit()
+        action = GoalAction(goal_id=goal.id, text="Walk", owner="me")
+        db.add(action)
+        db.commit()
         with app.test_request_context():
             chat = conversations.start(
                 db, services.load_actor(db, people["patient"]), people["patient"].id, "check-in"
@@ -367,6 +395,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "agenda_item_id": item.id,
         "conversation_id": chat.id,
         "goal_id": goal.id,
+        "action_id": action.id,
         "plan_id": plan.id,
     }
     return ctx, client

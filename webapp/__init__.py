@@ -77,6 +77,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.clinicians.routes import bp as clinicians_bp
+    from webapp.goals.routes import bp as goals_bp
     from webapp.main.routes import bp as main_bp
     from webapp.notifications.routes import bp as notifications_bp
     from webapp.planning.routes import bp as planning_bp
@@ -90,6 +91,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(results_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(planning_bp)
+    app.register_blueprint(goals_bp)
 
     errors.init_app(app)
 

@@ -345,6 +345,42 @@ def crisis_plan_empty(server, page, ctx):
     expect(page.get_by_role("button", name="Write my plan")).to_be_visible()
 
 
+def _seed_goal(server, ctx) -> int:
+    from webapp.goals.models import GoalAction
+    from webapp.planning.models import Goal
+
+    with Session(server.app.extensions["db_engine"], expire_on_commit=False) as db:
+        goal = Goal(patient_id=ctx["patient"].id, text="Walk to the shop", why="My knees")
+        db.add(goal)
+        db.commit()
+        db.add(
+            GoalAction(goal_id=goal.id, text="Walking group", owner="community", who="Riverside")
+        )
+        db.commit()
+        return goal.id
+
+
+def goals_index(server, page, ctx):
+    _seed_goal(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="Goals", exact=True).click()
+    expect(page.get_by_role("heading", name="My goals")).to_be_visible()
+
+
+def goals_index_error(server, page, ctx):
+    goals_index(server, page, ctx)
+    page.get_by_text("Add a goal").click()
+    page.get_by_role("button", name="Save my goal").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def goal_page(server, page, ctx):
+    goal = _seed_goal(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/goals/{goal}")
+    expect(page.get_by_role("heading", name="Actions")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -398,6 +434,9 @@ CASES: list[Callable] = [
     planning_summary_error,
     crisis_plan,
     crisis_plan_empty,
+    goals_index,
+    goals_index_error,
+    goal_page,
     about,
     help_page,
     not_found,

@@ -313,6 +313,13 @@ def _own_action(session: Session, actor: Actor, action_id: int) -> tuple[Goal, G
     return goal, action
 
 
+def action_goal_id(session: Session, actor: Actor, action_id: int) -> int:
+    """Return the goal an action of the actor's belongs to (or raise NotFound)."""
+    goal, _action = _own_action(session, actor, action_id)
+    assert goal.id is not None
+    return goal.id
+
+
 def update_action(
     session: Session, actor: Actor, action_id: int, form: dict[str, str]
 ) -> GoalAction:

@@ -1,0 +1,85 @@
+"""Goal pages through HTTP: add, read, edit (with a stale form), actions, status, order."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from tests.conftest import sign_in
+from webapp.goals.models import GoalAction
+from webapp.planning.models import Goal
+
+
+def _add(client, text="Walk to the shop", **form):
+    return client.form("/goals", {"text": text, **form})
+
+
+def test_a_goal_is_added_read_and_edited(app, client, db, patient):
+    sign_in(app, client, patient)
+    page = client.get("/goals").get_data(as_text=True)
+    assert "You have no goals yet." in page
+    added = _add(client, "Lose weight before my brother's wedding", why="To dance")
+    assert added.status_code == 303
+    goal = db.exec(select(Goal)).one()
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "Lose weight before my brother&#39;s wedding" in page and "To dance" in page
+    assert "when they will start, or by when" in page  # a gentle prompt, nothing required
+    edited = client.form(
+        f"/goals/{goal.id}/edit", {"text": "Lose a stone by June", "version": str(goal.version)}
+    )
+    assert edited.status_code == 303
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "Lose a stone by June" in page and "edited, by you" in page
+
+
+def test_bad_input_is_explained_and_kept(app, client, db, patient):
+    sign_in(app, client, patient)
+    bad = _add(client, "", target_date="2020-01-01", importance="12")
+    assert bad.status_code == 422
+    body = bad.get_data(as_text=True)
+    assert "There is a problem" in body
+    assert "Write your goal in your own words." in body
+    assert "That date has passed." in body and "Choose a number from 0 to 10" in body
+    assert 'value="2020-01-01"' in body and 'value="12"' in body  # what was typed stays
+    assert db.exec(select(Goal)).all() == []
+
+
+def test_a_stale_edit_shows_both_versions_and_saves_nothing(app, client, db, patient):
+    sign_in(app, client, patient)
+    _add(client, "Walk to the shop")
+    goal = db.exec(select(Goal)).one()
+    old = str(goal.version)
+    client.form(f"/goals/{goal.id}/edit", {"text": "Walk to the park", "version": old})
+    stale = client.form(f"/goals/{goal.id}/edit", {"text": "Walk with Jo", "version": old})
+    assert stale.status_code == 409
+    body = stale.get_data(as_text=True)
+    assert "Two versions of this goal" in body
+    assert "Walk to the park" in body and "Walk with Jo" in body
+    db.refresh(goal)
+    assert goal.text == "Walk to the park"
+
+
+def test_actions_status_and_order(app, client, db, patient):
+    sign_in(app, client, patient)
+    _add(client, "First")
+    _add(client, "Second")
+    first, second = db.exec(select(Goal).order_by(Goal.id)).all()
+    bad = client.form(f"/goals/{first.id}/actions", {"text": "", "owner": "nobody"})
+    assert bad.status_code == 422
+    assert "Say what the action is." in bad.get_data(as_text=True)
+    client.form(
+        f"/goals/{first.id}/actions",
+        {"text": "Walking group", "owner": "community", "who": "Riverside walkers"},
+    )
+    action = db.exec(select(GoalAction)).one()
+    client.form(f"/goals/actions/{action.id}/done", {"done": "1"})
+    page = client.get(f"/goals/{first.id}").get_data(as_text=True)
+    assert "Riverside walkers" in page and "Not done yet" in page
+    client.form(f"/goals/{second.id}/move", {"direction": "up"})
+    page = client.get("/goals").get_data(as_text=True)
+    assert page.index(">Second<") < page.index(">First<")
+    done = client.form(
+        f"/goals/{first.id}/status", {"status": "achieved", "version": str(first.version)}
+    )
+    assert done.status_code == 303
+    page = client.get("/goals").get_data(as_text=True)
+    assert "Earlier goals" in page and "(achieved)" in page

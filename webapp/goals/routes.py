@@ -1,0 +1,183 @@
+"""Goal pages: my goals, one goal with its actions and history; plain forms (htmx-boosted)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.db import get_session
+from webapp.goals import services as goals
+from webapp.goals.services import GoalConflict, GoalError
+from webapp.htmx import hx_redirect, render
+
+bp = Blueprint("goals", __name__, url_prefix="/goals")
+
+FIELDS = ("text", "why", "if_then", "importance", "confidence", "target_date")
+ACTION_FIELDS = ("text", "owner", "who", "when")
+
+
+def _form(names: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.form.get(name, "")[:5000] for name in names}
+
+
+def _list_page(status: int = 200, **context: object) -> Response:
+    context.setdefault("problems", {})
+    context.setdefault("typed", {})
+    return render(
+        "goals/index.html",
+        status=status,
+        goals=goals.my_goals(get_session(), current_user, current_user.id),
+        owners=owner_names(),
+        **context,
+    )
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    """List the person's goals, open ones first, with a form to add one."""
+    return _list_page()
+
+
+@bp.post("")
+@login_required
+def create() -> Response:
+    """Add a goal in the person's own words."""
+    form = _form(FIELDS)
+    try:
+        goal = goals.create_goal(get_session(), current_user, current_user.id, form)
+    except GoalError as error:
+        return _list_page(status=422, problems=error.problems, typed=form)
+    flash(_("Your goal is saved. It is a draft until you agree it with your care team."))
+    return hx_redirect(url_for("goals.show", goal_id=goal.id))
+
+
+def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
+    db = get_session()
+    goal = goals.get_goal(db, current_user, goal_id)
+    context.setdefault("problems", {})
+    context.setdefault("typed", {})
+    context.setdefault("action_problems", {})
+    context.setdefault("action_typed", {})
+    context.setdefault("conflict", None)
+    return render(
+        "goals/show.html",
+        status=status,
+        goal=goal,
+        actions=goals.actions(db, current_user, goal_id),
+        history=goals.history(db, current_user, goal_id)[:20],
+        owners=owner_names(),
+        statuses=status_names(),
+        **context,
+    )
+
+
+@bp.get("/<int:goal_id>")
+@login_required
+def show(goal_id: int) -> Response:
+    """Show one goal: the person's words, its actions, and what changed."""
+    return _goal_page(goal_id)
+
+
+def _version() -> int:
+    return request.form.get("version", 0, type=int) or 0
+
+
+@bp.post("/<int:goal_id>/edit")
+@login_required
+def edit(goal_id: int) -> Response:
+    """Change a goal, unless someone else changed it meanwhile (then show both)."""
+    form = _form(FIELDS)
+    try:
+        goals.update_goal(get_session(), current_user, goal_id, form, _version())
+    except GoalConflict as conflict:
+        return _goal_page(
+            goal_id,
+            status=409,
+            problems=conflict.problems,
+            typed=form,
+            conflict=conflict,
+        )
+    except GoalError as error:
+        return _goal_page(goal_id, status=422, problems=error.problems, typed=form)
+    flash(_("Saved."))
+    return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
+@bp.post("/<int:goal_id>/status")
+@login_required
+def set_status(goal_id: int) -> Response:
+    """Mark a goal achieved, changed, stopped, or a draft again."""
+    try:
+        goals.set_status(
+            get_session(), current_user, goal_id, request.form.get("status", "")[:20], _version()
+        )
+    except GoalError as error:
+        return _goal_page(goal_id, status=422, problems=error.problems)
+    flash(_("Saved."))
+    return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
+@bp.post("/<int:goal_id>/move")
+@login_required
+def move(goal_id: int) -> Response:
+    """Move a goal up or down the list."""
+    direction = "up" if request.form.get("direction") == "up" else "down"
+    goals.move_goal(get_session(), current_user, goal_id, direction)
+    return hx_redirect(url_for("goals.index"))
+
+
+@bp.post("/<int:goal_id>/actions")
+@login_required
+def add_action(goal_id: int) -> Response:
+    """Add an action under the goal."""
+    form = _form(ACTION_FIELDS)
+    try:
+        goals.add_action(get_session(), current_user, goal_id, form)
+    except GoalError as error:
+        return _goal_page(goal_id, status=422, action_problems=error.problems, action_typed=form)
+    flash(_("Action added."))
+    return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
+@bp.post("/actions/<int:action_id>/done")
+@login_required
+def action_done(action_id: int) -> Response:
+    """Tick an action off, or untick it."""
+    action = goals.set_action_done(
+        get_session(), current_user, action_id, request.form.get("done") == "1"
+    )
+    return hx_redirect(url_for("goals.show", goal_id=action.goal_id))
+
+
+@bp.post("/actions/<int:action_id>/remove")
+@login_required
+def remove_action(action_id: int) -> Response:
+    """Remove an action."""
+    db = get_session()
+    goal_id = goals.action_goal_id(db, current_user, action_id)
+    goals.remove_action(db, current_user, action_id)
+    flash(_("Action removed."))
+    return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
+def owner_names() -> dict[str, str]:
+    """Name whose an action is, in plain words."""
+    return {
+        "me": _("Me"),
+        "care_team": _("My care team"),
+        "carer": _("A carer"),
+        "community": _("The community (a group, the time bank, a local service)"),
+    }
+
+
+def status_names() -> dict[str, str]:
+    """Name each goal status in plain words."""
+    return {
+        "draft": _("Draft"),
+        "agreed": _("Agreed"),
+        "achieved": _("Achieved"),
+        "changed": _("Changed"),
+        "stopped": _("Stopped"),
+    }
