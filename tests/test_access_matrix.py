@@ -241,6 +241,11 @@ MATRIX: dict[str, Entry] = {
     "POST goals.add_action": Entry(
         lambda c: f"/goals/{c['goal_id']}/actions", owner_only(), data={"text": "Go", "owner": "me"}
     ),
+    "POST goals.log_progress": Entry(
+        lambda c: f"/goals/{c['goal_id']}/progress",
+        owner_only(),
+        data={"outcome": "did", "key": "matrix"},
+    ),
     "POST goals.action_done": Entry(
         lambda c: f"/goals/actions/{c['action_id']}/done", owner_only(), data={"done": "1"}
     ),

@@ -12,7 +12,7 @@ from webapp.accounts.models import (
     WebAuthnChallenge,
 )
 from webapp.audit import AuditEvent
-from webapp.goals.models import GoalAction, GoalEvent
+from webapp.goals.models import GoalAction, GoalEvent, ProgressEntry
 from webapp.notifications.models import Notification
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -33,6 +33,7 @@ __all__ = [
     "Person",
     "Practice",
     "PracticeRole",
+    "ProgressEntry",
     "RecoveryCode",
     "Result",
     "ResultTarget",

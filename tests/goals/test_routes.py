@@ -83,3 +83,21 @@ def test_actions_status_and_order(app, client, db, patient):
     assert done.status_code == 303
     page = client.get("/goals").get_data(as_text=True)
     assert "Earlier goals" in page and "(achieved)" in page
+
+
+def test_one_tap_progress_is_logged_once(app, client, db, patient):
+    import re
+
+    sign_in(app, client, patient)
+    _add(client)
+    goal = db.exec(select(Goal)).one()
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    for _tap in range(2):  # a double tap
+        sent = client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "key": key})
+        assert sent.status_code == 303
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "That was logged already." in page and page.count(": Did it") == 1
+    bad = client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "value": "80", "key": "x"})
+    assert bad.status_code == 422
+    assert "Say what you measured" in bad.get_data(as_text=True)

@@ -146,3 +146,31 @@ def test_someone_elses_goals_and_actions_answer_not_found(db, app, actor, practi
         with pytest.raises(NotFound):
             attempt()
     assert len(db.exec(select(GoalEvent)).all()) == 2  # Sam's two changes, nothing else
+
+
+def test_progress_is_counted_once_per_key_and_kept_after_a_goal_ends(db, actor):
+    goal = new(db, actor)
+    for _attempt in range(3):  # a replay, three times
+        entry, _new = goals.log_progress(db, actor, goal.id, {"outcome": "did"}, "phone-key-1")
+    assert [e.id for e in goals.progress(db, actor, goal.id)] == [entry.id]
+    goals.set_status(db, actor, goal.id, "stopped", goal.version)
+    late, is_new = goals.log_progress(
+        db, actor, goal.id, {"outcome": "partly", "measure": "weight", "value": "82.5 kg"}, "k2"
+    )
+    assert is_new and late.after_goal_ended and late.value == "82.5 kg"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"outcome": "great"}, "outcome"),
+        ({"outcome": "did", "note": "x" * 501}, "note"),
+        ({"outcome": "did", "value": "82"}, "measure"),
+    ],
+)
+def test_bad_progress_says_what_is_wrong(db, actor, form, field):
+    goal = new(db, actor)
+    with pytest.raises(goals.GoalError) as error:
+        goals.log_progress(db, actor, goal.id, form, "k")
+    assert field in error.value.problems
+    assert goals.progress(db, actor, goal.id) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from webapp.db import utcnow
@@ -39,3 +40,29 @@ class GoalEvent(SQLModel, table=True):
     # JSON: the fields changed, each as [before, after], or the action's words.
     detail: str = Field(default="{}", max_length=10_000)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ProgressEntry(SQLModel, table=True):
+    """One "how did it go": did it, partly, or not this time, with an optional note and
+    measurement. Each carries a key made where it was logged, so a replay counts once."""
+
+    __table_args__ = (
+        UniqueConstraint("patient_id", "key"),
+        Index("ix_progressentry_goal_when", "goal_id", "logged_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE")
+    patient_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    # did, partly or not_this_time
+    outcome: str = Field(max_length=20)
+    note: str = Field(default="", max_length=500)
+    # An optional measurement, in the person's words and units: "weight", "82.5 kg".
+    measure: str = Field(default="", max_length=40)
+    value: str = Field(default="", max_length=40)
+    key: str = Field(max_length=64)
+    # Logged (perhaps offline, sent later) after the goal was stopped or achieved: kept, marked.
+    after_goal_ended: bool = Field(default=False)
+    typed_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    logged_at: dt.datetime = Field(default_factory=utcnow)
+    received_at: dt.datetime = Field(default_factory=utcnow)

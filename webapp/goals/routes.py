@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -61,10 +63,15 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
     context.setdefault("action_problems", {})
     context.setdefault("action_typed", {})
     context.setdefault("conflict", None)
+    context.setdefault("progress_problems", {})
+    context.setdefault("progress_typed", {})
     return render(
         "goals/show.html",
         status=status,
         goal=goal,
+        key=secrets.token_urlsafe(12),
+        entries=goals.progress(db, current_user, goal_id),
+        outcomes=outcome_names(),
         actions=goals.actions(db, current_user, goal_id),
         history=goals.history(db, current_user, goal_id)[:20],
         owners=owner_names(),
@@ -141,6 +148,23 @@ def add_action(goal_id: int) -> Response:
     return hx_redirect(url_for("goals.show", goal_id=goal_id))
 
 
+@bp.post("/<int:goal_id>/progress")
+@login_required
+def log_progress(goal_id: int) -> Response:
+    """Record how it went: did it, partly, or not this time (once per form key)."""
+    form = _form(("outcome", "note", "measure", "value"))
+    try:
+        _entry, new = goals.log_progress(
+            get_session(), current_user, goal_id, form, request.form.get("key", "")
+        )
+    except GoalError as error:
+        return _goal_page(
+            goal_id, status=422, progress_problems=error.problems, progress_typed=form
+        )
+    flash(_("Thank you. It is logged.") if new else _("That was logged already."))
+    return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
 @bp.post("/actions/<int:action_id>/done")
 @login_required
 def action_done(action_id: int) -> Response:
@@ -160,6 +184,11 @@ def remove_action(action_id: int) -> Response:
     goals.remove_action(db, current_user, action_id)
     flash(_("Action removed."))
     return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
+def outcome_names() -> dict[str, str]:
+    """Name each way it went, kindly."""
+    return {"did": _("Did it"), "partly": _("Partly"), "not_this_time": _("Not this time")}
 
 
 def owner_names() -> dict[str, str]:

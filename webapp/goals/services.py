@@ -15,13 +15,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from webapp import audit
 from webapp.access import Actor, require
 from webapp.db import utcnow
 from webapp.formatting import local_date
-from webapp.goals.models import GoalAction, GoalEvent
+from webapp.goals.models import GoalAction, GoalEvent, ProgressEntry
 from webapp.planning.models import Goal
 
 STATUSES = ("draft", "agreed", "achieved", "changed", "stopped")
@@ -367,3 +368,89 @@ def history(session: Session, actor: Actor, goal_id: int) -> list[tuple[GoalEven
         .order_by(col(GoalEvent.created_at).desc(), col(GoalEvent.id).desc())
     ).all()
     return [(event, name or "") for event, name in rows]
+
+
+# --- progress -------------------------------------------------------------------------------
+
+OUTCOMES = ("did", "partly", "not_this_time")
+NOTE_LIMIT = 500
+ENDED = ("achieved", "changed", "stopped")
+
+
+def log_progress(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    form: dict[str, str],
+    key: str,
+) -> tuple[ProgressEntry, bool]:
+    """Record how it went for a goal, once per key; return the entry and whether it is new.
+
+    The key is made where the entry was logged (on the phone, perhaps offline), so an entry
+    sent again (a double tap, a replay when the connection returns) is counted once. An
+    entry for a goal stopped or achieved meanwhile is kept, and marked as such.
+    """
+    goal = get_goal(session, actor, goal_id)
+    key = key.strip()[:64]
+    if not key:
+        raise GoalError({"key": _("This entry has no key. Reload the page and try again.")})
+    existing = session.exec(
+        select(ProgressEntry).where(
+            ProgressEntry.patient_id == goal.patient_id, ProgressEntry.key == key
+        )
+    ).first()
+    if existing is not None:
+        return existing, False
+    problems: dict[str, str] = {}
+    outcome = (form.get("outcome") or "").strip()
+    note = (form.get("note") or "").strip()
+    measure = (form.get("measure") or "").strip()
+    value = (form.get("value") or "").strip()
+    if outcome not in OUTCOMES:
+        problems["outcome"] = _("Choose how it went: did it, partly, or not this time.")
+    if len(note) > NOTE_LIMIT:
+        problems["note"] = _(
+            "Keep the note to %(limit)d characters (it is %(n)d).", limit=NOTE_LIMIT, n=len(note)
+        )
+    if len(measure) > 40 or len(value) > 40:
+        problems["value"] = _("Keep the measurement to 40 characters.")
+    if value and not measure:
+        problems["measure"] = _("Say what you measured, for example weight or steps.")
+    if problems:
+        raise GoalError(problems)
+    entry = ProgressEntry(
+        goal_id=goal.id,
+        patient_id=goal.patient_id,
+        outcome=outcome,
+        note=note,
+        measure=measure,
+        value=value,
+        key=key,
+        after_goal_ended=goal.status in ENDED,
+        typed_by_id=actor.id,
+    )
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError:  # the same entry, arriving twice at once
+        session.rollback()
+        found = session.exec(
+            select(ProgressEntry).where(
+                ProgressEntry.patient_id == goal.patient_id, ProgressEntry.key == key
+            )
+        ).one()
+        return found, False
+    return entry, True
+
+
+def progress(session: Session, actor: Actor, goal_id: int, limit: int = 20) -> list[ProgressEntry]:
+    """Return a goal's latest progress entries, newest first."""
+    goal = get_goal(session, actor, goal_id)
+    return list(
+        session.exec(
+            select(ProgressEntry)
+            .where(ProgressEntry.goal_id == goal.id)
+            .order_by(col(ProgressEntry.logged_at).desc(), col(ProgressEntry.id).desc())
+            .limit(limit)
+        )
+    )
