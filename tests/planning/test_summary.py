@@ -337,3 +337,16 @@ def test_a_flow_that_asks_about_hard_times_pauses_once(db, actor):
     assert not view.paused  # said once they are safe; still checked and logged
     details = db.exec(select(AuditEvent.detail).where(AuditEvent.action == "safety.match"))
     assert [json.loads(d)["paused"] for d in details] == [True, False]
+
+
+def test_a_goal_edited_on_the_summary_keeps_the_goals_history_and_version(db, actor):
+    from webapp.goals import services as goals
+
+    goal = Goal(patient_id=actor.id, text="Walk")
+    db.add(goal)
+    db.commit()
+    summary.edit(db, actor, "goal", goal.id, {"text": "Walk every day"})
+    db.refresh(goal)
+    assert goal.version == 2
+    (event, _name) = goals.history(db, actor, goal.id)[0]
+    assert event.what == "edited" and json.loads(event.detail)["text"] == ["Walk", "Walk every day"]

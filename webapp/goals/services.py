@@ -131,6 +131,17 @@ def _record(session: Session, actor: Actor, goal: Goal, what: str, **detail: Any
     audit.record(session, actor.id, f"goal.{what}", goal.patient_id, goal_id=goal.id)
 
 
+def record_edit(
+    session: Session, actor: Actor, goal: Goal, changes: dict[str, list[Any]], **how: Any
+) -> None:
+    """Record a goal changed elsewhere (the summary page, a changed conversation answer):
+    the same history and version as an edit here. `changes` maps field to [before, after];
+    the caller commits."""
+    if changes:
+        goal.version += 1
+        _record(session, actor, goal, "edited", **changes, **how)
+
+
 _GOALS = (
     select(Goal)
     .where(Goal.patient_id == bindparam("patient_id"))

@@ -23,6 +23,7 @@ from webapp.access import Actor, require
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.formatting import day_month_year, local_date
+from webapp.goals.services import record_edit
 from webapp.planning import flows
 from webapp.planning.flows import SKIPPED, AnswerError, Facts, Flow, Walk
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
@@ -221,14 +222,19 @@ def _produce(
                 step=draft.step,
                 created_by_id=actor.id,
             )
+        changed: dict[str, list[Any]] = {}
         for name, value in fields.items():
             if was is None or was.get(name) != value:
-                setattr(goal, name, value[:1000] if isinstance(value, str) else value)
+                new = value[:1000] if isinstance(value, str) else value
+                if goal.id is not None and getattr(goal, name) != new:
+                    changed[name] = [getattr(goal, name), new]
+                setattr(goal, name, new)
         for name in set(was or {}) - set(fields):
             setattr(goal, name, None if name in ("importance", "confidence") else "")
         goal.from_answer, goal.updated_at = draft.text[:1000], now
         goal.review_id, goal.shared = review_id, False
         session.add(goal)
+        record_edit(session, actor, goal, changed, source="conversation")
     for step, goal in goals.items():
         if step not in new_goals:
             session.delete(goal)

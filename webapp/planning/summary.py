@@ -17,6 +17,7 @@ from webapp import audit
 from webapp.access import Actor, require
 from webapp.content import get_content
 from webapp.db import utcnow
+from webapp.goals.services import record_edit
 from webapp.planning.models import AgendaItem, CrisisPlan, Goal
 from webapp.reviews.models import Review, ReviewStatus
 from webapp.reviews.services import upcoming_review
@@ -202,6 +203,13 @@ def edit(
         if not any(changes.values()):
             raise EditError(_("Write at least one part of your plan, or remove the plan instead."))
         thing.updated_by_id = actor.id
+    if isinstance(thing, Goal):
+        record_edit(
+            session,
+            actor,
+            thing,
+            {n: [getattr(thing, n), v] for n, v in changes.items() if getattr(thing, n) != v},
+        )
     found = None
     for name, value in changes.items():
         if isinstance(value, str) and value != getattr(thing, name) and found is None:
