@@ -77,6 +77,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.clinicians.routes import bp as clinicians_bp
+    from webapp.goals.plan_routes import bp as plan_bp
     from webapp.goals.routes import bp as goals_bp
     from webapp.main.routes import bp as main_bp
     from webapp.notifications.routes import bp as notifications_bp
@@ -92,6 +93,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(planning_bp)
     app.register_blueprint(goals_bp)
+    app.register_blueprint(plan_bp)
 
     errors.init_app(app)
 

@@ -74,6 +74,11 @@ def _is_practice_staff(actor: Actor | None, practice_id: object) -> bool:
     return actor is not None and practice_id in actor.practices_with(*STAFF_ROLES)
 
 
+def _is_practice_clinician(actor: Actor | None, practice_id: object) -> bool:
+    """The actor is a clinician of the practice (agreeing a plan is a clinician's part)."""
+    return actor is not None and practice_id in actor.practices_with(Role.CLINICIAN)
+
+
 RULES: dict[str, Rule] = {
     # A person manages their own account: passkeys, recovery codes, sessions.
     "account.manage": _is_self,
@@ -92,6 +97,8 @@ RULES: dict[str, Rule] = {
     "planning.own": _is_self,
     # A person keeps their own goals, actions and progress.
     "goals.own": _is_self,
+    # A clinician of the practice agrees the plan with the person at their review.
+    "plan.agree": _is_practice_clinician,
 }
 
 

@@ -12,8 +12,16 @@ from webapp.accounts.models import (
     WebAuthnChallenge,
 )
 from webapp.audit import AuditEvent
-from webapp.goals.models import GoalAction, GoalEvent, ProgressEntry
-from webapp.notifications.models import Notification
+from webapp.goals.models import (
+    CarePlan,
+    GoalAction,
+    GoalEvent,
+    GoalReminder,
+    GoalScore,
+    ProgressEntry,
+    WeeklySummary,
+)
+from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
@@ -22,11 +30,14 @@ __all__ = [
     "AgendaItem",
     "AuditEvent",
     "AuthSession",
+    "CarePlan",
     "Conversation",
     "CrisisPlan",
     "Goal",
     "GoalAction",
     "GoalEvent",
+    "GoalReminder",
+    "GoalScore",
     "Invitation",
     "Notification",
     "Passkey",
@@ -34,6 +45,7 @@ __all__ = [
     "Practice",
     "PracticeRole",
     "ProgressEntry",
+    "PushSubscription",
     "RecoveryCode",
     "Result",
     "ResultTarget",
@@ -41,4 +53,5 @@ __all__ = [
     "SignInLink",
     "Turn",
     "WebAuthnChallenge",
+    "WeeklySummary",
 ]

@@ -66,3 +66,62 @@ class ProgressEntry(SQLModel, table=True):
     typed_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     logged_at: dt.datetime = Field(default_factory=utcnow)
     received_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class CarePlan(SQLModel, table=True):
+    """The plan agreed at one review: its agreed goals (and their actions), the clinician's
+    note, when it was agreed and with whom."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", ondelete="CASCADE", unique=True)
+    patient_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    clinician_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    note: str = Field(default="", max_length=2000)
+    note_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    # When the last goal of the plan was agreed by both; None until one is.
+    agreed_at: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class GoalScore(SQLModel, table=True):
+    """Looking back on an agreed goal before the next review: a goal attainment score from
+    -2 (much less than expected) to +2 (much more), by the person and then by a clinician."""
+
+    __table_args__ = (UniqueConstraint("goal_id", "side"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE", index=True)
+    patient_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    # person or clinician
+    side: str = Field(max_length=20)
+    score: int
+    comment: str = Field(default="", max_length=1000)
+    scored_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    scored_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class GoalReminder(SQLModel, table=True):
+    """A reminder the person chose for a goal: on which days, at what time (UK time).
+
+    `next_due_at` (UTC) is moved on before anything is sent, in one guarded update, so a
+    clock that restarts, or two clocks, never send the same reminder twice.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE", unique=True)
+    patient_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    # Weekdays as digits, Monday 0: "024" is Monday, Wednesday and Friday.
+    days: str = Field(max_length=7)
+    at: dt.time
+    next_due_at: dt.datetime = Field(index=True)
+    last_sent_at: dt.datetime | None = None
+
+
+class WeeklySummary(SQLModel, table=True):
+    """A person who asked for a quiet weekly summary of their goals (Sunday evening)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", unique=True)
+    next_due_at: dt.datetime = Field(index=True)
+    last_sent_at: dt.datetime | None = None

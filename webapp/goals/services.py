@@ -119,7 +119,8 @@ def check_goal(form: dict[str, str], today: dt.date) -> GoalForm:
     )
 
 
-def _record(session: Session, actor: Actor, goal: Goal, what: str, **detail: Any) -> None:
+def record_event(session: Session, actor: Actor, goal: Goal, what: str, **detail: Any) -> None:
+    """Add one change to the goal's history (and the audit log); the caller commits."""
     session.add(
         GoalEvent(
             goal_id=goal.id,
@@ -139,7 +140,16 @@ def record_edit(
     the caller commits."""
     if changes:
         goal.version += 1
-        _record(session, actor, goal, "edited", **changes, **how)
+        _ask_again(goal)
+        record_event(session, actor, goal, "edited", **changes, **how)
+
+
+def _ask_again(goal: Goal) -> None:
+    """A draft's words changed: whoever agreed it agreed other words, so both agree again."""
+    if goal.status == "draft":
+        goal.person_agreed_at = None
+        goal.clinician_agreed_at = None
+        goal.agreed_by_id = None
 
 
 _GOALS = (
@@ -193,7 +203,7 @@ def create_goal(
     )
     session.add(goal)
     session.flush()
-    _record(session, actor, goal, "created", text=goal.text)
+    record_event(session, actor, goal, "created", text=goal.text)
     session.commit()
     return goal
 
@@ -229,7 +239,8 @@ def update_goal(
             setattr(goal, name, after)
         goal.version += 1
         goal.updated_at = utcnow()
-        _record(session, actor, goal, "edited", **changes)
+        _ask_again(goal)
+        record_event(session, actor, goal, "edited", **changes)
         session.commit()
     return goal
 
@@ -242,8 +253,9 @@ def set_status(session: Session, actor: Actor, goal_id: int, status: str, versio
     if goal.version != version:
         raise GoalConflict(goal, {"status": status})
     if goal.status != status:
-        _record(session, actor, goal, "status", status=[goal.status, status])
+        record_event(session, actor, goal, "status", status=[goal.status, status])
         goal.status = status
+        _ask_again(goal)
         goal.version += 1
         goal.updated_at = utcnow()
         session.commit()
@@ -265,7 +277,7 @@ def move_goal(session: Session, actor: Actor, goal_id: int, direction: str) -> N
     group[here], group[there] = group[there], group[here]
     for position, each in enumerate(group, start=1):
         each.position = position
-    _record(session, actor, goal, "moved", direction=direction)
+    record_event(session, actor, goal, "moved", direction=direction)
     session.commit()
 
 
@@ -281,7 +293,8 @@ def actions(session: Session, actor: Actor, goal_id: int) -> list[GoalAction]:
     )
 
 
-def _check_action(form: dict[str, str]) -> dict[str, str]:
+def check_action(form: dict[str, str]) -> dict[str, str]:
+    """Check an action's words, owner and timing; raise GoalError naming each problem."""
     problems: dict[str, str] = {}
     text = (form.get("text") or "").strip()
     owner = (form.get("owner") or "").strip()
@@ -307,12 +320,12 @@ def _check_action(form: dict[str, str]) -> dict[str, str]:
 def add_action(session: Session, actor: Actor, goal_id: int, form: dict[str, str]) -> GoalAction:
     """Add an action under a goal: what, whose (me, my care team, a carer, the community), when."""
     goal = get_goal(session, actor, goal_id)
-    checked = _check_action(form)
+    checked = check_action(form)
     count = len(actions(session, actor, goal_id))
     action = GoalAction(goal_id=goal.id, position=count + 1, created_by_id=actor.id, **checked)
     session.add(action)
     session.flush()
-    _record(session, actor, goal, "action_added", action=action.text, owner=action.owner)
+    record_event(session, actor, goal, "action_added", action=action.text, owner=action.owner)
     session.commit()
     return action
 
@@ -337,12 +350,12 @@ def update_action(
 ) -> GoalAction:
     """Change an action's words, owner or timing."""
     goal, action = _own_action(session, actor, action_id)
-    checked = _check_action(form)
+    checked = check_action(form)
     changes = {k: [getattr(action, k), v] for k, v in checked.items() if getattr(action, k) != v}
     if changes:
         for name, (_before, after) in changes.items():
             setattr(action, name, after)
-        _record(session, actor, goal, "action_changed", **changes)
+        record_event(session, actor, goal, "action_changed", **changes)
         session.commit()
     return action
 
@@ -352,7 +365,7 @@ def set_action_done(session: Session, actor: Actor, action_id: int, done: bool) 
     goal, action = _own_action(session, actor, action_id)
     if (action.done_at is not None) != done:
         action.done_at = utcnow() if done else None
-        _record(
+        record_event(
             session, actor, goal, "action_done" if done else "action_undone", action=action.text
         )
         session.commit()
@@ -362,7 +375,7 @@ def set_action_done(session: Session, actor: Actor, action_id: int, done: bool) 
 def remove_action(session: Session, actor: Actor, action_id: int) -> None:
     """Remove an action (the history keeps its words)."""
     goal, action = _own_action(session, actor, action_id)
-    _record(session, actor, goal, "action_removed", action=action.text)
+    record_event(session, actor, goal, "action_removed", action=action.text)
     session.delete(action)
     session.commit()
 

@@ -23,3 +23,20 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: dt.datetime = Field(default_factory=utcnow)
     read_at: dt.datetime | None = None
+
+
+class PushSubscription(SQLModel, table=True):
+    """One device's Web Push subscription: where to send, and the keys to encrypt with.
+
+    Removed when the push service says it has gone (404 or 410), or when the person asks.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    endpoint: str = Field(max_length=1000, unique=True)
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+    # The device in words, for the list of devices ("Chrome on Android").
+    label: str = Field(default="", max_length=120)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_sent_at: dt.datetime | None = None

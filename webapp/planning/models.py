@@ -64,6 +64,13 @@ class Goal(SQLModel, table=True):
     # Goes up with every change, so two people editing at once never overwrite silently.
     version: int = Field(default=1)
     shared: bool = Field(default=False)
+    # Agreed at the review: by the person and by a clinician, each from their own side. The
+    # goal is agreed when both have; changing a draft's words asks both to agree again.
+    person_agreed_at: dt.datetime | None = None
+    clinician_agreed_at: dt.datetime | None = None
+    agreed_by_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL"
+    )
     conversation_id: int | None = Field(
         default=None, foreign_key="conversation.id", ondelete="SET NULL", index=True
     )

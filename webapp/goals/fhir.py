@@ -1,0 +1,134 @@
+"""The person's agreed plan as FHIR R4: a Bundle holding the Patient, a CarePlan and its Goals.
+
+Built as plain data, then checked against the FHIR models (fhir.resources ships R4B, whose
+CarePlan, Goal, Patient and Bundle are those of R4), so a file that would not validate is
+never handed out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from webapp.goals.plan import CurrentPlan
+from webapp.planning.models import Goal
+
+# A fixed namespace, so the same plan exports with the same identifiers every time.
+_NAMESPACE = uuid.UUID("5b0d5a2e-6c61-4f43-9a3b-2f8f1f6c9d10")
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+
+# Our goal statuses as FHIR Goal.lifecycleStatus, and as its achievementStatus code.
+LIFECYCLE = {
+    "draft": "proposed",
+    "agreed": "active",
+    "achieved": "completed",
+    "changed": "cancelled",
+    "stopped": "cancelled",
+}
+ACHIEVEMENT = {"achieved": ("achieved", "Achieved")}
+ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+OWNER_WORDS = {
+    "me": "The person",
+    "care_team": "The care team",
+    "carer": "A carer",
+    "community": "The community",
+}
+
+
+def _urn(kind: str, ident: object) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{kind}/{ident}')}"
+
+
+def _date(moment: dt.datetime | dt.date) -> str:
+    if isinstance(moment, dt.datetime):
+        return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+    return moment.isoformat()
+
+
+def _goal(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
+    notes = [
+        {"text": f"{label}: {words}"}
+        for label, words in (("Why it matters", goal.why), ("If-then plan", goal.if_then))
+        if words
+    ]
+    resource: dict[str, Any] = {
+        "resourceType": "Goal",
+        "lifecycleStatus": LIFECYCLE[goal.status],
+        "description": {"text": goal.text},
+        "subject": patient_ref,
+        "expressedBy": patient_ref,
+        "startDate": _date(goal.created_at.date()),
+        "statusDate": _date(goal.updated_at.date()),
+    }
+    if goal.status in ACHIEVEMENT:
+        code, display = ACHIEVEMENT[goal.status]
+        resource["achievementStatus"] = {
+            "coding": [{"system": ACHIEVEMENT_SYSTEM, "code": code, "display": display}]
+        }
+    if goal.target_date:
+        resource["target"] = [{"dueDate": _date(goal.target_date)}]
+    if notes:
+        resource["note"] = notes
+    return resource
+
+
+def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | None) -> dict:
+    """Return the person's current agreed plan as a validated FHIR R4 Bundle (a dict)."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    if current.plan is None:
+        raise ValueError("there is no agreed plan to export")
+    plan = current.plan
+    patient_url = _urn("patient", patient_id)
+    patient_ref = {"reference": patient_url, "display": current.person_name}
+    patient: dict[str, Any] = {"resourceType": "Patient", "name": [{"text": current.person_name}]}
+    if nhs_number:
+        patient["identifier"] = [{"system": NHS_NUMBER_SYSTEM, "value": nhs_number}]
+    entries: list[dict[str, Any]] = [{"fullUrl": patient_url, "resource": patient}]
+    goal_refs = []
+    activities = []
+    for goal in current.goals:
+        url = _urn("goal", goal.id)
+        entries.append({"fullUrl": url, "resource": _goal(goal, patient_ref)})
+        goal_refs.append({"reference": url, "display": goal.text[:200]})
+        for action in current.actions.get(goal.id or 0, []):
+            detail: dict[str, Any] = {
+                "status": "completed" if action.done_at else "not-started",
+                "description": action.text,
+                "goal": [{"reference": url}],
+                "performer": [{"display": action.who or OWNER_WORDS[action.owner]}],
+            }
+            if action.when:
+                detail["scheduledString"] = action.when
+            activities.append({"detail": detail})
+    contributors = [patient_ref]
+    if current.clinician_name:
+        contributors.append({"display": current.clinician_name})
+    careplan: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "status": "active",
+        "intent": "plan",
+        "title": "My care and support plan",
+        "subject": patient_ref,
+        "created": _date(plan.agreed_at or plan.created_at),
+        "period": {"start": _date((plan.agreed_at or plan.created_at).date())},
+        "contributor": contributors,
+        "goal": goal_refs,
+    }
+    if current.clinician_name:
+        careplan["author"] = {"display": current.clinician_name}
+    if activities:
+        careplan["activity"] = activities
+    if plan.note:
+        careplan["note"] = [{"text": plan.note}]
+    entries.insert(1, {"fullUrl": _urn("careplan", plan.id), "resource": careplan})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": _date(dt.datetime.now(dt.UTC)),
+        "entry": entries,
+    }
+    # Raises if anything above is not valid FHIR: a bug, never the person's doing.
+    Bundle.model_validate(bundle)
+    return bundle

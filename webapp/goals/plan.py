@@ -1,0 +1,328 @@
+"""The agreed plan: the person and a clinician agree shared goals at the review, each from
+their own side; the clinician adds care-team actions and a note. Without HTTP.
+
+A goal is agreed when both sides have agreed the same version of it. Changing a draft's
+words asks both to agree again, and an agreement sent from a page showing an older version
+is refused (the goal is shown again), so nobody agrees to words they have not read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlmodel import Session, col, select
+from werkzeug.exceptions import NotFound
+
+from webapp import audit
+from webapp.access import Actor, require
+from webapp.accounts.models import Person
+from webapp.db import utcnow
+from webapp.goals import services as goals
+from webapp.goals.models import CarePlan, GoalAction
+from webapp.goals.services import GoalError
+from webapp.planning.models import Goal
+from webapp.reviews.models import Review, ReviewStatus
+
+NOTE_LIMIT = 2000
+SIDES = ("person", "clinician")
+
+
+@dataclass
+class ReviewPlan:
+    """What staff see of the plan for one review: only the goals the person shared."""
+
+    review: Review
+    patient: Person
+    goals: list[Goal]
+    actions: dict[int, list[GoalAction]]
+    plan: CarePlan | None
+    clinician_names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class CurrentPlan:
+    """The person's current agreed plan, and the shared goals still waiting to be agreed."""
+
+    plan: CarePlan | None
+    review: Review | None
+    person_name: str
+    clinician_name: str
+    goals: list[Goal]
+    actions: dict[int, list[GoalAction]]
+    waiting: list[Goal]
+    clinician_names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def agreed_on(self) -> dt.datetime | None:
+        """Return when the plan was agreed (its latest agreement), if it has been."""
+        return self.plan.agreed_at if self.plan is not None else None
+
+
+def _actions_of(session: Session, goal_ids: list[int]) -> dict[int, list[GoalAction]]:
+    found: dict[int, list[GoalAction]] = {goal_id: [] for goal_id in goal_ids}
+    if goal_ids:
+        for action in session.exec(
+            select(GoalAction)
+            .where(col(GoalAction.goal_id).in_(goal_ids))
+            .order_by(GoalAction.position, GoalAction.id)
+        ):
+            found[action.goal_id].append(action)
+    return found
+
+
+def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted)))
+    return {person_id: name for person_id, name in rows if person_id is not None}
+
+
+def _plan_for(session: Session, review: Review) -> CarePlan | None:
+    return session.exec(select(CarePlan).where(CarePlan.review_id == review.id)).first()
+
+
+def _plan_or_new(session: Session, review: Review) -> CarePlan:
+    plan = _plan_for(session, review)
+    if plan is None:
+        assert review.id is not None
+        plan = CarePlan(review_id=review.id, patient_id=review.patient_id)
+        session.add(plan)
+    return plan
+
+
+# --- the care team's side -------------------------------------------------------------------
+
+
+def review_plan(session: Session, actor: Actor, review_id: int, record: bool) -> ReviewPlan:
+    """Return the shared goals of a review with their actions and the plan's note, for staff.
+
+    With `record`, the read is an audit event (a page view, not a page re-shown after a form
+    was refused).
+    """
+    review = session.get(Review, review_id)
+    require(actor, "reviews.manage", review.practice_id if review else None)
+    assert review is not None
+    patient = session.get(Person, review.patient_id)
+    assert patient is not None
+    shared = list(
+        session.exec(
+            select(Goal)
+            .where(
+                Goal.review_id == review.id,
+                col(Goal.shared).is_(True),
+            )
+            .order_by(Goal.position, Goal.id)
+        )
+    )
+    plan = _plan_for(session, review)
+    ids = [g.id for g in shared if g.id is not None]
+    actions = _actions_of(session, ids)
+    names = _names(
+        session,
+        {g.agreed_by_id for g in shared}
+        | {a.created_by_id for acts in actions.values() for a in acts}
+        | ({plan.note_by_id} if plan else set()),
+    )
+    if record:
+        audit.record(session, actor.id, "plan.read", review.patient_id, review_id=review.id)
+        session.commit()
+    return ReviewPlan(
+        review=review,
+        patient=patient,
+        goals=shared,
+        actions=actions,
+        plan=plan,
+        clinician_names=names,
+    )
+
+
+def _staff_goal(session: Session, actor: Actor, goal_id: int, permission: str) -> Goal:
+    """Return a goal the person shared for a review of the actor's practice, or NotFound."""
+    goal = session.get(Goal, goal_id)
+    review = session.get(Review, goal.review_id) if goal and goal.review_id else None
+    if goal is None or review is None or not goal.shared:
+        raise NotFound()
+    require(actor, permission, review.practice_id)
+    return goal
+
+
+def staff_goal_review_id(session: Session, actor: Actor, goal_id: int) -> int:
+    """Return the review a shared goal belongs to, for staff of its practice (or NotFound)."""
+    goal = _staff_goal(session, actor, goal_id, "reviews.manage")
+    assert goal.review_id is not None
+    return goal.review_id
+
+
+def set_note(session: Session, actor: Actor, review_id: int, note: str) -> CarePlan:
+    """Keep the clinician's note on the plan (what was agreed, in their words)."""
+    review = session.get(Review, review_id)
+    require(actor, "plan.agree", review.practice_id if review else None)
+    assert review is not None
+    note = note.strip().replace("\r\n", "\n")
+    if len(note) > NOTE_LIMIT:
+        raise GoalError(
+            {
+                "note": _(
+                    "Keep the note to %(limit)d characters (it is %(n)d).",
+                    limit=NOTE_LIMIT,
+                    n=len(note),
+                )
+            }
+        )
+    plan = _plan_or_new(session, review)
+    if plan.note != note:
+        plan.note = note
+        plan.note_by_id = actor.id
+        plan.updated_at = utcnow()
+        audit.record(session, actor.id, "plan.note", review.patient_id, review_id=review.id)
+    session.commit()
+    return plan
+
+
+def add_care_team_action(
+    session: Session, actor: Actor, goal_id: int, form: dict[str, str]
+) -> GoalAction:
+    """Add the care team's own step under a shared goal (owner: my care team)."""
+    goal = _staff_goal(session, actor, goal_id, "plan.agree")
+    checked = goals.check_action({**form, "owner": "care_team"})
+    count = len(_actions_of(session, [goal.id])[goal.id]) if goal.id else 0
+    action = GoalAction(goal_id=goal.id, position=count + 1, created_by_id=actor.id, **checked)
+    session.add(action)
+    session.flush()
+    goals.record_event(session, actor, goal, "action_added", action=action.text, owner="care_team")
+    session.commit()
+    return action
+
+
+# --- agreeing, from either side -------------------------------------------------------------
+
+
+def _finish(session: Session, actor: Actor, goal: Goal) -> None:
+    """Both sides agree: the goal is agreed, the review's plan is dated and named."""
+    review = session.get(Review, goal.review_id)
+    assert review is not None
+    now = utcnow()
+    goal.status = "agreed"
+    plan = _plan_or_new(session, review)
+    plan.agreed_at = now
+    plan.clinician_id = goal.agreed_by_id
+    plan.updated_at = now
+    if ReviewStatus(review.status).order < ReviewStatus.PLAN_AGREED.order:
+        review.status = ReviewStatus.PLAN_AGREED
+        review.updated_at = now
+    goals.record_event(session, actor, goal, "agreed")
+
+
+def agree(
+    session: Session, actor: Actor, goal_id: int, side: str, agreed: bool, version: int
+) -> Goal:
+    """Agree a goal (or take the agreement back) from the person's or the clinician's side.
+
+    Only a shared draft linked to a review can be agreed; the version must be the one the
+    agreeing side read. When both have agreed, the goal is agreed and the plan is dated.
+    """
+    if side == "clinician":
+        goal = _staff_goal(session, actor, goal_id, "plan.agree")
+    elif side == "person":
+        goal = goals.get_goal(session, actor, goal_id)
+    else:
+        raise ValueError(side)
+    if goal.status != "draft":
+        raise GoalError({"agree": _("This goal is already %(status)s.", status=_(goal.status))})
+    if goal.version != version:
+        raise GoalError(
+            {
+                "agree": _(
+                    "This goal changed since the page was opened. Read it again, then agree"
+                    " it if you still do."
+                )
+            }
+        )
+    if goal.review_id is None or not goal.shared:
+        raise GoalError(
+            {
+                "agree": _(
+                    "Goals are agreed at a review. Share this goal with your care team, and"
+                    " agree it together once a review is booked."
+                )
+            }
+        )
+    now = utcnow() if agreed else None
+    if side == "person":
+        changed = (goal.person_agreed_at is None) == agreed
+        goal.person_agreed_at = now
+    else:
+        changed = (goal.clinician_agreed_at is None) == agreed
+        goal.clinician_agreed_at = now
+        goal.agreed_by_id = actor.id if agreed else None
+    if changed:
+        goals.record_event(
+            session, actor, goal, "agreed_by" if agreed else "agreement_withdrawn", side=side
+        )
+        goal.version += 1
+        goal.updated_at = utcnow()
+        if goal.person_agreed_at is not None and goal.clinician_agreed_at is not None:
+            _finish(session, actor, goal)
+    session.commit()
+    return goal
+
+
+# --- the person's side ----------------------------------------------------------------------
+
+
+def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan:
+    """Return the person's latest agreed plan and the shared goals waiting to be agreed."""
+    require(actor, "goals.own", patient_id)
+    plan = session.exec(
+        select(CarePlan)
+        .where(CarePlan.patient_id == patient_id, col(CarePlan.agreed_at).is_not(None))
+        .order_by(col(CarePlan.agreed_at).desc())
+        .limit(1)
+    ).first()
+    review = session.get(Review, plan.review_id) if plan else None
+    agreed: list[Goal] = []
+    if plan is not None:
+        agreed = list(
+            session.exec(
+                select(Goal)
+                .where(
+                    Goal.review_id == plan.review_id,
+                    col(Goal.person_agreed_at).is_not(None),
+                    col(Goal.clinician_agreed_at).is_not(None),
+                )
+                .order_by(Goal.position, Goal.id)
+            )
+        )
+    waiting = list(
+        session.exec(
+            select(Goal)
+            .where(
+                Goal.patient_id == patient_id,
+                Goal.status == "draft",
+                col(Goal.shared).is_(True),
+                col(Goal.review_id).is_not(None),
+            )
+            .order_by(Goal.position, Goal.id)
+        )
+    )
+    person = session.get(Person, patient_id)
+    actions = _actions_of(session, [g.id for g in agreed if g.id is not None])
+    names = _names(
+        session,
+        {plan.clinician_id if plan else None, plan.note_by_id if plan else None}
+        | {g.agreed_by_id for g in waiting}
+        | {a.created_by_id for acts in actions.values() for a in acts},
+    )
+    return CurrentPlan(
+        plan=plan,
+        review=review,
+        person_name=person.name if person else "",
+        clinician_name=names.get(plan.clinician_id, "") if plan and plan.clinician_id else "",
+        goals=agreed,
+        actions=actions,
+        waiting=waiting,
+        clinician_names=names,
+    )

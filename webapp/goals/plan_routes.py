@@ -1,0 +1,178 @@
+"""The agreed plan: the person's current plan (offline, print, FHIR), and the clinician's side
+of agreeing it at the review."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.access import can
+from webapp.accounts.models import Person
+from webapp.db import get_session
+from webapp.goals import plan as plans
+from webapp.goals.fhir import careplan_bundle
+from webapp.goals.routes import owner_names, status_names
+from webapp.goals.services import GoalError
+from webapp.htmx import hx_redirect, render
+
+bp = Blueprint("plan", __name__)
+
+# The plan page may be kept on the person's phone for reading offline. The service worker
+# keeps pages marked this way in a personal cache that is emptied at sign-out.
+OFFLINE_HEADER = "X-Keep-Offline"
+
+
+def _version() -> int:
+    return request.form.get("version", 0, type=int) or 0
+
+
+def _plan_page(template: str, status: int = 200, **context: object) -> Response:
+    current = plans.current_plan(get_session(), current_user, current_user.id)
+    context.setdefault("problems", {})
+    response = render(
+        template,
+        status=status,
+        current=current,
+        owners=owner_names(),
+        statuses=status_names(),
+        **context,
+    )
+    if status == 200:
+        response.headers[OFFLINE_HEADER] = "personal"
+    return response
+
+
+@bp.get("/plan")
+@login_required
+def mine() -> Response:
+    """Show the person's current agreed plan, and shared goals waiting to be agreed."""
+    return _plan_page("plan/mine.html")
+
+
+@bp.get("/plan/print")
+@login_required
+def printable() -> Response:
+    """Show the current plan on its own, laid out for paper."""
+    return _plan_page("plan/print.html")
+
+
+@bp.get("/plan/careplan.json")
+@login_required
+def fhir() -> Response:
+    """Download the current agreed plan as a FHIR R4 Bundle (CarePlan with its Goals)."""
+    db = get_session()
+    current = plans.current_plan(db, current_user, current_user.id)
+    if current.plan is None:
+        abort(404)
+    person = db.get(Person, current_user.id)
+    bundle = careplan_bundle(current, current_user.id, person.nhs_number if person else None)
+    return Response(
+        json.dumps(bundle, indent=2, ensure_ascii=False),
+        mimetype="application/fhir+json",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-care-plan.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.post("/plan/goals/<int:goal_id>/agree")
+@login_required
+def agree(goal_id: int) -> Response:
+    """Agree a shared goal from the person's side (or take the agreement back)."""
+    agreed = request.form.get("agreed", "1") == "1"
+    try:
+        goal = plans.agree(get_session(), current_user, goal_id, "person", agreed, _version())
+    except GoalError as error:
+        return _plan_page("plan/mine.html", status=422, problems=error.problems)
+    if goal.status == "agreed":
+        flash(_("Agreed. This goal is now part of your plan."), "success")
+    elif agreed:
+        flash(_("You agreed this goal. It joins your plan when your clinician agrees it too."))
+    else:
+        flash(_("Your agreement is taken back. The goal is a draft again."))
+    return hx_redirect(url_for("plan.mine"))
+
+
+# --- the clinician's side -------------------------------------------------------------------
+
+
+def _review_page(review_id: int, status: int = 200, **context: object) -> Response:
+    context.setdefault("problems", {})
+    context.setdefault("typed", {})
+    context.setdefault("problem_goal", None)
+    found = plans.review_plan(
+        get_session(), current_user, review_id, record=request.method == "GET"
+    )
+    return render(
+        "plan/review.html",
+        status=status,
+        found=found,
+        can_agree=can(current_user, "plan.agree", found.review.practice_id),
+        owners=owner_names(),
+        statuses=status_names(),
+        **context,
+    )
+
+
+@bp.get("/reviews/<int:review_id>/plan")
+@login_required
+def review(review_id: int) -> Response:
+    """Show the clinician the goals shared for a review, to agree the plan together."""
+    return _review_page(review_id)
+
+
+@bp.post("/reviews/<int:review_id>/plan/note")
+@login_required
+def note(review_id: int) -> Response:
+    """Keep the clinician's note on the plan."""
+    words = request.form.get("note", "")[:5000]
+    try:
+        plans.set_note(get_session(), current_user, review_id, words)
+    except GoalError as error:
+        return _review_page(review_id, status=422, problems=error.problems, typed={"note": words})
+    flash(_("Note saved."), "success")
+    return hx_redirect(url_for("plan.review", review_id=review_id))
+
+
+@bp.post("/reviews/plan/goals/<int:goal_id>/agree")
+@login_required
+def clinician_agree(goal_id: int) -> Response:
+    """Agree a shared goal from the clinician's side (or take the agreement back)."""
+    db = get_session()
+    agreed = request.form.get("agreed", "1") == "1"
+    try:
+        goal = plans.agree(db, current_user, goal_id, "clinician", agreed, _version())
+    except GoalError as error:
+        review_id = plans.staff_goal_review_id(db, current_user, goal_id)
+        return _review_page(review_id, status=422, problems=error.problems, problem_goal=goal_id)
+    if goal.status == "agreed":
+        flash(_("Agreed by you both. The goal is part of the plan."), "success")
+    elif agreed:
+        flash(_("You agreed this goal. It joins the plan when the person agrees it too."))
+    else:
+        flash(_("Your agreement is taken back."))
+    assert goal.review_id is not None
+    return hx_redirect(url_for("plan.review", review_id=goal.review_id))
+
+
+@bp.post("/reviews/plan/goals/<int:goal_id>/actions")
+@login_required
+def care_team_action(goal_id: int) -> Response:
+    """Add one of the care team's own steps under a shared goal."""
+    db = get_session()
+    form = {name: request.form.get(name, "")[:5000] for name in ("text", "who", "when")}
+    try:
+        plans.add_care_team_action(db, current_user, goal_id, form)
+    except GoalError as error:
+        review_id = plans.staff_goal_review_id(db, current_user, goal_id)
+        return _review_page(
+            review_id, status=422, problems=error.problems, typed=form, problem_goal=goal_id
+        )
+    flash(_("Care team action added."), "success")
+    return hx_redirect(
+        url_for("plan.review", review_id=plans.staff_goal_review_id(db, current_user, goal_id))
+    )
