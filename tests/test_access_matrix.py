@@ -18,7 +18,7 @@ from sqlmodel import Session
 from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
-from webapp.goals.models import GoalAction
+from webapp.goals.models import CarePlan, GoalAction
 from webapp.planning import conversations
 from webapp.planning.models import AgendaItem, CrisisPlan, Goal
 from webapp.results import services as results
@@ -53,6 +53,11 @@ def signed_in(answer: str = OK) -> dict[str, str]:
 def owner_only() -> dict[str, str]:
     """Only the patient who owns the record; anyone else signed in gets 404."""
     return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "patient": OK}
+
+
+def clinician_only() -> dict[str, str]:
+    """Only the practice's clinicians; everyone else signed in gets 404."""
+    return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "clinician": OK}
 
 
 def practice_staff() -> dict[str, str]:
@@ -252,6 +257,30 @@ MATRIX: dict[str, Entry] = {
     "POST goals.remove_action": Entry(
         lambda c: f"/goals/actions/{c['action_id']}/remove", owner_only()
     ),
+    # The agreed plan: the person's own pages; agreeing from the clinician's side is for the
+    # practice's clinicians (its admins read the shared goals but do not agree them).
+    "GET plan.mine": Entry(lambda c: "/plan", signed_in()),
+    "GET plan.printable": Entry(lambda c: "/plan/print", signed_in()),
+    "GET plan.fhir": Entry(lambda c: "/plan/careplan.json", owner_only()),
+    "POST plan.agree": Entry(
+        lambda c: f"/plan/goals/{c['shared_goal_id']}/agree",
+        owner_only(),
+        data={"agreed": "1", "version": "1"},
+    ),
+    "GET plan.review": Entry(lambda c: f"/reviews/{c['review_id']}/plan", practice_staff()),
+    "POST plan.note": Entry(
+        lambda c: f"/reviews/{c['review_id']}/plan/note", clinician_only(), data={"note": "Hi"}
+    ),
+    "POST plan.clinician_agree": Entry(
+        lambda c: f"/reviews/plan/goals/{c['shared_goal_id']}/agree",
+        clinician_only(),
+        data={"agreed": "1", "version": "1"},
+    ),
+    "POST plan.care_team_action": Entry(
+        lambda c: f"/reviews/plan/goals/{c['shared_goal_id']}/actions",
+        clinician_only(),
+        data={"text": "Refer"},
+    ),
     "POST planning.safety": Entry(
         lambda c: f"/planning/conversations/{c['conversation_id']}/safety",
         owner_only(),
@@ -376,7 +405,24 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         db.add_all([item, goal, plan])
         db.commit()
         action = GoalAction(goal_id=goal.id, text="Walk", owner="me")
-        db.add(action)
+        # A shared draft to agree, and a plan agreed at an earlier review.
+        shared_goal = Goal(
+            patient_id=people["patient"].id, review_id=review.id, text="Sleep", shared=True
+        )
+        agreed_at = dt.datetime.now(dt.UTC)
+        agreed = Goal(
+            patient_id=people["patient"].id,
+            review_id=review.id,
+            text="Swim",
+            shared=True,
+            status="agreed",
+            person_agreed_at=agreed_at,
+            clinician_agreed_at=agreed_at,
+        )
+        careplan = CarePlan(
+            review_id=review.id, patient_id=people["patient"].id, agreed_at=agreed_at
+        )
+        db.add_all([action, shared_goal, agreed, careplan])
         db.commit()
         with app.test_request_context():
             chat = conversations.start(
@@ -400,6 +446,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "agenda_item_id": item.id,
         "conversation_id": chat.id,
         "goal_id": goal.id,
+        "shared_goal_id": shared_goal.id,
         "action_id": action.id,
         "plan_id": plan.id,
     }

@@ -14,15 +14,11 @@ from webapp.accounts.models import Person
 from webapp.db import get_session
 from webapp.goals import plan as plans
 from webapp.goals.fhir import careplan_bundle
-from webapp.goals.routes import owner_names, status_names
+from webapp.goals.routes import OFFLINE_HEADER, owner_names, status_names
 from webapp.goals.services import GoalError
 from webapp.htmx import hx_redirect, render
 
 bp = Blueprint("plan", __name__)
-
-# The plan page may be kept on the person's phone for reading offline. The service worker
-# keeps pages marked this way in a personal cache that is emptied at sign-out.
-OFFLINE_HEADER = "X-Keep-Offline"
 
 
 def _version() -> int:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import Blueprint, Response, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.db import get_session
 from webapp.goals import services as goals
+from webapp.goals.progress import goal_progress, progress_chart
 from webapp.goals.services import GoalConflict, GoalError
 from webapp.htmx import hx_redirect, render
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
+# Goal pages may be kept on the person's phone for offline use (emptied at sign-out).
+OFFLINE_HEADER = "X-Keep-Offline"
 FIELDS = ("text", "why", "if_then", "importance", "confidence", "target_date")
 ACTION_FIELDS = ("text", "owner", "who", "when")
 
@@ -65,12 +69,15 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
     context.setdefault("conflict", None)
     context.setdefault("progress_problems", {})
     context.setdefault("progress_typed", {})
-    return render(
+    summary = goal_progress(db, current_user, goal_id)
+    response = render(
         "goals/show.html",
         status=status,
         goal=goal,
         key=secrets.token_urlsafe(12),
         entries=goals.progress(db, current_user, goal_id),
+        progress=summary,
+        chart=progress_chart(summary, f"progress-{goal_id}", _("Entries per week")),
         outcomes=outcome_names(),
         actions=goals.actions(db, current_user, goal_id),
         history=goals.history(db, current_user, goal_id)[:20],
@@ -78,6 +85,9 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
         statuses=status_names(),
         **context,
     )
+    if status == 200:
+        response.headers[OFFLINE_HEADER] = "personal"
+    return response
 
 
 @bp.get("/<int:goal_id>")
@@ -153,16 +163,36 @@ def add_action(goal_id: int) -> Response:
 def log_progress(goal_id: int) -> Response:
     """Record how it went: did it, partly, or not this time (once per form key)."""
     form = _form(("outcome", "note", "measure", "value"))
+    queued = request.headers.get("X-Outbox") == "1"
     try:
-        _entry, new = goals.log_progress(
-            get_session(), current_user, goal_id, form, request.form.get("key", "")
+        entry, new = goals.log_progress(
+            get_session(),
+            current_user,
+            goal_id,
+            form,
+            request.form.get("key", ""),
+            _moment(request.form.get("logged_at", "")),
         )
     except GoalError as error:
+        if queued:
+            return jsonify(problems=error.problems), 422
         return _goal_page(
             goal_id, status=422, progress_problems=error.problems, progress_typed=form
         )
+    if queued:  # sent by the page script from its queue of entries made offline
+        return jsonify(logged=new, after_goal_ended=entry.after_goal_ended)
     flash(_("Thank you. It is logged.") if new else _("That was logged already."))
+    if request.form.get("back") == "home":
+        return hx_redirect(url_for("main.index"))
     return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
+def _moment(raw: str) -> dt.datetime | None:
+    """Read the time a phone says an entry was logged (ISO 8601), or None."""
+    try:
+        return dt.datetime.fromisoformat(raw.strip()[:40].replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 @bp.post("/actions/<int:action_id>/done")

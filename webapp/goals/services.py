@@ -24,6 +24,7 @@ from webapp.db import utcnow
 from webapp.formatting import local_date
 from webapp.goals.models import GoalAction, GoalEvent, ProgressEntry
 from webapp.planning.models import Goal
+from webapp.reviews.services import upcoming_review
 
 STATUSES = ("draft", "agreed", "achieved", "changed", "stopped")
 # Goals still being worked on come first; finished ones after, in the person's order.
@@ -190,8 +191,12 @@ def create_goal(
         .order_by(col(Goal.position).desc())
         .limit(1)
     ).first()
+    # A goal made while a review is booked is for that review (made with none booked, it
+    # joins the next one when it is booked).
+    review = upcoming_review(session, patient_id)
     goal = Goal(
         patient_id=patient_id,
+        review_id=review.id if review else None,
         text=checked.text,
         why=checked.why,
         if_then=checked.if_then,
@@ -401,18 +406,33 @@ NOTE_LIMIT = 500
 ENDED = ("achieved", "changed", "stopped")
 
 
+OFFLINE_FOR_AT_MOST = dt.timedelta(days=30)
+
+
+def _believable(logged_at: dt.datetime | None) -> dt.datetime:
+    now = utcnow()
+    if logged_at is None or logged_at.tzinfo is None:
+        return now
+    if now - OFFLINE_FOR_AT_MOST <= logged_at <= now:
+        return logged_at.astimezone(dt.UTC)
+    return now
+
+
 def log_progress(
     session: Session,
     actor: Actor,
     goal_id: int,
     form: dict[str, str],
     key: str,
+    logged_at: dt.datetime | None = None,
 ) -> tuple[ProgressEntry, bool]:
     """Record how it went for a goal, once per key; return the entry and whether it is new.
 
     The key is made where the entry was logged (on the phone, perhaps offline), so an entry
     sent again (a double tap, a replay when the connection returns) is counted once. An
-    entry for a goal stopped or achieved meanwhile is kept, and marked as such.
+    entry for a goal stopped or achieved meanwhile is kept, and marked as such. `logged_at`
+    is when the phone says it was logged (it may have waited offline): believed if it is
+    within the last 30 days and not in the future, otherwise the time it arrived is used.
     """
     goal = get_goal(session, actor, goal_id)
     key = key.strip()[:64]
@@ -452,6 +472,7 @@ def log_progress(
         key=key,
         after_goal_ended=goal.status in ENDED,
         typed_by_id=actor.id,
+        logged_at=_believable(logged_at),
     )
     session.add(entry)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
@@ -12,6 +13,8 @@ from sqlalchemy import text
 from webapp.accounts import services
 from webapp.content import get_content
 from webapp.db import get_session
+from webapp.goals import services as goals
+from webapp.goals.routes import outcome_names
 from webapp.htmx import render
 from webapp.notifications import services as notifications
 from webapp.results import services as results
@@ -20,6 +23,8 @@ from webapp.reviews import services as reviews
 bp = Blueprint("main", __name__)
 
 THEME_COLOUR = "#0b5c5a"
+# Goals with one-tap logging on the home page; the rest are a tap away.
+HOME_GOALS = 3
 
 
 @bp.get("/")
@@ -33,11 +38,19 @@ def index() -> Response:
         reviews.next_review(db, current_user, current_user.id) if current_user.is_patient else None
     )
     patient = current_user.is_patient
+    open_goals = (
+        [g for g in goals.my_goals(db, current_user, current_user.id) if g.status in goals.OPEN]
+        if patient
+        else []
+    )
     return render(
         "main/home.html",
         notifications=notifications.unread(db, current_user),
         agenda=results.agenda(db, current_user, current_user.id, review) if patient else [],
         memberships=services.practice_memberships(current_user),
+        goals=[(goal, secrets.token_urlsafe(12)) for goal in open_goals[:HOME_GOALS]],
+        more_goals=max(len(open_goals) - HOME_GOALS, 0),
+        outcomes=outcome_names(),
         passkey_count=passkey_count,
         review=review,
         recovery_codes=recovery_codes,

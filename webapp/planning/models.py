@@ -68,9 +68,7 @@ class Goal(SQLModel, table=True):
     # goal is agreed when both have; changing a draft's words asks both to agree again.
     person_agreed_at: dt.datetime | None = None
     clinician_agreed_at: dt.datetime | None = None
-    agreed_by_id: int | None = Field(
-        default=None, foreign_key="person.id", ondelete="SET NULL"
-    )
+    agreed_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     conversation_id: int | None = Field(
         default=None, foreign_key="conversation.id", ondelete="SET NULL", index=True
     )

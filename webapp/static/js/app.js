@@ -47,6 +47,185 @@
     if (target) window.print();
   });
 
+  // --- Progress logged with no connection -----------------------------------------------
+  // An entry made offline waits on this phone ("waiting to send") and is sent when the
+  // connection returns, each with its own key so a replay is counted once by the server.
+  // Entries belong to the person signed in when they were made; sign-out removes them.
+  var OUTBOX = "coproduce-outbox";
+  var PERSON = "coproduce-person";
+  var PERSONAL_CACHE = "personal-v1";
+
+  function main() { return document.querySelector("main"); }
+  function personId() { var m = main(); return m ? m.getAttribute("data-person") : null; }
+  function csrfToken() { var m = main(); return m ? m.getAttribute("data-csrf-token") : ""; }
+  function readOutbox() {
+    try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; }
+  }
+  function writeOutbox(entries) {
+    try { localStorage.setItem(OUTBOX, JSON.stringify(entries)); } catch (e) { /* full: kept in page */ }
+  }
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + Math.random().toString(36).slice(2);
+  }
+  function forgetPersonal() {
+    try { localStorage.removeItem(OUTBOX); localStorage.removeItem(PERSON); } catch (e) { /* none */ }
+    var done = window.caches ? caches.delete(PERSONAL_CACHE) : Promise.resolve();
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage("forget-personal");
+    }
+    return done;
+  }
+
+  function say(box, name, count) {
+    return (box.getAttribute("data-" + name) || "").replace("{n}", String(count));
+  }
+  function showOutbox(sent, refused) {
+    var mine = readOutbox().filter(function (entry) { return entry.person === personId(); });
+    document.querySelectorAll("[data-outbox]").forEach(function (box) {
+      box.textContent = "";
+      var notes = [];
+      if (sent) notes.push(sent === 1 ? say(box, "sent-one") : say(box, "sent-many", sent));
+      if (refused) notes.push(say(box, "refused", refused));
+      if (notes.length) {
+        var said = document.createElement("p");
+        said.textContent = notes.join(" ");
+        box.appendChild(said);
+      }
+      if (!mine.length) return;
+      var intro = document.createElement("p");
+      intro.textContent = mine.length === 1 ? say(box, "waiting-one") : say(box, "waiting-many", mine.length);
+      box.appendChild(intro);
+      var list = document.createElement("ul");
+      mine.forEach(function (entry) {
+        var item = document.createElement("li");
+        item.textContent = entry.label + ": " + entry.words + " (" + say(box, "waiting") + ")";
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+    });
+  }
+
+  function queue(form, outcome, words) {
+    var fields = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token" && name !== "back") fields[name] = value;
+    });
+    fields.outcome = outcome;
+    fields.key = newKey();
+    fields.logged_at = new Date().toISOString();
+    var entries = readOutbox();
+    entries.push({
+      url: form.getAttribute("action"),
+      fields: fields,
+      person: personId(),
+      label: form.getAttribute("data-goal-words") || "",
+      words: words,
+    });
+    writeOutbox(entries);
+    form.querySelectorAll("textarea, input[type=text]").forEach(function (input) { input.value = ""; });
+    showOutbox();
+  }
+
+  var sending = false;
+  function refreshProgress() {
+    var region = document.querySelector("[data-progress-region]");
+    if (!region) return Promise.resolve();
+    return fetch(window.location.href, {credentials: "same-origin"}).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (html) {
+      if (!html) return;
+      var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-progress-region]");
+      if (fresh) region.replaceWith(fresh);
+    }).catch(function () { /* the list updates on the next visit */ });
+  }
+  function flush() {
+    if (sending || !navigator.onLine || !personId()) return;
+    var waiting = readOutbox().filter(function (entry) { return entry.person === personId(); });
+    if (!waiting.length) return;
+    sending = true;
+    var sent = 0, refused = [];
+    var chain = Promise.resolve();
+    waiting.forEach(function (entry) {
+      chain = chain.then(function () {
+        var body = new URLSearchParams(entry.fields);
+        body.set("csrf_token", csrfToken());
+        return fetch(entry.url, {
+          method: "POST",
+          body: body,
+          credentials: "same-origin",
+          headers: {"X-Outbox": "1", "X-CSRFToken": csrfToken(), "Accept": "application/json"},
+        }).then(function (response) {
+          // Sent (or already there), or refused for good: either way it leaves the queue.
+          // Anything else (no connection, a server error, signed out) keeps it for later.
+          if (response.ok) sent += 1;
+          else if (response.status === 422 || response.status === 404) refused.push(entry);
+          else return;
+          writeOutbox(readOutbox().filter(function (e) { return e.fields.key !== entry.fields.key; }));
+        }).catch(function () { /* still offline: kept */ });
+      });
+    });
+    chain.then(function () {
+      sending = false;
+      showOutbox(sent, refused.length);
+      if (sent) return refreshProgress();
+    });
+  }
+
+  // A submit with no connection never leaves the page: it is queued instead (capture phase,
+  // before htmx or the browser send it).
+  var lastSubmitter = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-outbox-form] button[name=outcome]");
+    if (button) lastSubmitter = button;
+  }, true);
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("[data-outbox-form]") || navigator.onLine) return;
+    var button = event.submitter || lastSubmitter;
+    if (!button || !personId()) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    queue(form, button.value, button.textContent.trim());
+  }, true);
+  // Sent with a connection that failed on the way: queued too.
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail && event.detail.elt;
+    form = form && form.closest ? form.closest("[data-outbox-form]") : null;
+    if (form && lastSubmitter && form.contains(lastSubmitter)) {
+      queue(form, lastSubmitter.value, lastSubmitter.textContent.trim());
+    } else if (event.detail && event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
+      // A link followed with no connection: let the browser (and the offline copy) answer.
+      window.location.href = event.detail.requestConfig.path;
+    }
+  });
+  window.addEventListener("online", flush);
+
+  // Sign-out removes this person's offline copies and anything still waiting, first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("[data-signout]") || form.hasAttribute("data-forgotten")) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    form.setAttribute("data-forgotten", "");
+    forgetPersonal().then(function () { form.submit(); }, function () { form.submit(); });
+  }, true);
+
+  function arrive() {
+    var person = personId();
+    if (person) {
+      var before = null;
+      try { before = localStorage.getItem(PERSON); } catch (e) { /* none */ }
+      // Someone else signed in on this phone: nothing of the last person's stays.
+      if (before && before !== person) forgetPersonal();
+      try { localStorage.setItem(PERSON, person); } catch (e) { /* none */ }
+    }
+    showOutbox();
+    flush();
+  }
+  document.addEventListener("DOMContentLoaded", arrive);
+  document.addEventListener("htmx:afterSettle", function () { showOutbox(); });
+
   // The service worker, and a prompt when a new version is waiting.
   if (!("serviceWorker" in navigator)) return;
   var prompt = document.getElementById("update-prompt");

@@ -1,8 +1,11 @@
-/* Coproduce service worker: precaches hashed static files and the offline page,
-   keeps public pages for offline reading, and never keeps signed-in pages. */
+/* Coproduce service worker: precaches hashed static files and the offline page, and keeps
+   public pages for offline reading. Signed-in pages are never kept, except those the server
+   marks X-Keep-Offline: personal (the person's plan, their goals), which go in a personal
+   cache that the page script empties at sign-out. */
 const VERSION = "{{ version }}";
 const STATIC_CACHE = "static-" + VERSION;
 const PAGE_CACHE = "pages-v1";
+const PERSONAL_CACHE = "personal-v1";
 const PRECACHE = {{ precache|safe }};
 const OFFLINE_URL = {{ offline_url|safe }};
 
@@ -25,6 +28,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data === "skip-waiting") self.skipWaiting();
   if (event.data === "forget-pages") event.waitUntil(caches.delete(PAGE_CACHE));
+  if (event.data === "forget-personal") event.waitUntil(caches.delete(PERSONAL_CACHE));
 });
 
 function storable(response) {
@@ -41,15 +45,19 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
     return;
   }
-  if (request.mode === "navigate") {
+  const boosted = request.headers.get("HX-Boosted") === "true";
+  if (request.mode === "navigate" || boosted) {
     event.respondWith(
       fetch(request).then((response) => {
-        if (storable(response)) {
-          const copy = response.clone();
-          caches.open(PAGE_CACHE).then((cache) => cache.put(request, copy));
+        const copy = response.clone();
+        const key = new Request(request.url);
+        if (response.ok && response.headers.get("X-Keep-Offline") === "personal") {
+          caches.open(PERSONAL_CACHE).then((cache) => cache.put(key, copy));
+        } else if (!boosted && storable(response)) {
+          caches.open(PAGE_CACHE).then((cache) => cache.put(key, copy));
         }
         return response;
-      }).catch(() => caches.match(request, {cacheName: PAGE_CACHE})
+      }).catch(() => caches.match(new Request(request.url), {ignoreVary: true})
         .then((hit) => hit || caches.match(OFFLINE_URL)))
     );
   }
