@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from tests.conftest import sign_in
-from webapp.goals.models import GoalAction
+from webapp.goals.models import GoalAction, ProgressEntry
 from webapp.planning.models import Goal
 
 
@@ -101,3 +101,52 @@ def test_one_tap_progress_is_logged_once(app, client, db, patient):
     bad = client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "value": "80", "key": "x"})
     assert bad.status_code == 422
     assert "Say what you measured" in bad.get_data(as_text=True)
+
+
+def test_entries_queued_offline_are_answered_in_json_and_counted_once(app, client, db, patient):
+    sign_in(app, client, patient)
+    _add(client)
+    goal = db.exec(select(Goal)).one()
+    when = "2026-11-20T08:15:00.000Z"
+    queued = {"outcome": "partly", "key": "phone-1", "logged_at": when, "note": "Short walk"}
+    answers = [
+        client.form(f"/goals/{goal.id}/progress", queued, headers={"X-Outbox": "1"})
+        for _replay in range(3)
+    ]
+    assert [a.get_json()["logged"] for a in answers] == [True, False, False]
+    (entry,) = db.exec(select(ProgressEntry)).all()
+    assert entry.logged_at.isoformat().startswith("2026-11-20T08:15")  # when it was logged
+    refused = client.form(
+        f"/goals/{goal.id}/progress",
+        {"outcome": "maybe", "key": "phone-2"},
+        headers={"X-Outbox": "1"},
+    )
+    assert refused.status_code == 422 and "outcome" in refused.get_json()["problems"]
+
+
+def test_a_queued_entry_for_a_goal_stopped_meanwhile_is_kept_and_marked(app, client, db, patient):
+    sign_in(app, client, patient)
+    _add(client)
+    goal = db.exec(select(Goal)).one()
+    client.form(f"/goals/{goal.id}/status", {"status": "stopped", "version": str(goal.version)})
+    late = client.form(
+        f"/goals/{goal.id}/progress", {"outcome": "did", "key": "late"}, headers={"X-Outbox": "1"}
+    )
+    assert late.get_json() == {"logged": True, "after_goal_ended": True}
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "logged after the goal ended" in page
+
+
+def test_one_tap_from_the_home_page(app, client, db, patient):
+    import re
+
+    sign_in(app, client, patient)
+    _add(client, "Drink water with lunch")
+    home = client.get("/").get_data(as_text=True)
+    assert "My goals: how did it go?" in home and "Drink water with lunch" in home
+    key = re.search(r'name="key" value="([^"]+)"', home).group(1)
+    goal = db.exec(select(Goal)).one()
+    sent = client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "key": key, "back": "home"})
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/")
+    assert "Thank you. It is logged." in client.get("/").get_data(as_text=True)
+    assert len(db.exec(select(ProgressEntry)).all()) == 1
