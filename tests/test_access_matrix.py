@@ -19,12 +19,15 @@ from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
 from webapp.goals.models import CarePlan, GoalAction
+from webapp.notifications.models import PushSubscription
 from webapp.planning import conversations
 from webapp.planning.models import AgendaItem, CrisisPlan, Goal
 from webapp.results import services as results
 from webapp.results.models import Result
 from webapp.reviews import services as reviews
 
+# A browser's push keys: a P-256 point (65 bytes, 0x04 first) and a 16-byte auth secret.
+DEVICE_KEYS = {"p256dh": "BA" + "A" * 85, "auth": "A" * 22}
 FUTURE_DAY = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 ROLES = ["anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin"]
 OK, SIGNIN, NOT_FOUND, BAD = "ok", "signin", "404", "400"
@@ -251,6 +254,19 @@ MATRIX: dict[str, Entry] = {
         owner_only(),
         data={"outcome": "did", "key": "matrix"},
     ),
+    "POST goals.reminder": Entry(
+        lambda c: f"/goals/{c['goal_id']}/reminder", owner_only(), data={"days": "0", "at": "08:30"}
+    ),
+    # Each person's own devices and weekly summary.
+    "POST notifications.add_device": Entry(
+        lambda c: "/notifications/devices", signed_in(), json=True, data=lambda c: c["device"]
+    ),
+    "POST notifications.remove_device": Entry(
+        lambda c: f"/notifications/devices/{c['device_id']}/remove", owner_only()
+    ),
+    "POST notifications.weekly": Entry(
+        lambda c: "/notifications/weekly", signed_in(), data={"weekly": "1"}
+    ),
     "POST goals.action_done": Entry(
         lambda c: f"/goals/actions/{c['action_id']}/done", owner_only(), data={"done": "1"}
     ),
@@ -422,7 +438,13 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         careplan = CarePlan(
             review_id=review.id, patient_id=people["patient"].id, agreed_at=agreed_at
         )
-        db.add_all([action, shared_goal, agreed, careplan])
+        device = PushSubscription(
+            person_id=people["patient"].id,
+            endpoint="https://fcm.googleapis.com/fcm/send/pats-phone",
+            p256dh=DEVICE_KEYS["p256dh"],
+            auth=DEVICE_KEYS["auth"],
+        )
+        db.add_all([action, shared_goal, agreed, careplan, device])
         db.commit()
         with app.test_request_context():
             chat = conversations.start(
@@ -447,6 +469,14 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "conversation_id": chat.id,
         "goal_id": goal.id,
         "shared_goal_id": shared_goal.id,
+        "device_id": device.id,
+        "device": {
+            "subscription": {
+                "endpoint": f"https://fcm.googleapis.com/fcm/send/{role}",
+                "keys": DEVICE_KEYS,
+            },
+            "label": "Phone",
+        },
         "action_id": action.id,
         "plan_id": plan.id,
     }
@@ -474,7 +504,7 @@ def test_route_answers_each_role_as_declared(app, route, role):
     if method == "GET":
         response = client.get(path)
     elif entry.json:
-        response = client.json(path)
+        response = client.json(path, entry.data(ctx) if callable(entry.data) else entry.data)
     else:
         data = entry.data(ctx) if callable(entry.data) else entry.data
         response = client.form(path, data)

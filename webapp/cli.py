@@ -20,6 +20,7 @@ from webapp.accounts import services
 from webapp.accounts.models import Person, Practice, Role
 from webapp.accounts.services import AccountError
 from webapp.db import get_engine, session_scope
+from webapp.goals import reminders
 from webapp.links import public_url
 from webapp.results import services as results
 from webapp.results.importing import ImportFailed
@@ -209,11 +210,12 @@ def results_release_due() -> None:
 
 
 @click.command("clock")
-@click.option("--every", default=300, show_default=True, help="Seconds between runs.")
+@click.option("--every", default=60, show_default=True, help="Seconds between runs.")
 @click.option("--once", is_flag=True, help="Run the due jobs once and stop.")
 @with_appcontext
 def clock(every: int, once: bool) -> None:
-    """Run scheduled jobs: results released on their day. Keep one of these running."""
+    """Run scheduled jobs: results released on their day, reminders at their time. Keep one of
+    these running (a second one would do no harm: each reminder is claimed before it is sent)."""
     log = current_app.logger
     while True:
         try:
@@ -222,11 +224,41 @@ def clock(every: int, once: bool) -> None:
                 count = results.release_due(session, today)
             if count:
                 log.info("clock: released results for %d reviews", count)
+            with session_scope() as session:
+                sent = reminders.send_due(session)
+            if sent:
+                log.info("clock: sent %d reminders", sent)
         except Exception:  # a failed run is logged and retried next time; the clock keeps going
             log.exception("clock: a scheduled job failed")
         if once:
             return
         time.sleep(every)
+
+
+@click.group("push")
+def push_group() -> None:
+    """Web Push settings."""
+
+
+@push_group.command("keys")
+def push_keys() -> None:
+    """Make a VAPID key pair: set VAPID_PRIVATE_KEY to the first line printed."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from py_vapid import Vapid
+
+    vapid = Vapid()
+    vapid.generate_keys()
+    raw = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
+    public = vapid.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    click.echo("VAPID_PRIVATE_KEY=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
+    click.echo(
+        "# public key (browsers are given it by the app): "
+        + base64.urlsafe_b64encode(public).rstrip(b"=").decode()
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -239,3 +271,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(purge)
     app.cli.add_command(results_group)
     app.cli.add_command(clock)
+    app.cli.add_command(push_group)

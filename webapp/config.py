@@ -80,6 +80,10 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": not development,
         "HSTS": not development,
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # Web Push: the VAPID private key (`flask push keys` makes one) and a contact for
+        # the push services. Without a key, reminders arrive in the app only.
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:no-reply@localhost"),
     }
 
 
@@ -112,6 +116,8 @@ def config_for_tests(**overrides) -> dict:
         "RATELIMIT_ENABLED": True,
         # Real argon2, with the cheapest parameters, so the suite stays quick.
         "ARGON2_PROFILE": "CHEAPEST",
+        "VAPID_PRIVATE_KEY": "",
+        "VAPID_SUBJECT": "mailto:tests@localhost",
     }
     config.update(overrides)
     return config

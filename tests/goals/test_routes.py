@@ -150,3 +150,22 @@ def test_one_tap_from_the_home_page(app, client, db, patient):
     assert sent.status_code == 303 and sent.headers["Location"].endswith("/")
     assert "Thank you. It is logged." in client.get("/").get_data(as_text=True)
     assert len(db.exec(select(ProgressEntry)).all()) == 1
+
+
+def test_reminders_are_chosen_explained_and_cleared(app, client, db, patient):
+    sign_in(app, client, patient)
+    _add(client)
+    goal = db.exec(select(Goal)).one()
+    bad = client.form(f"/goals/{goal.id}/reminder", {"days": ["0", "2"], "at": "quarter past"})
+    assert bad.status_code == 422
+    body = bad.get_data(as_text=True)
+    assert "Enter a time like 08:30." in body
+    assert 'value="0" checked' in body and 'value="2" checked' in body  # kept as chosen
+    none = client.form(f"/goals/{goal.id}/reminder", {"at": "08:30"})
+    assert "Choose at least one day" in none.get_data(as_text=True)
+    saved = client.form(f"/goals/{goal.id}/reminder", {"days": ["0", "2"], "at": "08:30"})
+    assert saved.status_code == 303
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "On Monday, Wednesday at 08:30." in page
+    client.form(f"/goals/{goal.id}/reminder", {"none": "1"})
+    assert "No reminders. You can choose" in client.get(f"/goals/{goal.id}").get_data(as_text=True)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.db import get_session
+from webapp.goals import reminders
 from webapp.goals import services as goals
 from webapp.goals.progress import goal_progress, progress_chart
 from webapp.goals.services import GoalConflict, GoalError
@@ -69,6 +70,8 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
     context.setdefault("conflict", None)
     context.setdefault("progress_problems", {})
     context.setdefault("progress_typed", {})
+    context.setdefault("reminder_problems", {})
+    context.setdefault("reminder_typed", None)
     summary = goal_progress(db, current_user, goal_id)
     response = render(
         "goals/show.html",
@@ -77,6 +80,8 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
         key=secrets.token_urlsafe(12),
         entries=goals.progress(db, current_user, goal_id),
         progress=summary,
+        reminder=reminders.reminder_for(db, current_user, goal_id),
+        weekdays=weekday_names(),
         chart=progress_chart(summary, f"progress-{goal_id}", _("Entries per week")),
         outcomes=outcome_names(),
         actions=goals.actions(db, current_user, goal_id),
@@ -195,6 +200,30 @@ def _moment(raw: str) -> dt.datetime | None:
         return None
 
 
+@bp.post("/<int:goal_id>/reminder")
+@login_required
+def reminder(goal_id: int) -> Response:
+    """Choose reminders for the goal (days and a time), or none."""
+    db = get_session()
+    if request.form.get("none") == "1":
+        reminders.clear_reminder(db, current_user, goal_id)
+        flash(_("No reminders for this goal."))
+        return hx_redirect(url_for("goals.show", goal_id=goal_id))
+    days = [d[:1] for d in request.form.getlist("days")[:7]]
+    at = request.form.get("at", "")[:10]
+    try:
+        reminders.set_reminder(db, current_user, goal_id, days, at)
+    except GoalError as error:
+        return _goal_page(
+            goal_id,
+            status=422,
+            reminder_problems=error.problems,
+            reminder_typed={"days": days, "at": at},
+        )
+    flash(_("Reminders saved."))
+    return hx_redirect(url_for("goals.show", goal_id=goal_id))
+
+
 @bp.post("/actions/<int:action_id>/done")
 @login_required
 def action_done(action_id: int) -> Response:
@@ -228,6 +257,19 @@ def owner_names() -> dict[str, str]:
         "care_team": _("My care team"),
         "carer": _("A carer"),
         "community": _("The community (a group, the time bank, a local service)"),
+    }
+
+
+def weekday_names() -> dict[str, str]:
+    """Name the days of the week, Monday first, by their digit."""
+    return {
+        "0": _("Monday"),
+        "1": _("Tuesday"),
+        "2": _("Wednesday"),
+        "3": _("Thursday"),
+        "4": _("Friday"),
+        "5": _("Saturday"),
+        "6": _("Sunday"),
     }
 
 

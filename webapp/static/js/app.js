@@ -226,6 +226,57 @@
   document.addEventListener("DOMContentLoaded", arrive);
   document.addEventListener("htmx:afterSettle", function () { showOutbox(); });
 
+  // --- Notifications on this device (Web Push) -----------------------------------------
+  function keyBytes(base64url) {
+    var padded = base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4);
+    var raw = atob(padded), bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+  function deviceLabel() {
+    var agent = navigator.userAgent;
+    var browser = /Edg\//.test(agent) ? "Edge" : /Firefox\//.test(agent) ? "Firefox"
+      : /Chrome\//.test(agent) ? "Chrome" : /Safari\//.test(agent) ? "Safari" : "A browser";
+    var system = /Android/.test(agent) ? "Android" : /iPhone|iPad/.test(agent) ? "iPhone or iPad"
+      : /Windows/.test(agent) ? "Windows" : /Mac OS/.test(agent) ? "Mac" : /Linux/.test(agent) ? "Linux" : "";
+    return system ? browser + " on " + system : browser;
+  }
+  function showPush() {
+    var box = document.querySelector("[data-push]");
+    if (box && "PushManager" in window && "serviceWorker" in navigator) box.hidden = false;
+  }
+  document.addEventListener("DOMContentLoaded", showPush);
+  document.addEventListener("htmx:afterSettle", showPush);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-push-subscribe]");
+    if (!button) return;
+    var problem = document.querySelector("[data-push-problem]");
+    function fail(kind) { if (problem) problem.textContent = problem.getAttribute("data-" + kind); }
+    button.disabled = true;
+    Notification.requestPermission().then(function (permission) {
+      if (permission !== "granted") throw new Error("blocked");
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      return registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: keyBytes(button.getAttribute("data-key")),
+      });
+    }).then(function (subscription) {
+      return fetch(button.getAttribute("data-url"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
+        body: JSON.stringify({subscription: subscription.toJSON(), label: deviceLabel()}),
+      });
+    }).then(function (response) {
+      if (!response.ok) throw new Error("failed");
+      window.location.reload();
+    }).catch(function (error) {
+      button.disabled = false;
+      fail(error && error.message === "blocked" ? "blocked" : "failed");
+    });
+  });
+
   // The service worker, and a prompt when a new version is waiting.
   if (!("serviceWorker" in navigator)) return;
   var prompt = document.getElementById("update-prompt");

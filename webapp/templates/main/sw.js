@@ -62,3 +62,25 @@ self.addEventListener("fetch", (event) => {
     );
   }
 });
+
+// A notification says only what the server sent (never health details); a tap opens the app.
+self.addEventListener("push", (event) => {
+  let message = {title: "Coproduce", body: "", url: "/"};
+  try { message = Object.assign(message, event.data ? event.data.json() : {}); } catch (e) { /* plain */ }
+  event.waitUntil(self.registration.showNotification(message.title, {
+    body: message.body,
+    icon: PRECACHE.find((url) => url.includes("icon")) || undefined,
+    data: {url: message.url},
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(self.clients.matchAll({type: "window"}).then((windows) => {
+    const open = windows.find((client) => client.url.startsWith(self.location.origin));
+    if (open) return open.navigate(target.href).then((client) => (client || open).focus());
+    return self.clients.openWindow(target.href);
+  }));
+});
