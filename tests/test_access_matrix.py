@@ -18,7 +18,7 @@ from sqlmodel import Session
 from tests.conftest import add_person, make_app, sign_in
 from webapp.accounts import services
 from webapp.accounts.models import Passkey, Practice, Role
-from webapp.goals.models import CarePlan, GoalAction
+from webapp.goals.models import CarePlan, GoalAction, GoalScore
 from webapp.notifications.models import PushSubscription
 from webapp.planning import conversations
 from webapp.planning.models import AgendaItem, CrisisPlan, Goal
@@ -283,6 +283,15 @@ MATRIX: dict[str, Entry] = {
         owner_only(),
         data={"agreed": "1", "version": "1"},
     ),
+    "GET plan.look_back": Entry(lambda c: "/plan/look-back", signed_in()),
+    "POST plan.score": Entry(
+        lambda c: f"/plan/goals/{c['agreed_goal_id']}/score", owner_only(), data={"score": "1"}
+    ),
+    "POST plan.clinician_score": Entry(
+        lambda c: f"/reviews/plan/goals/{c['agreed_goal_id']}/score",
+        clinician_only(),
+        data={"score": "0"},
+    ),
     "GET plan.review": Entry(lambda c: f"/reviews/{c['review_id']}/plan", practice_staff()),
     "POST plan.note": Entry(
         lambda c: f"/reviews/{c['review_id']}/plan/note", clinician_only(), data={"note": "Hi"}
@@ -446,6 +455,9 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         )
         db.add_all([action, shared_goal, agreed, careplan, device])
         db.commit()
+        # The person has looked back on the agreed goal, so a clinician may too.
+        db.add(GoalScore(goal_id=agreed.id, patient_id=agreed.patient_id, side="person", score=1))
+        db.commit()
         with app.test_request_context():
             chat = conversations.start(
                 db, services.load_actor(db, people["patient"]), people["patient"].id, "check-in"
@@ -470,6 +482,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "goal_id": goal.id,
         "shared_goal_id": shared_goal.id,
         "device_id": device.id,
+        "agreed_goal_id": agreed.id,
         "device": {
             "subscription": {
                 "endpoint": f"https://fcm.googleapis.com/fcm/send/{role}",

@@ -12,11 +12,13 @@ from flask_login import current_user, login_required
 from webapp.access import can
 from webapp.accounts.models import Person
 from webapp.db import get_session
+from webapp.goals import lookback
 from webapp.goals import plan as plans
 from webapp.goals.fhir import careplan_bundle
 from webapp.goals.routes import OFFLINE_HEADER, owner_names, status_names
 from webapp.goals.services import GoalError
-from webapp.htmx import hx_redirect, render
+from webapp.htmx import hx_redirect, is_htmx, render
+from webapp.reviews import services as reviews
 
 bp = Blueprint("plan", __name__)
 
@@ -93,6 +95,56 @@ def agree(goal_id: int) -> Response:
     return hx_redirect(url_for("plan.mine"))
 
 
+def scale_names() -> dict[int, str]:
+    """Name each point of the goal attainment scale in plain words."""
+    return {
+        -2: _("Much less than I expected"),
+        -1: _("A bit less than I expected"),
+        0: _("About what I expected"),
+        1: _("A bit more than I expected"),
+        2: _("Much more than I expected"),
+    }
+
+
+def _look_back_page(status: int = 200, **context: object) -> Response:
+    context.setdefault("problems", {})
+    context.setdefault("problem_goal", None)
+    context.setdefault("typed", {})
+    db = get_session()
+    return render(
+        "plan/look_back.html",
+        status=status,
+        found=lookback.mine(db, current_user, current_user.id),
+        review=reviews.next_review(db, current_user, current_user.id),
+        scale=scale_names(),
+        **context,
+    )
+
+
+@bp.get("/plan/look-back")
+@login_required
+def look_back() -> Response:
+    """Look back at each goal of the agreed plan before the next review."""
+    return _look_back_page()
+
+
+@bp.post("/plan/goals/<int:goal_id>/score")
+@login_required
+def score(goal_id: int) -> Response:
+    """Score one agreed goal from the person's side, with their own comment."""
+    form = {name: request.form.get(name, "")[:5000] for name in ("score", "comment")}
+    try:
+        lookback.score(
+            get_session(), current_user, goal_id, "person", form["score"], form["comment"]
+        )
+    except GoalError as error:
+        return _look_back_page(
+            status=422, problems=error.problems, problem_goal=goal_id, typed=form
+        )
+    flash(_("Saved. Your care team sees it at your review."), "success")
+    return hx_redirect(url_for("plan.look_back") + ("" if is_htmx() else f"#goal-{goal_id}"))
+
+
 # --- the clinician's side -------------------------------------------------------------------
 
 
@@ -107,6 +159,8 @@ def _review_page(review_id: int, status: int = 200, **context: object) -> Respon
         "plan/review.html",
         status=status,
         found=found,
+        earlier=lookback.before_review(get_session(), current_user, found.review),
+        scale=scale_names(),
         can_agree=can(current_user, "plan.agree", found.review.practice_id),
         owners=owner_names(),
         statuses=status_names(),
@@ -171,4 +225,29 @@ def care_team_action(goal_id: int) -> Response:
     flash(_("Care team action added."), "success")
     return hx_redirect(
         url_for("plan.review", review_id=plans.staff_goal_review_id(db, current_user, goal_id))
+    )
+
+
+@bp.post("/reviews/plan/goals/<int:goal_id>/score")
+@login_required
+def clinician_score(goal_id: int) -> Response:
+    """Score one goal of the last plan from the clinician's side (after the person)."""
+    db = get_session()
+    form = {name: request.form.get(name, "")[:5000] for name in ("score", "comment", "review")}
+    review_id = int(form["review"]) if form["review"].isdigit() else 0
+    try:
+        lookback.score(db, current_user, goal_id, "clinician", form["score"], form["comment"])
+    except GoalError as error:
+        return _review_page(
+            review_id or plans.staff_goal_review_id(db, current_user, goal_id),
+            status=422,
+            problems=error.problems,
+            problem_goal=goal_id,
+            typed=form,
+        )
+    flash(_("Your look back is saved."), "success")
+    return hx_redirect(
+        url_for("plan.review", review_id=review_id)
+        if review_id
+        else url_for("plan.review", review_id=plans.staff_goal_review_id(db, current_user, goal_id))
     )
