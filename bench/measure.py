@@ -67,9 +67,10 @@ def practice_id(app: Flask) -> int:
 
 
 def path_ids(app: Flask) -> dict[str, int]:
-    """Return the ids page paths may name: {practice}, and {conversation} (Pat's check-in)."""
+    """Return the ids page paths may name: {practice}, {conversation} (Pat's check-in) and
+    {goal} (Pat's first goal)."""
     from webapp.accounts.models import Person
-    from webapp.planning.models import Conversation
+    from webapp.planning.models import Conversation, Goal
 
     with Session(app.extensions["db_engine"]) as db:
         pat = db.exec(select(Person).where(Person.email == "pat@example.org")).first()
@@ -78,9 +79,15 @@ def path_ids(app: Flask) -> dict[str, int]:
             if pat
             else None
         )
+        goal = (
+            db.exec(select(Goal).where(Goal.patient_id == pat.id).order_by(Goal.position)).first()
+            if pat
+            else None
+        )
     return {
         "practice": practice_id(app),
         "conversation": conversation.id if conversation and conversation.id else 0,
+        "goal": goal.id if goal and goal.id else 0,
     }
 
 

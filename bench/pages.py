@@ -1,7 +1,8 @@
 """The pages every benchmark and weight test measures: the one list, grown by each part.
 
 Each page is read as a demo person would read it ("anonymous", or a demo person's email).
-Paths may name `{practice}`, the demo practice's id, and `{conversation}`, Pat's check-in.
+Paths may name `{practice}`, the demo practice's id, `{conversation}`, Pat's check-in,
+and `{goal}`, Pat's first goal.
 """
 
 from __future__ import annotations
@@ -36,4 +37,8 @@ PAGES = [
     Page("notifications", "/notifications", PATIENT),
     # Pat's check-in, part of the way through.
     Page("conversation", "/planning/conversations/{conversation}", PATIENT),
+    # Pat's plan, agreed six months ago: two goals with two years of progress entries.
+    Page("my goals", "/goals", PATIENT),
+    Page("goal page", "/goals/{goal}", PATIENT),
+    Page("my plan", "/plan", PATIENT),
 ]

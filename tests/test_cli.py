@@ -26,7 +26,8 @@ def test_demo_seeds_an_empty_database_once(app, db):
     assert db.exec(select(func.count(Practice.id))).one() == 1
     assert db.exec(select(func.count(Person.id))).one() == 3 + 30
     assert db.exec(select(func.count(Invitation.id))).one() == 30 + 1
-    assert db.exec(select(func.count(Review.id))).one() == 1 + 30
+    # Pat's next review and the one where Pat's plan was agreed, and one for each patient.
+    assert db.exec(select(func.count(Review.id))).one() == 2 + 30
 
 
 def test_backup_copies_the_database(app, db, patient, tmp_path):

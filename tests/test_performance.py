@@ -24,6 +24,7 @@ from bench.measure import (
 from bench.pages import PAGES
 from webapp import demo
 from webapp.accounts.models import Person, Practice
+from webapp.goals.models import ProgressEntry
 from webapp.results.models import Result
 
 MORE_PATIENTS = 300  # enough to show any per-row query; the benchmark uses 10,000
@@ -31,7 +32,7 @@ MORE_PATIENTS = 300  # enough to show any per-row query; the benchmark uses 10,0
 
 def grow(app: Flask) -> None:
     """Add many patients (each with an invitation and results) to the demo practice, and
-    five more years of results for Pat."""
+    five more years of results and progress entries for Pat."""
     with Session(app.extensions["db_engine"], expire_on_commit=False) as db:
         practice = db.exec(select(Practice)).first()
         demo._add_patients(db, practice, MORE_PATIENTS, random.Random(1))
@@ -47,6 +48,18 @@ def grow(app: Flask) -> None:
             for row in db.exec(select(Result).where(Result.patient_id == pat.id))
         ]
         db.add_all(older)
+        # Five more years of "how did it go" on Pat's goals.
+        earlier = [
+            ProgressEntry(
+                **{
+                    **entry.model_dump(exclude={"id"}),
+                    "logged_at": entry.logged_at - dt.timedelta(days=5 * 365),
+                    "key": f"older-{entry.id}",
+                }
+            )
+            for entry in db.exec(select(ProgressEntry).where(ProgressEntry.patient_id == pat.id))
+        ]
+        db.add_all(earlier)
         db.commit()
 
 

@@ -18,8 +18,9 @@ from webapp.accounts.models import Invitation, Person, Practice, PracticeRole, R
 from webapp.accounts.tokens import hash_token
 from webapp.content import get_content
 from webapp.db import utcnow
+from webapp.goals.models import CarePlan, GoalAction, ProgressEntry
 from webapp.notifications.models import Notification
-from webapp.planning.models import Conversation, Turn
+from webapp.planning.models import Conversation, Goal, Turn
 from webapp.results.models import Result
 from webapp.reviews.models import Review, ReviewStatus
 
@@ -110,6 +111,7 @@ def seed(session: Session, scale: str = "small") -> Practice:
     session.flush()
     _add_history(session, practice.id, pat.id, review, random.Random(7))  # noqa: S311
     _add_check_in(session, pat.id, review.id)
+    _add_plan(session, practice.id, pat.id, clinician.id, random.Random(11))  # noqa: S311
     session.commit()
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
@@ -250,6 +252,106 @@ CHECK_IN = {
     "support": "yes",
     "support-from": ["family", "group"],
 }
+
+
+# Pat's plan, agreed at the last review six months ago: goals in Pat's words, steps with
+# owners, and two years of "how did it go" (most days), so the goal pages carry real data.
+PLAN_GOALS = [
+    (
+        "Walk to the shop and back every weekday, instead of taking the car",
+        "So I can keep up with my grandchildren at the park",
+        "If it is raining, then I walk round the supermarket instead",
+        [
+            ("Walk to the shop", "me", "", "weekdays"),
+            ("Tell Pat about the walking group", "care_team", "Dr Priya Shah", "this month"),
+            ("Join the Tuesday walking group", "community", "Riverside walkers", "Tuesdays"),
+        ],
+    ),
+    (
+        "Swap my evening biscuits for fruit most nights",
+        "I want my HbA1c to come down before my brother's wedding",
+        "",
+        [
+            ("Buy fruit with the weekly shop", "me", "", "Saturdays"),
+            ("Ask Sam to keep the biscuits out of sight", "carer", "Sam", ""),
+        ],
+    ),
+]
+PLAN_NOTE = "We agreed two small changes. Pat will look back on both before the next review."
+PROGRESS_DAYS = 730
+
+
+def _add_plan(
+    session: Session, practice_id: int, patient_id: int, clinician_id: int, rng: random.Random
+) -> None:
+    """Give a person a plan agreed six months ago, with two years of progress on its goals."""
+    now = utcnow()
+    agreed_at = now - dt.timedelta(days=182)
+    earlier = Review(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        clinician_id=clinician_id,
+        scheduled_at=agreed_at,
+        status=ReviewStatus.PLAN_AGREED,
+    )
+    session.add(earlier)
+    session.flush()
+    session.add(
+        CarePlan(
+            review_id=earlier.id,
+            patient_id=patient_id,
+            clinician_id=clinician_id,
+            note=PLAN_NOTE,
+            note_by_id=clinician_id,
+            agreed_at=agreed_at,
+        )
+    )
+    for position, (text, why, if_then, steps) in enumerate(PLAN_GOALS, start=1):
+        goal = Goal(
+            patient_id=patient_id,
+            review_id=earlier.id,
+            text=text,
+            why=why,
+            if_then=if_then,
+            importance=8,
+            confidence=6,
+            status="agreed",
+            position=position,
+            shared=True,
+            person_agreed_at=agreed_at,
+            clinician_agreed_at=agreed_at,
+            agreed_by_id=clinician_id,
+            created_by_id=patient_id,
+            created_at=agreed_at - dt.timedelta(days=5),
+        )
+        session.add(goal)
+        session.flush()
+        for order, (words, owner, who, when) in enumerate(steps, start=1):
+            session.add(
+                GoalAction(
+                    goal_id=goal.id, text=words, owner=owner, who=who, when=when, position=order
+                )
+            )
+        session.execute(
+            insert(ProgressEntry),
+            [
+                {
+                    "goal_id": goal.id,
+                    "patient_id": patient_id,
+                    "outcome": rng.choice(("did", "did", "did", "partly", "not_this_time")),
+                    "note": "",
+                    "measure": "",
+                    "value": "",
+                    "key": f"demo-{goal.id}-{day}",
+                    "after_goal_ended": False,
+                    "typed_by_id": patient_id,
+                    "logged_at": now - dt.timedelta(days=day, hours=rng.randint(1, 12)),
+                    "received_at": now - dt.timedelta(days=day),
+                }
+                for day in range(1, PROGRESS_DAYS)
+                if rng.random() < 0.8
+            ],
+        )
 
 
 def _add_check_in(session: Session, patient_id: int, review_id: int) -> None:

@@ -8,11 +8,16 @@ every request.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from cachetools import LRUCache
-from flask import current_app
+from flask import Response, current_app, make_response, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 KEPT_BYTES = 8 * 1024 * 1024
 TOKEN_PLACEHOLDER = "__csrf_token__"  # noqa: S105 - a marker replaced on every request
@@ -31,3 +36,44 @@ def kept_html(key: tuple, render: Callable[[], str]) -> str:
         with lock:
             cache[key] = found
     return found
+
+
+def fill(html: str) -> str:
+    """Fill a kept page's placeholders for this request: the visitor's CSRF token, and a
+    fresh idempotency key for each form that has one (no two forms share a key)."""
+    html = html.replace(TOKEN_PLACEHOLDER, generate_csrf())
+    parts = html.split(KEY_PLACEHOLDER)
+    if len(parts) == 1:
+        return html
+    keys = (secrets.token_urlsafe(12) for _ in range(len(parts) - 1))
+    return parts[0] + "".join(key + part for key, part in zip(keys, parts[1:], strict=True))
+
+
+def plain_visit() -> bool:
+    """Say whether this request may be answered from a kept page: a plain GET of a full page
+    with no message waiting to be shown."""
+    from webapp.htmx import wants_partial
+
+    return request.method == "GET" and not wants_partial() and "_flashes" not in session
+
+
+def kept_page(key: tuple, template: str, context: Callable[[], dict[str, Any]]) -> Response:
+    """Answer with a kept page: `key` names everything the page's own data shows (the
+    visitor's language, unread count and roles are added here); `context` is only called
+    when the page has to be rendered. Templates name the form key `key`."""
+    full_key = (
+        template,
+        *key,
+        str(get_locale()),
+        current_user.unread_notifications,
+        current_user.roles,
+    )
+    html = kept_html(
+        full_key,
+        lambda: render_template(
+            template, key=KEY_PLACEHOLDER, csrf_token=lambda: TOKEN_PLACEHOLDER, **context()
+        ),
+    )
+    response = make_response(fill(html))
+    response.vary.add("HX-Request")
+    return response

@@ -169,3 +169,36 @@ def test_reminders_are_chosen_explained_and_cleared(app, client, db, patient):
     assert "On Monday, Wednesday at 08:30." in page
     client.form(f"/goals/{goal.id}/reminder", {"none": "1"})
     assert "No reminders. You can choose" in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+
+
+def test_kept_goal_pages_follow_every_change_and_carry_the_visitors_own_values(
+    app, client, db, patient
+):
+    import re
+
+    from webapp.kept import fill
+
+    sign_in(app, client, patient)
+    _add(client, "Walk to the shop")
+    goal = db.exec(select(Goal)).one()
+    path = f"/goals/{goal.id}"
+    client.get(path)  # the flash after adding is shown, then the page is kept
+    first = client.get(path).get_data(as_text=True)
+    second = client.get(path).get_data(as_text=True)
+    keys = re.findall(r'name="key" value="([^"]+)"', first + second)
+    assert len(keys) == 2 and keys[0] != keys[1]  # each visit, its own form key
+    assert "__csrf_token__" not in first and "__form_key__" not in first
+    # Changes made without a message to show (as the offline queue sends them) still show.
+    client.form(path + "/progress", {"outcome": "partly", "key": "q1"}, headers={"X-Outbox": "1"})
+    assert ": Partly" in client.get(path).get_data(as_text=True)
+    client.form(path + "/reminder", {"days": ["4"], "at": "19:00"})
+    client.get(path)  # shows the "saved" message
+    assert "On Friday at 19:00." in client.get(path).get_data(as_text=True)
+    other = Goal(patient_id=patient.id, text="Sleep", position=9)
+    db.add(other)
+    db.commit()
+    assert "Sleep" in client.get("/goals").get_data(as_text=True)
+    with app.test_request_context():
+        assert fill("a __form_key__ b __form_key__").count("__form_key__") == 0
+        filled = fill("__form_key__|__form_key__").split("|")
+    assert filled[0] != filled[1]

@@ -14,10 +14,12 @@ from webapp.accounts.models import Person
 from webapp.db import get_session
 from webapp.goals import lookback
 from webapp.goals import plan as plans
+from webapp.goals import services as goals
 from webapp.goals.fhir import careplan_bundle
 from webapp.goals.routes import OFFLINE_HEADER, owner_names, status_names
 from webapp.goals.services import GoalError
 from webapp.htmx import hx_redirect, is_htmx, render
+from webapp.kept import kept_page, plain_visit
 from webapp.reviews import services as reviews
 
 bp = Blueprint("plan", __name__)
@@ -28,16 +30,23 @@ def _version() -> int:
 
 
 def _plan_page(template: str, status: int = 200, **context: object) -> Response:
-    current = plans.current_plan(get_session(), current_user, current_user.id)
+    """Render the plan (or its print view); a plain visit is kept until the plan changes."""
+    db = get_session()
     context.setdefault("problems", {})
-    response = render(
-        template,
-        status=status,
-        current=current,
-        owners=owner_names(),
-        statuses=status_names(),
-        **context,
-    )
+
+    def everything() -> dict[str, object]:
+        return dict(
+            current=plans.current_plan(db, current_user, current_user.id),
+            owners=owner_names(),
+            statuses=status_names(),
+            **context,
+        )
+
+    if status == 200 and plain_visit():
+        key = (current_user.id, goals.goals_stamp(db, current_user.id))
+        response = kept_page(key, template, everything)
+    else:
+        response = render(template, status=status, **everything())
     if status == 200:
         response.headers[OFFLINE_HEADER] = "personal"
     return response

@@ -9,12 +9,14 @@ from flask import Blueprint, Response, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp.db import get_session
+from webapp.db import get_session, utcnow
+from webapp.formatting import local_date
 from webapp.goals import reminders
 from webapp.goals import services as goals
 from webapp.goals.progress import goal_progress, progress_chart
 from webapp.goals.services import GoalConflict, GoalError
 from webapp.htmx import hx_redirect, render
+from webapp.kept import kept_page, plain_visit
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
@@ -29,15 +31,22 @@ def _form(names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _list_page(status: int = 200, **context: object) -> Response:
+    """Render the goal list; a plain visit is kept per worker until a goal changes."""
     context.setdefault("problems", {})
     context.setdefault("typed", {})
-    return render(
-        "goals/index.html",
-        status=status,
-        goals=goals.my_goals(get_session(), current_user, current_user.id),
-        owners=owner_names(),
-        **context,
-    )
+    db = get_session()
+
+    def everything() -> dict[str, object]:
+        return dict(
+            goals=goals.my_goals(db, current_user, current_user.id),
+            owners=owner_names(),
+            **context,
+        )
+
+    if status == 200 and plain_visit():
+        key = (current_user.id, goals.goals_stamp(db, current_user.id))
+        return kept_page(key, "goals/index.html", everything)
+    return render("goals/index.html", status=status, **everything())
 
 
 @bp.get("")
@@ -61,8 +70,10 @@ def create() -> Response:
 
 
 def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
+    """Render one goal's page. A plain visit is kept per worker, keyed by the goal's version
+    and the newest change, entry and reminder (and the day: the weeks shown move on)."""
     db = get_session()
-    goal = goals.get_goal(db, current_user, goal_id)
+    goal, stamp = goals.goal_with_stamp(db, current_user, goal_id)
     context.setdefault("problems", {})
     context.setdefault("typed", {})
     context.setdefault("action_problems", {})
@@ -72,24 +83,31 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
     context.setdefault("progress_typed", {})
     context.setdefault("reminder_problems", {})
     context.setdefault("reminder_typed", None)
-    summary = goal_progress(db, current_user, goal_id)
-    response = render(
-        "goals/show.html",
-        status=status,
-        goal=goal,
-        key=secrets.token_urlsafe(12),
-        entries=goals.progress(db, current_user, goal_id),
-        progress=summary,
-        reminder=reminders.reminder_for(db, current_user, goal_id),
-        weekdays=weekday_names(),
-        chart=progress_chart(summary, f"progress-{goal_id}", _("Entries per week")),
-        outcomes=outcome_names(),
-        actions=goals.actions(db, current_user, goal_id),
-        history=goals.history(db, current_user, goal_id)[:20],
-        owners=owner_names(),
-        statuses=status_names(),
-        **context,
-    )
+
+    def everything() -> dict[str, object]:
+        summary = goal_progress(db, current_user, goal_id)
+        return dict(
+            goal=goal,
+            entries=goals.progress(db, current_user, goal_id),
+            progress=summary,
+            reminder=reminders.reminder_for(db, current_user, goal_id),
+            weekdays=weekday_names(),
+            chart=progress_chart(summary, f"progress-{goal_id}", _("Entries per week")),
+            outcomes=outcome_names(),
+            actions=goals.actions(db, current_user, goal_id),
+            history=goals.history(db, current_user, goal_id)[:20],
+            owners=owner_names(),
+            statuses=status_names(),
+            **context,
+        )
+
+    if status == 200 and plain_visit():
+        key = (goal.id, stamp, local_date(utcnow()))
+        response = kept_page(key, "goals/show.html", everything)
+    else:
+        response = render(
+            "goals/show.html", status=status, key=secrets.token_urlsafe(12), **everything()
+        )
     if status == 200:
         response.headers[OFFLINE_HEADER] = "personal"
     return response

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -499,3 +499,68 @@ def progress(session: Session, actor: Actor, goal_id: int, limit: int = 20) -> l
             .limit(limit)
         )
     )
+
+
+# --- what a kept page depends on ------------------------------------------------------------
+# Every change to a goal or its actions adds a GoalEvent, and progress entries are only ever
+# added, so the newest ids (with the goals' own version and time of change) name a state.
+
+
+def _goal_with_stamp() -> Any:
+    """Build, once, the query for a goal and what its page shows beyond the goal row."""
+    from webapp.goals.models import GoalReminder
+
+    goal_id = bindparam("goal_id")
+    return select(
+        Goal,
+        select(func.max(GoalEvent.id)).where(GoalEvent.goal_id == goal_id).scalar_subquery(),
+        select(func.max(ProgressEntry.id))
+        .where(ProgressEntry.goal_id == goal_id)
+        .scalar_subquery(),
+        select(GoalReminder.days).where(GoalReminder.goal_id == goal_id).scalar_subquery(),
+        select(GoalReminder.at).where(GoalReminder.goal_id == goal_id).scalar_subquery(),
+    ).where(Goal.id == goal_id)
+
+
+_GOAL_WITH_STAMP: Any = None
+
+
+def goal_with_stamp(session: Session, actor: Actor, goal_id: int) -> tuple[Goal, tuple]:
+    """Return one of the actor's goals and a stamp of everything its page shows (the newest
+    change, entry and reminder), in one query; or raise NotFound."""
+    global _GOAL_WITH_STAMP
+    if _GOAL_WITH_STAMP is None:
+        _GOAL_WITH_STAMP = _goal_with_stamp()
+    row = session.exec(_GOAL_WITH_STAMP, params={"goal_id": goal_id}).first()
+    require(actor, "goals.own", row[0].patient_id if row is not None else None)
+    assert row is not None
+    goal, *stamp = row
+    return goal, (goal.version, goal.updated_at, goal.status, goal.shared, *stamp)
+
+
+def _goals_stamp() -> Any:
+    """Build, once, the query for what a person's goal list and plan show."""
+    from webapp.goals.models import CarePlan
+
+    patient_id = bindparam("patient_id")
+    mine = select(Goal.id).where(Goal.patient_id == patient_id)
+    return select(
+        select(func.count(Goal.id)).where(Goal.patient_id == patient_id).scalar_subquery(),
+        select(func.max(Goal.updated_at)).where(Goal.patient_id == patient_id).scalar_subquery(),
+        select(func.max(GoalEvent.id)).where(col(GoalEvent.goal_id).in_(mine)).scalar_subquery(),
+        select(func.max(CarePlan.updated_at))
+        .where(CarePlan.patient_id == patient_id)
+        .scalar_subquery(),
+    )
+
+
+_GOALS_STAMP: Any = None
+
+
+def goals_stamp(session: Session, patient_id: int) -> tuple:
+    """Return what a person's goal list and plan show, in one query (no access check: the
+    caller shows the person their own)."""
+    global _GOALS_STAMP
+    if _GOALS_STAMP is None:
+        _GOALS_STAMP = _goals_stamp()
+    return tuple(session.exec(_GOALS_STAMP, params={"patient_id": patient_id}).one())
