@@ -381,6 +381,147 @@ def goal_page(server, page, ctx):
     expect(page.get_by_role("heading", name="Actions")).to_be_visible()
 
 
+def _seed_plan(server, ctx) -> int:
+    """A plan agreed at a past review (one goal looked back on, with progress and a
+    reminder), and a shared draft the clinician has agreed for the coming review."""
+    from webapp.goals.models import CarePlan, GoalAction, GoalReminder, GoalScore, ProgressEntry
+    from webapp.planning.models import Goal
+    from webapp.reviews.models import Review
+
+    now = dt.datetime.now(dt.UTC)
+    patient, clinician = ctx["patient"].id, ctx["clinician"].id
+    with Session(server.app.extensions["db_engine"], expire_on_commit=False) as db:
+        earlier = Review(
+            practice_id=ctx["practice"].id,
+            patient_id=patient,
+            clinician_id=clinician,
+            scheduled_at=now - dt.timedelta(days=120),
+            status="plan_agreed",
+        )
+        db.add(earlier)
+        db.flush()
+        agreed = dict(
+            patient_id=patient,
+            review_id=earlier.id,
+            shared=True,
+            status="agreed",
+            person_agreed_at=now - dt.timedelta(days=120),
+            clinician_agreed_at=now - dt.timedelta(days=120),
+            agreed_by_id=clinician,
+        )
+        walk = Goal(text="Walk to the shop every weekday", why="My knees", **agreed)
+        fruit = Goal(text="Fruit instead of biscuits", if_then="If I am hungry, fruit", **agreed)
+        waiting = Goal(
+            patient_id=patient,
+            review_id=ctx["review"].id,
+            text="Sleep by eleven",
+            shared=True,
+            clinician_agreed_at=now,
+            agreed_by_id=clinician,
+        )
+        db.add_all([walk, fruit, waiting])
+        db.add(
+            CarePlan(
+                review_id=earlier.id,
+                patient_id=patient,
+                clinician_id=clinician,
+                note="Look again in four months.",
+                note_by_id=clinician,
+                agreed_at=now - dt.timedelta(days=120),
+            )
+        )
+        db.flush()
+        db.add_all(
+            [
+                GoalAction(
+                    goal_id=walk.id, text="Walking group", owner="community", who="Riverside"
+                ),
+                GoalAction(goal_id=walk.id, text="Check knees", owner="care_team"),
+                GoalScore(
+                    goal_id=walk.id, patient_id=patient, side="person", score=1, comment="Most days"
+                ),
+                GoalReminder(
+                    goal_id=walk.id,
+                    patient_id=patient,
+                    days="024",
+                    at=dt.time(8, 30),
+                    next_due_at=now + dt.timedelta(days=1),
+                ),
+            ]
+        )
+        db.add_all(
+            [
+                ProgressEntry(
+                    goal_id=walk.id,
+                    patient_id=patient,
+                    outcome=("did", "partly", "not_this_time")[day % 3],
+                    key=f"a11y-{day}",
+                    logged_at=now - dt.timedelta(days=day),
+                    measure="weight" if day % 7 == 0 else "",
+                    value=f"{90 - day / 10:.1f} kg" if day % 7 == 0 else "",
+                )
+                for day in range(0, 50, 2)
+            ]
+        )
+        db.commit()
+        return walk.id
+
+
+def goal_with_progress(server, page, ctx):
+    goal = _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/goals/{goal}")
+    page.get_by_text("Show as a table").click()
+    page.get_by_text("Choose reminders").click()
+    expect(page.get_by_role("img", name="Entries per week")).to_be_visible()
+
+
+def goal_reminder_error(server, page, ctx):
+    goal = _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/goals/{goal}")
+    page.get_by_text("Choose reminders").click()
+    for day in ("Monday", "Wednesday", "Friday"):
+        page.get_by_label(day).uncheck()
+    page.get_by_role("button", name="Save reminders").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def plan_mine(server, page, ctx):
+    _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(server.url + "/plan")
+    expect(page.get_by_role("heading", name="Goals to agree at your review")).to_be_visible()
+
+
+def plan_print(server, page, ctx):
+    _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(server.url + "/plan/print")
+    expect(page.get_by_role("heading", name="My care and support plan")).to_be_visible()
+
+
+def look_back(server, page, ctx):
+    _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(server.url + "/plan/look-back")
+    expect(page.get_by_role("heading", name="Looking back at my plan")).to_be_visible()
+
+
+def look_back_error(server, page, ctx):
+    look_back(server, page, ctx)
+    page.get_by_role("button", name=re.compile("^Save.*Fruit instead")).click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def plan_review(server, page, ctx):
+    _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.goto(f"{server.url}/reviews/{ctx['review'].id}/plan")
+    page.get_by_text("Add your score").click()
+    expect(page.get_by_role("heading", name="Looking back at the last plan")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -437,6 +578,13 @@ CASES: list[Callable] = [
     goals_index,
     goals_index_error,
     goal_page,
+    goal_with_progress,
+    goal_reminder_error,
+    plan_mine,
+    plan_print,
+    look_back,
+    look_back_error,
+    plan_review,
     about,
     help_page,
     not_found,
