@@ -283,6 +283,12 @@ MATRIX: dict[str, Entry] = {
         owner_only(),
         data={"agreed": "1", "version": "1"},
     ),
+    # The person's note goes with their coming review: only a patient with one booked.
+    "POST plan.person_note": Entry(
+        lambda c: "/plan/note",
+        {**everyone("422"), "anonymous": SIGNIN, "patient": OK},
+        data={"person_note": "Mornings are hard"},
+    ),
     "GET plan.look_back": Entry(lambda c: "/plan/look-back", signed_in()),
     "POST plan.score": Entry(
         lambda c: f"/plan/goals/{c['agreed_goal_id']}/score", owner_only(), data={"score": "1"}

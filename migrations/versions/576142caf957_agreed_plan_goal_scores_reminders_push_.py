@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("clinician_id", sa.Integer(), nullable=True),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("note_by_id", sa.Integer(), nullable=True),
+        sa.Column("person_note", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("agreed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

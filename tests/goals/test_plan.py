@@ -181,6 +181,7 @@ def test_the_plan_exports_as_valid_fhir_r4(db, people, practice):
     )
     plans.add_care_team_action(db, priya, goal.id, {"text": "Refer to the walking group"})
     plans.set_note(db, priya, review.id, "Review in three months.")
+    plans.set_person_note(db, pat, pat.id, "I would like the group on Tuesdays.")
     db.refresh(goal)
     goal = plans.agree(db, priya, goal.id, "clinician", True, goal.version)
     plans.agree(db, pat, goal.id, "person", True, goal.version)
@@ -194,7 +195,10 @@ def test_the_plan_exports_as_valid_fhir_r4(db, people, practice):
     assert careplan["status"] == "active" and careplan["intent"] == "plan"
     assert careplan["goal"][0]["reference"] == bundle["entry"][2]["fullUrl"]
     assert careplan["author"]["display"] == "Priya Shah"
-    assert careplan["note"] == [{"text": "Review in three months."}]
+    assert careplan["note"] == [
+        {"authorString": "Pat Morgan", "text": "I would like the group on Tuesdays."},
+        {"authorString": "Priya Shah", "text": "Review in three months."},
+    ]
     performers = [a["detail"]["performer"][0]["display"] for a in careplan["activity"]]
     assert performers == ["Sam", "The care team"]
     assert fhir_goal["lifecycleStatus"] == "active"
@@ -211,3 +215,19 @@ def test_no_plan_no_export(db, people):
     pat, *_rest = people
     with pytest.raises(ValueError):
         careplan_bundle(plans.current_plan(db, pat, pat.id), pat.id, None)
+
+
+def test_the_person_adds_their_own_note_for_the_coming_review(db, people, practice):
+    pat, priya, _admin, _stranger = people
+    with pytest.raises(GoalError) as error:
+        plans.set_person_note(db, pat, pat.id, "Before any review")
+    assert "Once one is booked" in error.value.problems["person_note"]
+    _goal, review = _shared_goal(db, pat, priya, practice)
+    with pytest.raises(GoalError) as error:
+        plans.set_person_note(db, pat, pat.id, "z" * 2001)
+    assert "2000 characters" in error.value.problems["person_note"]
+    plans.set_person_note(db, pat, pat.id, "  Mornings are hard for me.  ")
+    assert plans.coming_plan(db, pat, pat.id).person_note == "Mornings are hard for me."
+    assert plans.review_plan(db, priya, review.id, record=False).plan.person_note.startswith(
+        "Mornings"
+    )

@@ -64,6 +64,12 @@ def test_a_draft_goal_becomes_the_agreed_plan(app, client, db, patient, clinicia
     sign_in(app, client, patient)
     mine = client.get("/plan").get_data(as_text=True)
     assert "Goals to agree at your review" in mine and "Priya Shah agreed it." in mine
+    too_long = client.form("/plan/note", {"person_note": "n" * 2001})
+    assert too_long.status_code == 422 and "Keep the note to 2000" in too_long.get_data(
+        as_text=True
+    )
+    client.form("/plan/note", {"person_note": "Mornings are hard"})
+    assert "Mornings are hard" in staff.get(f"/reviews/{review.id}/plan").get_data(as_text=True)
     db.refresh(goal)
     done = client.form(
         f"/plan/goals/{goal.id}/agree", {"agreed": "1", "version": str(goal.version)}

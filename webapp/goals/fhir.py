@@ -120,8 +120,14 @@ def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | Non
         careplan["author"] = {"display": current.clinician_name}
     if activities:
         careplan["activity"] = activities
+    notes = []
+    if plan.person_note:
+        notes.append({"authorString": current.person_name, "text": plan.person_note})
     if plan.note:
-        careplan["note"] = [{"text": plan.note}]
+        author = current.clinician_names.get(plan.note_by_id or 0, "")
+        notes.append({"authorString": author, "text": plan.note} if author else {"text": plan.note})
+    if notes:
+        careplan["note"] = notes
     entries.insert(1, {"fullUrl": _urn("careplan", plan.id), "resource": careplan})
     bundle = {
         "resourceType": "Bundle",

@@ -78,6 +78,8 @@ class CarePlan(SQLModel, table=True):
     clinician_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     note: str = Field(default="", max_length=2000)
     note_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    # The person's own note on the plan, from their side.
+    person_note: str = Field(default="", max_length=2000)
     # When the last goal of the plan was agreed by both; None until one is.
     agreed_at: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)

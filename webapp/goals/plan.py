@@ -273,6 +273,43 @@ def agree(
 # --- the person's side ----------------------------------------------------------------------
 
 
+def set_person_note(session: Session, actor: Actor, patient_id: int, note: str) -> CarePlan:
+    """Keep the person's own note on the plan for their coming review."""
+    from webapp.reviews.services import next_review
+
+    review = next_review(session, actor, patient_id)
+    if review is None:
+        raise GoalError(
+            {"person_note": _("Your note goes with a review. Once one is booked, add it here.")}
+        )
+    note = note.strip().replace("\r\n", "\n")
+    if len(note) > NOTE_LIMIT:
+        raise GoalError(
+            {
+                "person_note": _(
+                    "Keep the note to %(limit)d characters (it is %(n)d).",
+                    limit=NOTE_LIMIT,
+                    n=len(note),
+                )
+            }
+        )
+    plan = _plan_or_new(session, review)
+    if plan.person_note != note:
+        plan.person_note = note
+        plan.updated_at = utcnow()
+        audit.record(session, actor.id, "plan.person_note", patient_id, review_id=review.id)
+    session.commit()
+    return plan
+
+
+def coming_plan(session: Session, actor: Actor, patient_id: int) -> CarePlan | None:
+    """Return the plan row of the person's coming review, if it has one yet."""
+    from webapp.reviews.services import next_review
+
+    review = next_review(session, actor, patient_id)
+    return _plan_for(session, review) if review is not None else None
+
+
 def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan:
     """Return the person's latest agreed plan and the shared goals waiting to be agreed."""
     require(actor, "goals.own", patient_id)

@@ -33,17 +33,22 @@ def _plan_page(template: str, status: int = 200, **context: object) -> Response:
     """Render the plan (or its print view); a plain visit is kept until the plan changes."""
     db = get_session()
     context.setdefault("problems", {})
+    context.setdefault("typed", {})
+    review = reviews.next_review(db, current_user, current_user.id)
 
     def everything() -> dict[str, object]:
         return dict(
             current=plans.current_plan(db, current_user, current_user.id),
+            coming=plans.coming_plan(db, current_user, current_user.id),
+            review=review,
             owners=owner_names(),
             statuses=status_names(),
             **context,
         )
 
     if status == 200 and plain_visit():
-        key = (current_user.id, goals.goals_stamp(db, current_user.id))
+        coming = (review.id, review.scheduled_at) if review else None
+        key = (current_user.id, coming, goals.goals_stamp(db, current_user.id))
         response = kept_page(key, template, everything)
     else:
         response = render(template, status=status, **everything())
@@ -152,6 +157,21 @@ def score(goal_id: int) -> Response:
         )
     flash(_("Saved. Your care team sees it at your review."), "success")
     return hx_redirect(url_for("plan.look_back") + ("" if is_htmx() else f"#goal-{goal_id}"))
+
+
+@bp.post("/plan/note")
+@login_required
+def person_note() -> Response:
+    """Keep the person's own note on the plan for their coming review."""
+    words = request.form.get("person_note", "")[:5000]
+    try:
+        plans.set_person_note(get_session(), current_user, current_user.id, words)
+    except GoalError as error:
+        return _plan_page(
+            "plan/mine.html", status=422, problems=error.problems, typed={"person_note": words}
+        )
+    flash(_("Your note is saved. Your care team reads it with your shared goals."), "success")
+    return hx_redirect(url_for("plan.mine"))
 
 
 # --- the clinician's side -------------------------------------------------------------------
