@@ -229,7 +229,7 @@ def results_letter(server, page, ctx):
 def notifications(server, page, ctx):
     _sign_in_by_link(server, page, "pat@example.org")
     page.get_by_role("link", name=re.compile("^Notifications")).click()
-    expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+    expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
 
 
 def staff_results(server, page, ctx):

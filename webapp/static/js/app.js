@@ -112,8 +112,12 @@
       if (name !== "csrf_token" && name !== "back") fields[name] = value;
     });
     fields.outcome = outcome;
-    fields.key = newKey();
+    // The form's own key: if a send failed after the server had it, the replay is the same
+    // entry. The form then gets a new key for the next one.
+    fields.key = fields.key || newKey();
     fields.logged_at = new Date().toISOString();
+    var keyInput = form.querySelector("input[name=key]");
+    if (keyInput) keyInput.value = newKey();
     var entries = readOutbox();
     entries.push({
       url: form.getAttribute("action"),
