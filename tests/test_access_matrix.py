@@ -261,6 +261,12 @@ MATRIX: dict[str, Entry] = {
     "POST notifications.add_device": Entry(
         lambda c: "/notifications/devices", signed_in(), json=True, data=lambda c: c["device"]
     ),
+    "POST notifications.forget_device": Entry(
+        lambda c: "/notifications/devices/forget",
+        signed_in(),
+        json=True,
+        data=lambda c: {"endpoint": c["device"]["subscription"]["endpoint"]},
+    ),
     "POST notifications.remove_device": Entry(
         lambda c: f"/notifications/devices/{c['device_id']}/remove", owner_only()
     ),

@@ -188,7 +188,9 @@ def _init_login(app: Flask) -> None:
         """Send someone who is not signed in to the sign-in page."""
         from flask import flash, jsonify, request, url_for
 
-        if request.is_json:
+        # Script requests (JSON, and progress sent from the offline queue) get an answer the
+        # script can read, never a redirect it would take for success.
+        if request.is_json or request.headers.get("X-Outbox") == "1":
             message = lazy_gettext("Your session has ended. Please sign in again.")
             return jsonify(ok=False, error=str(message)), 401
         flash(login_manager.login_message, "info")

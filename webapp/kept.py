@@ -18,10 +18,18 @@ from flask import Response, current_app, make_response, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 KEPT_BYTES = 8 * 1024 * 1024
-TOKEN_PLACEHOLDER = "__csrf_token__"  # noqa: S105 - a marker replaced on every request
-KEY_PLACEHOLDER = "__form_key__"
+# Markers replaced on every request. They hold "<" and ">", which text typed by anyone is
+# always escaped out of, so no one's words can ever turn into a marker. (Markup: rendered
+# as they are; JSON in an attribute shows them as \u003c and \u003e, replaced too.)
+TOKEN_PLACEHOLDER = Markup("<kept:csrf-token>")
+KEY_PLACEHOLDER = Markup("<kept:form-key>")
+
+
+def _forms(marker: str) -> tuple[str, str]:
+    return marker, marker.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def kept_html(key: tuple, render: Callable[[], str]) -> str:
@@ -41,7 +49,9 @@ def kept_html(key: tuple, render: Callable[[], str]) -> str:
 def fill(html: str) -> str:
     """Fill a kept page's placeholders for this request: the visitor's CSRF token, and a
     fresh idempotency key for each form that has one (no two forms share a key)."""
-    html = html.replace(TOKEN_PLACEHOLDER, generate_csrf())
+    token = generate_csrf()
+    for marker in _forms(TOKEN_PLACEHOLDER):
+        html = html.replace(marker, token)
     parts = html.split(KEY_PLACEHOLDER)
     if len(parts) == 1:
         return html

@@ -18,6 +18,7 @@ from webapp.goals import services as goals
 from webapp.goals.fhir import careplan_bundle
 from webapp.goals.models import GoalEvent
 from webapp.goals.services import GoalError
+from webapp.planning.models import Goal
 from webapp.reviews import services as reviews
 from webapp.reviews.models import ReviewStatus
 
@@ -61,7 +62,7 @@ def test_a_goal_is_agreed_when_both_sides_agree(db, people, practice):
     goal = plans.agree(db, pat, goal.id, "person", True, goal.version)
     assert goal.status == "agreed"
     db.refresh(review)
-    assert review.status == ReviewStatus.PLAN_AGREED
+    assert review.status != ReviewStatus.PLAN_AGREED  # agreed ahead: the review stays open
     current = plans.current_plan(db, pat, pat.id)
     assert [g.id for g in current.goals] == [goal.id] and current.waiting == []
     assert current.person_name == "Pat Morgan" and current.clinician_name == "Priya Shah"
@@ -231,3 +232,71 @@ def test_the_person_adds_their_own_note_for_the_coming_review(db, people, practi
     assert plans.review_plan(db, priya, review.id, record=False).plan.person_note.startswith(
         "Mornings"
     )
+
+
+def test_at_the_review_the_plan_is_agreed_when_no_shared_draft_waits(db, people, practice):
+    pat, priya, _admin, _stranger = people
+    first, review = _shared_goal(db, pat, priya, practice)
+    second = Goal(patient_id=pat.id, review_id=review.id, text="Sleep by eleven", shared=True)
+    db.add(second)
+    review.scheduled_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # it has begun
+    db.commit()
+    for goal in (first, second):
+        db.refresh(goal)
+        goal = plans.agree(db, priya, goal.id, "clinician", True, goal.version)
+        goal = plans.agree(db, pat, goal.id, "person", True, goal.version)
+        db.refresh(review)
+        done = goal.id == second.id
+        assert (review.status == ReviewStatus.PLAN_AGREED) == done
+
+
+def test_agreeing_twice_at_once_is_refused_for_the_second(app, db, people, practice):
+    from sqlmodel import Session
+
+    pat, priya, _admin, _stranger = people
+    goal, _review = _shared_goal(db, pat, priya, practice)
+    seen = goal.version
+    with Session(app.extensions["db_engine"], expire_on_commit=False) as other:
+        plans.agree(other, priya, goal.id, "clinician", True, seen)
+    with pytest.raises(GoalError, match="changed since the page was opened"):
+        plans.agree(db, pat, goal.id, "person", True, seen)
+    db.refresh(goal)
+    goal = plans.agree(db, pat, goal.id, "person", True, goal.version)
+    assert goal.status == "agreed"
+
+
+def test_staff_never_agree_or_score_their_own_goals(db, practice, clinician, patient, app):
+    from webapp.goals import lookback
+
+    both = add_person(
+        db, "Sam Both", "sam@example.org", (practice, Role.CLINICIAN), (practice, Role.PATIENT)
+    )
+    with app.test_request_context():
+        sam = load_actor(db, both)
+        priya = load_actor(db, clinician)
+        goal, _review = _shared_goal(db, sam, priya, practice)
+        with pytest.raises(NotFound):
+            plans.agree(db, sam, goal.id, "clinician", True, goal.version)
+        with pytest.raises(NotFound):
+            lookback.score(db, sam, goal.id, "clinician", "0")
+
+
+def test_an_agreed_goal_keeps_its_words_and_stays_in_the_plan(db, people, practice):
+    pat, priya, _admin, _stranger = people
+    goal, _review = _shared_goal(db, pat, priya, practice)
+    goal = plans.agree(db, priya, goal.id, "clinician", True, goal.version)
+    goal = plans.agree(db, pat, goal.id, "person", True, goal.version)
+    with pytest.raises(GoalError, match="as agreed with your care team"):
+        goals.update_goal(db, pat, goal.id, {"text": "Something else"}, goal.version, TODAY)
+    with pytest.raises(GoalError, match="stays in your plan"):
+        goals.set_status(db, pat, goal.id, "draft", goal.version)
+    from webapp.planning import summary
+
+    with pytest.raises(summary.EditError, match="agreed with your care team"):
+        summary.edit(db, pat, "goal", goal.id, {"text": "Something else"})
+    with pytest.raises(summary.EditError):
+        summary.remove(db, pat, "goal", goal.id)
+    db.refresh(goal)
+    assert goal.text == "Walk to the shop every weekday" and goal.status == "agreed"
+    goals.set_status(db, pat, goal.id, "achieved", goal.version)
+    assert [g.status for g in plans.current_plan(db, pat, pat.id).goals] == ["achieved"]

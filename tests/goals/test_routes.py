@@ -187,7 +187,12 @@ def test_kept_goal_pages_follow_every_change_and_carry_the_visitors_own_values(
     second = client.get(path).get_data(as_text=True)
     keys = re.findall(r'name="key" value="([^"]+)"', first + second)
     assert len(keys) == 2 and keys[0] != keys[1]  # each visit, its own form key
-    assert "__csrf_token__" not in first and "__form_key__" not in first
+    assert "kept:" not in first
+    # Words that look like the markers stay words.
+    client.form(path + "/actions", {"text": "__csrf_token__ <kept:csrf-token>", "owner": "me"})
+    client.get(path)
+    page = client.get(path).get_data(as_text=True)
+    assert "__csrf_token__ &lt;kept:csrf-token&gt;" in page
     # Changes made without a message to show (as the offline queue sends them) still show.
     client.form(path + "/progress", {"outcome": "partly", "key": "q1"}, headers={"X-Outbox": "1"})
     assert ": Partly" in client.get(path).get_data(as_text=True)
@@ -199,6 +204,25 @@ def test_kept_goal_pages_follow_every_change_and_carry_the_visitors_own_values(
     db.commit()
     assert "Sleep" in client.get("/goals").get_data(as_text=True)
     with app.test_request_context():
-        assert fill("a __form_key__ b __form_key__").count("__form_key__") == 0
-        filled = fill("__form_key__|__form_key__").split("|")
-    assert filled[0] != filled[1]
+        assert "<kept:" not in fill("a <kept:form-key> b <kept:form-key>")
+        filled = fill("<kept:form-key>|<kept:form-key>").split("|")
+        token = fill('{"t": "\\u003ckept:csrf-token\\u003e"}')
+    assert filled[0] != filled[1] and "kept" not in token
+
+
+def test_a_queued_entry_sent_after_the_session_ended_is_refused_not_redirected(
+    app, client, db, patient
+):
+    sign_in(app, client, patient)
+    _add(client)
+    goal = db.exec(select(Goal)).one()
+    from webapp.accounts import services as accounts
+
+    with client.session_transaction() as browser:
+        token = browser["_user_id"]
+    accounts.end_session(db, token)  # the session ends (as after 30 idle minutes)
+    late = client.form(
+        f"/goals/{goal.id}/progress", {"outcome": "did", "key": "k"}, headers={"X-Outbox": "1"}
+    )
+    assert late.status_code == 401 and "sign in again" in late.get_json()["error"]
+    assert db.exec(select(ProgressEntry)).all() == []

@@ -133,6 +133,8 @@ def test_a_failing_push_service_keeps_the_subscription(app, db, patient, service
         ("http://fcm.googleapis.com/fcm/send/x", None, "not one we can send to"),
         ("https://fcm.googleapis.com.evil.example/x", None, "not one we can send to"),
         ("", None, "not one we can send to"),
+        ("https://fcm.googleapis.com:8443/fcm/send/x", None, "not one we can send to"),
+        ("https://fcm.googleapis.com:99999/fcm/send/x", None, "not one we can send to"),
         ("https://fcm.googleapis.com/fcm/send/x", {"p256dh": "short", "auth": "x"}, "keys"),
         ("https://fcm.googleapis.com/fcm/send/x", {"p256dh": "!!!", "auth": "@@"}, "keys"),
     ],

@@ -45,3 +45,15 @@ def test_the_weekly_summary_is_turned_on_and_off(app, client, db, patient):
     assert db.exec(select(WeeklySummary)).one()
     client.form("/notifications/weekly", {"weekly": "0"})
     assert db.exec(select(WeeklySummary)).all() == []
+
+
+def test_signing_out_forgets_this_device_and_the_page_has_one_title(app, client, db, patient):
+    sign_in(app, client, patient)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert page.count('id="devices-heading"') == 1 and "<title>Notifications" in page
+    subscription = {"endpoint": "https://fcm.googleapis.com/fcm/send/shared-phone", "keys": KEYS}
+    client.json("/notifications/devices", {"subscription": subscription})
+    other = client.json("/notifications/devices/forget", {"endpoint": "https://elsewhere/x"})
+    assert other.status_code == 200 and len(db.exec(select(PushSubscription)).all()) == 1
+    client.json("/notifications/devices/forget", {"endpoint": subscription["endpoint"]})
+    assert db.exec(select(PushSubscription)).all() == []

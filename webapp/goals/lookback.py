@@ -48,11 +48,13 @@ class LookBack:
         return self.scores.get((goal.id or 0, side))
 
 
-def _agreed_goals(session: Session, plan: CarePlan) -> list[Goal]:
+def _agreed_goals(session: Session, plan: CarePlan, shared_only: bool = False) -> list[Goal]:
+    shared = (col(Goal.shared).is_(True),) if shared_only else ()
     return list(
         session.exec(
             select(Goal)
             .where(
+                *shared,
                 Goal.review_id == plan.review_id,
                 col(Goal.person_agreed_at).is_not(None),
                 col(Goal.clinician_agreed_at).is_not(None),
@@ -62,10 +64,10 @@ def _agreed_goals(session: Session, plan: CarePlan) -> list[Goal]:
     )
 
 
-def _look_back(session: Session, plan: CarePlan | None) -> LookBack:
+def _look_back(session: Session, plan: CarePlan | None, shared_only: bool = False) -> LookBack:
     if plan is None:
         return LookBack(plan=None, goals=[], scores={})
-    goals = _agreed_goals(session, plan)
+    goals = _agreed_goals(session, plan, shared_only)
     ids = [g.id for g in goals]
     scores = {
         (s.goal_id, s.side): s
@@ -79,8 +81,9 @@ def mine(session: Session, actor: Actor, patient_id: int) -> LookBack:
     require(actor, "goals.own", patient_id)
     plan = session.exec(
         select(CarePlan)
+        .join(Review, col(Review.id) == CarePlan.review_id)
         .where(CarePlan.patient_id == patient_id, col(CarePlan.agreed_at).is_not(None))
-        .order_by(col(CarePlan.agreed_at).desc())
+        .order_by(col(Review.scheduled_at).desc())
         .limit(1)
     ).first()
     return _look_back(session, plan)
@@ -95,12 +98,14 @@ def before_review(session: Session, actor: Actor, review: Review) -> LookBack:
         .where(
             CarePlan.patient_id == review.patient_id,
             col(CarePlan.agreed_at).is_not(None),
+            Review.practice_id == review.practice_id,
             Review.scheduled_at < review.scheduled_at,
         )
         .order_by(col(Review.scheduled_at).desc())
         .limit(1)
     ).first()
-    return _look_back(session, plan)
+    # Staff see only what the person still shares.
+    return _look_back(session, plan, shared_only=True)
 
 
 def _check(value: str, comment: str) -> tuple[int, str]:
@@ -136,7 +141,7 @@ def score(
     elif side == "clinician":
         goal = session.get(Goal, goal_id)
         review = session.get(Review, goal.review_id) if goal and goal.review_id else None
-        if goal is None or review is None or not goal.shared:
+        if goal is None or review is None or not goal.shared or goal.patient_id == actor.id:
             raise NotFound()
         require(actor, "plan.agree", review.practice_id)
     else:

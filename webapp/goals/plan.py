@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
@@ -26,6 +27,15 @@ from webapp.planning.models import Goal
 from webapp.reviews.models import Review, ReviewStatus
 
 NOTE_LIMIT = 2000
+
+
+def stale() -> str:
+    """Say that the goal changed since the page showing it was opened."""
+    return _(
+        "This goal changed since the page was opened. Read it again, then agree it if you still do."
+    )
+
+
 SIDES = ("person", "clinician")
 
 
@@ -143,7 +153,8 @@ def _staff_goal(session: Session, actor: Actor, goal_id: int, permission: str) -
     """Return a goal the person shared for a review of the actor's practice, or NotFound."""
     goal = session.get(Goal, goal_id)
     review = session.get(Review, goal.review_id) if goal and goal.review_id else None
-    if goal is None or review is None or not goal.shared:
+    # Staff never act on the care team's side for their own goals.
+    if goal is None or review is None or not goal.shared or goal.patient_id == actor.id:
         raise NotFound()
     require(actor, permission, review.practice_id)
     return goal
@@ -210,10 +221,25 @@ def _finish(session: Session, actor: Actor, goal: Goal) -> None:
     plan.agreed_at = now
     plan.clinician_id = goal.agreed_by_id
     plan.updated_at = now
-    if ReviewStatus(review.status).order < ReviewStatus.PLAN_AGREED.order:
+    goals.record_event(session, actor, goal, "agreed")
+    # The review's plan is agreed once its time has come and no shared draft waits (agreeing
+    # ahead of the review does not close it early).
+    waiting = session.exec(
+        select(Goal.id).where(
+            Goal.review_id == review.id,
+            Goal.status == "draft",
+            col(Goal.shared).is_(True),
+            Goal.id != goal.id,
+        )
+    ).first()
+    started = review.scheduled_at <= now
+    if (
+        started
+        and waiting is None
+        and ReviewStatus(review.status).order < ReviewStatus.PLAN_AGREED.order
+    ):
         review.status = ReviewStatus.PLAN_AGREED
         review.updated_at = now
-    goals.record_event(session, actor, goal, "agreed")
 
 
 def agree(
@@ -233,14 +259,7 @@ def agree(
     if goal.status != "draft":
         raise GoalError({"agree": _("This goal is already %(status)s.", status=_(goal.status))})
     if goal.version != version:
-        raise GoalError(
-            {
-                "agree": _(
-                    "This goal changed since the page was opened. Read it again, then agree"
-                    " it if you still do."
-                )
-            }
-        )
+        raise GoalError({"agree": stale()})
     if goal.review_id is None or not goal.shared:
         raise GoalError(
             {
@@ -250,6 +269,18 @@ def agree(
                 )
             }
         )
+    # Claim this version first, so two agreements at the same moment cannot both read the
+    # other side as missing: the second waits, finds a newer version, and is asked again.
+    claimed = session.exec(
+        update(Goal)
+        .where(col(Goal.id) == goal.id, col(Goal.version) == version)
+        .values(version=version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise GoalError({"agree": stale()})
+    session.refresh(goal)
     now = utcnow() if agreed else None
     if side == "person":
         changed = (goal.person_agreed_at is None) == agreed
@@ -262,10 +293,8 @@ def agree(
         goals.record_event(
             session, actor, goal, "agreed_by" if agreed else "agreement_withdrawn", side=side
         )
-        goal.version += 1
-        goal.updated_at = utcnow()
-        if goal.person_agreed_at is not None and goal.clinician_agreed_at is not None:
-            _finish(session, actor, goal)
+    if goal.person_agreed_at is not None and goal.clinician_agreed_at is not None:
+        _finish(session, actor, goal)
     session.commit()
     return goal
 
@@ -315,11 +344,11 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
     require(actor, "goals.own", patient_id)
     plan = session.exec(
         select(CarePlan)
+        .join(Review, col(Review.id) == CarePlan.review_id)
         .where(CarePlan.patient_id == patient_id, col(CarePlan.agreed_at).is_not(None))
-        .order_by(col(CarePlan.agreed_at).desc())
+        .order_by(col(Review.scheduled_at).desc())
         .limit(1)
     ).first()
-    review = session.get(Review, plan.review_id) if plan else None
     agreed: list[Goal] = []
     if plan is not None:
         agreed = list(
@@ -333,6 +362,15 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
                 .order_by(Goal.position, Goal.id)
             )
         )
+        if not agreed:  # its goals all went back to drafts: there is no agreed plan
+            plan = None
+    review = session.get(Review, plan.review_id) if plan else None
+    from webapp.reviews.services import upcoming_review
+
+    coming = upcoming_review(session, patient_id)
+    reviews_now = [
+        r for r in (coming.id if coming else None, plan.review_id if plan else None) if r
+    ]
     waiting = list(
         session.exec(
             select(Goal)
@@ -340,7 +378,7 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
                 Goal.patient_id == patient_id,
                 Goal.status == "draft",
                 col(Goal.shared).is_(True),
-                col(Goal.review_id).is_not(None),
+                col(Goal.review_id).in_(reviews_now),
             )
             .order_by(Goal.position, Goal.id)
         )

@@ -153,7 +153,7 @@ def send_due(session: Session, now: dt.datetime | None = None) -> int:
     """Send every reminder and weekly summary that is due; return how many were sent.
 
     A reminder missed while the clock was stopped is sent once, not once per missed time.
-    A reminder for a goal no longer open is removed instead.
+    A reminder for a goal no longer open stays quiet (it is kept, should the goal reopen).
     """
     now = now or utcnow()
     sent = 0

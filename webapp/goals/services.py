@@ -36,6 +36,14 @@ WORDS = ("text", "why", "if_then")
 SCORES = ("importance", "confidence")
 
 
+def agreed_words() -> str:
+    """Say why an agreed (or finished) goal's words cannot be edited."""
+    return _(
+        "This goal's words are as agreed with your care team. If it no longer fits, mark it"
+        " changed or stopped below, and write a new goal."
+    )
+
+
 class GoalError(ValueError):
     """Something the person can put right; `problems` names each field and what is wrong."""
 
@@ -234,6 +242,8 @@ def update_goal(
     }
     if goal.version != version:
         raise GoalConflict(goal, wanted)
+    if goal.status != "draft":
+        raise GoalError({"text": agreed_words()})
     changes = {
         name: [getattr(goal, name), value]
         for name, value in wanted.items()
@@ -255,6 +265,15 @@ def set_status(session: Session, actor: Actor, goal_id: int, status: str, versio
     goal = get_goal(session, actor, goal_id)
     if status not in STATUSES or status == "agreed":
         raise GoalError({"status": _("Choose one of the answers.")})
+    if status == "draft" and goal.status == "agreed":
+        raise GoalError(
+            {
+                "status": _(
+                    "An agreed goal stays in your plan until you mark it achieved, changed or"
+                    " stopped. To work on different words, write a new goal."
+                )
+            }
+        )
     if goal.version != version:
         raise GoalConflict(goal, {"status": status})
     if goal.status != status:

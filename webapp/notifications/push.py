@@ -82,7 +82,12 @@ def _allowed(endpoint: str) -> bool:
     scheme_ok = parts.scheme == "https" or (
         parts.scheme == "http" and current_app.config.get("PUSH_ALLOW_HTTP", False)
     )
-    return scheme_ok and any(host == h or host.endswith("." + h) for h in hosts)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    port_ok = port is None or current_app.config.get("PUSH_ALLOW_HTTP", False)
+    return scheme_ok and port_ok and any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def subscribe(session: Session, actor: Actor, data: dict, label: str = "") -> PushSubscription:
@@ -135,6 +140,17 @@ def remove(session: Session, actor: Actor, subscription_id: int) -> None:
     session.delete(found)
     audit.record(session, actor.id, "push.unsubscribe", actor.id, subscription_id=subscription_id)
     session.commit()
+
+
+def forget(session: Session, actor: Actor, endpoint: str) -> None:
+    """Stop sending to the device with this endpoint, if it is the actor's."""
+    found = session.exec(
+        select(PushSubscription).where(
+            PushSubscription.endpoint == endpoint, PushSubscription.person_id == actor.id
+        )
+    ).first()
+    if found is not None:
+        remove(session, actor, found.id or 0)
 
 
 def send(session: Session, person_id: int, message: Message) -> int:

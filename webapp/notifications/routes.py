@@ -54,6 +54,16 @@ def add_device() -> tuple[Response, int]:
     return jsonify(ok=True), 201
 
 
+@bp.post("/devices/forget")
+@login_required
+def forget_device() -> tuple[Response, int]:
+    """Stop notifications on the device signing out (sent by the page script as JSON)."""
+    data = request.get_json(silent=True) or {}
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    push.forget(get_session(), current_user, str(endpoint or "")[:1000])
+    return jsonify(ok=True), 200
+
+
 @bp.post("/devices/<int:device_id>/remove")
 @login_required
 def remove_device(device_id: int) -> Response:

@@ -212,6 +212,8 @@ def _produce(
         goal = goals.get(draft.step)
         if goal is None and was == fields:
             continue  # the person removed this goal, and its answers did not change
+        if goal is not None and goal.status != "draft":
+            continue  # agreed with the care team (or finished): a changed answer leaves it
         if goal is None:
             was = None  # a new goal (or a removed one whose answers changed): every part
             goal = Goal(
@@ -236,7 +238,7 @@ def _produce(
         session.add(goal)
         record_edit(session, actor, goal, changed, source="conversation")
     for step, goal in goals.items():
-        if step not in new_goals:
+        if step not in new_goals and goal.status == "draft":
             session.delete(goal)
 
     old_crisis: dict[str, str] = before.get("crisis", {})

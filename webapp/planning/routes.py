@@ -19,12 +19,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.htmx import hx_redirect, is_htmx, render, wants_partial
-from webapp.kept import KEY_PLACEHOLDER, TOKEN_PLACEHOLDER, kept_html
+from webapp.kept import KEY_PLACEHOLDER, TOKEN_PLACEHOLDER, fill, kept_html
 from webapp.planning import conversations, summary
 from webapp.planning.flows import AnswerError, Step, words
 
@@ -104,11 +103,7 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
             **context,
         ),
     )
-    response = make_response(
-        html.replace(TOKEN_PLACEHOLDER, generate_csrf()).replace(
-            KEY_PLACEHOLDER, secrets.token_urlsafe(12)
-        )
-    )
+    response = make_response(fill(html))
     response.vary.add("HX-Request")
     return response
 

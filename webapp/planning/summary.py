@@ -171,6 +171,17 @@ def _score(value: str | None, name: str) -> int | None:
     return score
 
 
+def _still_a_draft(thing: AgendaItem | Goal | CrisisPlan) -> None:
+    """A goal agreed with the care team (or finished) is changed on its own page, by status."""
+    if isinstance(thing, Goal) and thing.status != "draft":
+        raise EditError(
+            _(
+                "This goal is agreed with your care team, so its words stay as agreed. If it"
+                " no longer fits, mark it changed or stopped on its page, and write a new one."
+            )
+        )
+
+
 def edit(
     session: Session, actor: Actor, kind: str, thing_id: int, form: dict[str, str]
 ) -> Match | None:
@@ -180,6 +191,7 @@ def edit(
     words) is logged and returned, so the page can show help.
     """
     thing = _own(session, actor, kind, thing_id)
+    _still_a_draft(thing)
     if isinstance(thing, AgendaItem):
         changes: dict[str, object] = {
             "text": _words(form.get("text"), ITEM_LIMIT, _("the item"), required=True)
@@ -234,6 +246,7 @@ def edit(
 def remove(session: Session, actor: Actor, kind: str, thing_id: int) -> None:
     """Remove an item, a draft goal or the crisis plan."""
     thing = _own(session, actor, kind, thing_id)
+    _still_a_draft(thing)
     audit.record(session, actor.id, "planning.remove", thing.patient_id, kind=kind, id=thing_id)
     session.delete(thing)
     session.commit()

@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from webapp.accounts import services as accounts
@@ -27,7 +26,7 @@ from webapp.accounts.services import AccountError, validate_nhs_number
 from webapp.db import get_session
 from webapp.formatting import local_date
 from webapp.htmx import hx_redirect, render
-from webapp.kept import TOKEN_PLACEHOLDER, kept_html
+from webapp.kept import TOKEN_PLACEHOLDER, fill, kept_html
 from webapp.planning import summary as planning_summary
 from webapp.results import charts, services
 from webapp.results.importing import ImportFailed
@@ -350,7 +349,7 @@ def mine() -> Response:
             current_user.roles,
         )
         html = kept_html(key, page)
-    response = make_response(html.replace(placeholder, generate_csrf()))
+    response = make_response(fill(html))
     response.vary.add("HX-Request")
     return response
 

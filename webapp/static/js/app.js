@@ -76,17 +76,38 @@
     }
     return done;
   }
+  // At sign-out this device stops getting the person's notifications (it may be shared).
+  function forgetDevice(url) {
+    if (!url || !("serviceWorker" in navigator) || !navigator.serviceWorker.controller) {
+      return Promise.resolve();
+    }
+    return navigator.serviceWorker.ready.then(function (registration) {
+      return registration.pushManager ? registration.pushManager.getSubscription() : null;
+    }).then(function (subscription) {
+      if (!subscription) return;
+      var endpoint = subscription.endpoint;
+      return subscription.unsubscribe().then(function () {
+        return fetch(url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
+          body: JSON.stringify({endpoint: endpoint}),
+        });
+      });
+    }).catch(function () { /* signing out goes on regardless */ });
+  }
 
   function say(box, name, count) {
     return (box.getAttribute("data-" + name) || "").replace("{n}", String(count));
   }
-  function showOutbox(sent, refused) {
+  function showOutbox(sent, refused, signedOut) {
     var mine = readOutbox().filter(function (entry) { return entry.person === personId(); });
     document.querySelectorAll("[data-outbox]").forEach(function (box) {
       box.textContent = "";
       var notes = [];
       if (sent) notes.push(sent === 1 ? say(box, "sent-one") : say(box, "sent-many", sent));
       if (refused) notes.push(say(box, "refused", refused));
+      if (signedOut) notes.push(say(box, "signed-out"));
       if (notes.length) {
         var said = document.createElement("p");
         said.textContent = notes.join(" ");
@@ -148,7 +169,10 @@
     var waiting = readOutbox().filter(function (entry) { return entry.person === personId(); });
     if (!waiting.length) return;
     sending = true;
-    var sent = 0, refused = [];
+    var sent = 0, refused = [], signedOut = false;
+    function drop(entry) {
+      writeOutbox(readOutbox().filter(function (e) { return e.fields.key !== entry.fields.key; }));
+    }
     var chain = Promise.resolve();
     waiting.forEach(function (entry) {
       chain = chain.then(function () {
@@ -159,19 +183,27 @@
           body: body,
           credentials: "same-origin",
           headers: {"X-Outbox": "1", "X-CSRFToken": csrfToken(), "Accept": "application/json"},
+          redirect: "manual",
         }).then(function (response) {
-          // Sent (or already there), or refused for good: either way it leaves the queue.
-          // Anything else (no connection, a server error, signed out) keeps it for later.
-          if (response.ok) sent += 1;
-          else if (response.status === 422 || response.status === 404) refused.push(entry);
-          else return;
-          writeOutbox(readOutbox().filter(function (e) { return e.fields.key !== entry.fields.key; }));
+          // Counted only when the server says so in JSON. Refused for good (422, 404): it
+          // leaves the queue and is reported. Anything else (no connection, a server error,
+          // a session that ended, a redirect) keeps it for later.
+          if (response.status === 401) { signedOut = true; return; }
+          if (response.status === 422 || response.status === 404) {
+            refused.push(entry);
+            drop(entry);
+            return;
+          }
+          if (!response.ok || response.type === "opaqueredirect") return;
+          return response.json().then(function (answer) {
+            if (answer && typeof answer.logged === "boolean") { sent += 1; drop(entry); }
+          });
         }).catch(function () { /* still offline: kept */ });
       });
     });
     chain.then(function () {
       sending = false;
-      showOutbox(sent, refused.length);
+      showOutbox(sent, refused.length, signedOut);
       if (sent) return refreshProgress();
     });
   }
@@ -212,10 +244,24 @@
     event.preventDefault();
     event.stopImmediatePropagation();
     form.setAttribute("data-forgotten", "");
-    forgetPersonal().then(function () { form.submit(); }, function () { form.submit(); });
+    var submit = function () { form.submit(); };
+    var patience = new Promise(function (resolve) { setTimeout(resolve, 3000); });
+    Promise.race([
+      Promise.all([forgetPersonal(), forgetDevice(form.getAttribute("data-forget-device"))]),
+      patience,
+    ]).then(submit, submit);
   }, true);
 
+  // Every page shown gets fresh form keys: a page read from the phone's copy would
+  // otherwise repeat the key it was saved with, and two entries would count as one.
+  function freshKeys() {
+    document.querySelectorAll("[data-outbox-form] input[name=key]").forEach(function (input) {
+      input.value = newKey();
+    });
+  }
+
   function arrive() {
+    freshKeys();
     var person = personId();
     if (person) {
       var before = null;
@@ -224,11 +270,16 @@
       if (before && before !== person) forgetPersonal();
       try { localStorage.setItem(PERSON, person); } catch (e) { /* none */ }
     }
+    if (!person && navigator.onLine && document.querySelector("main[data-signed-out]")) {
+      // A live page for someone signed out (a session that ended, not a sign-out here):
+      // nothing personal stays on the phone.
+      forgetPersonal();
+    }
     showOutbox();
     flush();
   }
   document.addEventListener("DOMContentLoaded", arrive);
-  document.addEventListener("htmx:afterSettle", function () { showOutbox(); });
+  document.addEventListener("htmx:afterSettle", function () { freshKeys(); showOutbox(); flush(); });
 
   // --- Notifications on this device (Web Push) -----------------------------------------
   function keyBytes(base64url) {
