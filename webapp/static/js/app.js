@@ -271,9 +271,10 @@
       try { localStorage.setItem(PERSON, person); } catch (e) { /* none */ }
     }
     if (!person && navigator.onLine && document.querySelector("main[data-signed-out]")) {
-      // A live page for someone signed out (a session that ended, not a sign-out here):
-      // nothing personal stays on the phone.
-      forgetPersonal();
+      // A page for someone signed out (a session that ended, not a sign-out here): the
+      // kept pages go. Entries still waiting stay, to be sent when the same person signs
+      // in again (they go if someone else does), so nothing logged is lost.
+      if (window.caches) caches.delete(PERSONAL_CACHE);
     }
     showOutbox();
     flush();
