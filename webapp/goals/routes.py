@@ -88,7 +88,7 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
         summary = goal_progress(db, current_user, goal_id)
         return dict(
             goal=goal,
-            entries=goals.progress(db, current_user, goal_id),
+            entries=goals.progress(db, current_user, goal_id, limit=10),
             progress=summary,
             reminder=reminders.reminder_for(db, current_user, goal_id),
             weekdays=weekday_names(),
