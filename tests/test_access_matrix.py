@@ -279,6 +279,12 @@ MATRIX: dict[str, Entry] = {
     "POST goals.remove_action": Entry(
         lambda c: f"/goals/actions/{c['action_id']}/remove", owner_only()
     ),
+    # Data rights: each person's own record of who has seen it, and their own data.
+    "GET rights.index": Entry(lambda c: "/account/my-data", signed_in()),
+    "GET rights.everything_json": Entry(lambda c: "/account/my-data/everything.json", signed_in()),
+    "GET rights.everything_fhir": Entry(
+        lambda c: "/account/my-data/everything.fhir.json", signed_in()
+    ),
     # The agreed plan: the person's own pages; agreeing from the clinician's side is for the
     # practice's clinicians (its admins read the shared goals but do not agree them).
     "GET plan.mine": Entry(lambda c: "/plan", signed_in()),

@@ -84,6 +84,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.planning.routes import bp as planning_bp
     from webapp.results.routes import bp as results_bp
     from webapp.reviews.routes import bp as reviews_bp
+    from webapp.rights.routes import bp as rights_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -94,6 +95,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(planning_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(plan_bp)
+    app.register_blueprint(rights_bp)
 
     errors.init_app(app)
 

@@ -97,6 +97,8 @@ RULES: dict[str, Rule] = {
     "planning.own": _is_self,
     # A person keeps their own goals, actions and progress.
     "goals.own": _is_self,
+    # A person sees who has read or changed their record, and takes all their data.
+    "rights.own": _is_self,
     # A clinician of the practice agrees the plan with the person at their review.
     "plan.agree": _is_practice_clinician,
 }

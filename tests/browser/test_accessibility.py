@@ -522,6 +522,16 @@ def plan_review(server, page, ctx):
     expect(page.get_by_role("heading", name="Looking back at the last plan")).to_be_visible()
 
 
+def my_data(server, page, ctx):
+    _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="Your account", exact=True).click()
+    page.get_by_role("link", name="My data", exact=True).click()
+    expect(page.get_by_role("heading", name="Who has seen my record")).to_be_visible()
+    page.get_by_role("link", name="Include what I did").click()
+    expect(page.get_by_text("signed in", exact=False).first).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -585,6 +595,7 @@ CASES: list[Callable] = [
     look_back,
     look_back_error,
     plan_review,
+    my_data,
     about,
     help_page,
     not_found,

@@ -36,17 +36,20 @@ OWNER_WORDS = {
 }
 
 
-def _urn(kind: str, ident: object) -> str:
+def urn(kind: str, ident: object) -> str:
+    """Return a stable urn:uuid for one of our records, for Bundle references."""
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{kind}/{ident}')}"
 
 
-def _date(moment: dt.datetime | dt.date) -> str:
+def fhir_date(moment: dt.datetime | dt.date) -> str:
+    """Return a FHIR dateTime (UTC) or date."""
     if isinstance(moment, dt.datetime):
         return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
     return moment.isoformat()
 
 
-def _goal(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
+def goal_resource(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
+    """Return a goal as a FHIR Goal resource (the person's words as its description)."""
     notes = [
         {"text": f"{label}: {words}"}
         for label, words in (("Why it matters", goal.why), ("If-then plan", goal.if_then))
@@ -58,8 +61,8 @@ def _goal(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
         "description": {"text": goal.text},
         "subject": patient_ref,
         "expressedBy": patient_ref,
-        "startDate": _date(goal.created_at.date()),
-        "statusDate": _date(goal.updated_at.date()),
+        "startDate": fhir_date(goal.created_at.date()),
+        "statusDate": fhir_date(goal.updated_at.date()),
     }
     if goal.status in ACHIEVEMENT:
         code, display = ACHIEVEMENT[goal.status]
@@ -67,7 +70,7 @@ def _goal(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
             "coding": [{"system": ACHIEVEMENT_SYSTEM, "code": code, "display": display}]
         }
     if goal.target_date:
-        resource["target"] = [{"dueDate": _date(goal.target_date)}]
+        resource["target"] = [{"dueDate": fhir_date(goal.target_date)}]
     if notes:
         resource["note"] = notes
     return resource
@@ -80,7 +83,7 @@ def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | Non
     if current.plan is None:
         raise ValueError("there is no agreed plan to export")
     plan = current.plan
-    patient_url = _urn("patient", patient_id)
+    patient_url = urn("patient", patient_id)
     patient_ref = {"reference": patient_url, "display": current.person_name}
     patient: dict[str, Any] = {"resourceType": "Patient", "name": [{"text": current.person_name}]}
     if nhs_number:
@@ -89,8 +92,8 @@ def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | Non
     goal_refs = []
     activities = []
     for goal in current.goals:
-        url = _urn("goal", goal.id)
-        entries.append({"fullUrl": url, "resource": _goal(goal, patient_ref)})
+        url = urn("goal", goal.id)
+        entries.append({"fullUrl": url, "resource": goal_resource(goal, patient_ref)})
         goal_refs.append({"reference": url, "display": goal.text[:200]})
         for action in current.actions.get(goal.id or 0, []):
             detail: dict[str, Any] = {
@@ -111,8 +114,8 @@ def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | Non
         "intent": "plan",
         "title": "My care and support plan",
         "subject": patient_ref,
-        "created": _date(plan.agreed_at or plan.created_at),
-        "period": {"start": _date((plan.agreed_at or plan.created_at).date())},
+        "created": fhir_date(plan.agreed_at or plan.created_at),
+        "period": {"start": fhir_date((plan.agreed_at or plan.created_at).date())},
         "contributor": contributors,
         "goal": goal_refs,
     }
@@ -128,11 +131,11 @@ def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | Non
         notes.append({"authorString": author, "text": plan.note} if author else {"text": plan.note})
     if notes:
         careplan["note"] = notes
-    entries.insert(1, {"fullUrl": _urn("careplan", plan.id), "resource": careplan})
+    entries.insert(1, {"fullUrl": urn("careplan", plan.id), "resource": careplan})
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
-        "timestamp": _date(dt.datetime.now(dt.UTC)),
+        "timestamp": fhir_date(dt.datetime.now(dt.UTC)),
         "entry": entries,
     }
     # Raises if anything above is not valid FHIR: a bug, never the person's doing.

@@ -1,0 +1,277 @@
+"""The person's data rights, without HTTP: who has seen or changed their record (the audit
+events about them, in plain words), and everything held about them as JSON and FHIR R4.
+
+What the person's care team has not released yet (results held back, or waiting for their
+day) is not in the download: it reaches the person the way the care team chose, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlmodel import Session, col, select
+
+from webapp import audit
+from webapp.access import Actor, require
+from webapp.accounts.models import STAFF_ROLES, Passkey, Person, Practice, PracticeRole
+from webapp.audit import AuditEvent
+from webapp.goals.models import (
+    CarePlan,
+    GoalAction,
+    GoalEvent,
+    GoalReminder,
+    GoalScore,
+    ProgressEntry,
+)
+from webapp.notifications.models import Notification, PushSubscription
+from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
+from webapp.results.models import Result
+from webapp.reviews.models import Review
+
+PAGE_SIZE = 25
+
+
+def _what() -> dict[str, str]:
+    """Say each kind of audit event in plain words (what was done to the record)."""
+    return {
+        "signin": _("signed in"),
+        "signout": _("signed out"),
+        "passkey.add": _("added a passkey"),
+        "passkey.remove": _("removed a passkey"),
+        "passkey.rename": _("renamed a passkey"),
+        "recovery_codes.generate": _("made new recovery codes"),
+        "recovery_code.use": _("signed in with a recovery code"),
+        "invitation.redeem": _("joined with an invitation"),
+        "review.create": _("booked a review"),
+        "review.reschedule": _("moved a review"),
+        "review.status": _("moved a review on to its next step"),
+        "review.prepared": _("said you were ready for your review"),
+        "results.import": _("added test results"),
+        "results.hold": _("held back a result until you talk"),
+        "results.unhold": _("stopped holding back a result"),
+        "results.release": _("sent you your results"),
+        "results.release_date": _("set the day your results are sent"),
+        "results.target": _("set a personal target for a result"),
+        "planning.read_shared": _("read what you shared for your review"),
+        "plan.read": _("read the goals you shared, to agree your plan"),
+        "plan.note": _("wrote a note on your plan"),
+        "plan.person_note": _("wrote your note on the plan"),
+        "planning.share": _("shared something with your care team"),
+        "planning.unshare": _("made something private"),
+        "planning.edit": _("changed words on your summary"),
+        "planning.remove": _("removed something from your summary"),
+        "conversation.start": _("started a conversation"),
+        "agenda.add": _("added to your list for the review"),
+        "agenda.remove": _("took something off your list for the review"),
+        "crisis_plan.write": _("wrote your plan for when you are unwell"),
+        "safety.match": _("wrote words that brought up the safety check"),
+        "safety.choice": _("answered the safety check"),
+        "goal.created": _("wrote a goal"),
+        "goal.edited": _("changed a goal"),
+        "goal.status": _("changed a goal's status"),
+        "goal.moved": _("reordered your goals"),
+        "goal.action_added": _("added an action to a goal"),
+        "goal.action_changed": _("changed an action"),
+        "goal.action_done": _("ticked off an action"),
+        "goal.action_undone": _("unticked an action"),
+        "goal.action_removed": _("removed an action"),
+        "goal.agreed_by": _("agreed a goal"),
+        "goal.agreement_withdrawn": _("took back agreeing a goal"),
+        "goal.agreed": _("completed agreeing a goal: it joined your plan"),
+        "goal.scored": _("looked back on a goal"),
+        "goal.reminder": _("set a reminder"),
+        "goal.reminder_off": _("turned a reminder off"),
+        "push.subscribe": _("turned on notifications on a device"),
+        "push.unsubscribe": _("turned off notifications on a device"),
+        "rights.download": _("downloaded your data"),
+        "rights.activity": _("looked at who has seen your record"),
+    }
+
+
+@dataclass
+class Activity:
+    """One thing done with the person's record: who (and as what), what, when."""
+
+    at: dt.datetime
+    who: str
+    role: str
+    what: str
+    by_self: bool
+
+
+def _roles(session: Session, person_id: int, actor_ids: set[int]) -> dict[int, str]:
+    """Name what each actor is to the person: their clinician, their practice team."""
+    practices = set(
+        session.exec(select(PracticeRole.practice_id).where(PracticeRole.person_id == person_id))
+    )
+    found: dict[int, str] = {}
+    if not actor_ids or not practices:
+        return found
+    rows = session.exec(
+        select(PracticeRole.person_id, PracticeRole.role, Practice.name)
+        .join(Practice, col(Practice.id) == PracticeRole.practice_id)
+        .where(
+            col(PracticeRole.person_id).in_(actor_ids),
+            col(PracticeRole.practice_id).in_(practices),
+            col(PracticeRole.role).in_([str(r) for r in STAFF_ROLES]),
+        )
+    )
+    for actor_id, role, practice in rows:
+        words = (
+            _("clinician at %(practice)s", practice=practice)
+            if role == "clinician"
+            else _("practice team at %(practice)s", practice=practice)
+        )
+        if role == "clinician" or actor_id not in found:
+            found[actor_id] = words
+    return found
+
+
+def activity(
+    session: Session, actor: Actor, person_id: int, page: int = 1, others_only: bool = True
+) -> tuple[list[Activity], bool]:
+    """Return a page of what was done with the person's record, newest first, and whether
+    there is another page. By default only what other people did."""
+    require(actor, "rights.own", person_id)
+    query = select(AuditEvent, Person.name).join(
+        Person, col(Person.id) == AuditEvent.actor_id, isouter=True
+    )
+    query = query.where(AuditEvent.subject_id == person_id)
+    if others_only:
+        query = query.where(
+            (col(AuditEvent.actor_id).is_(None)) | (AuditEvent.actor_id != person_id)
+        )
+    rows = session.exec(
+        query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    words = _what()
+    roles = _roles(
+        session, person_id, {e.actor_id for e, _n in rows if e.actor_id not in (None, person_id)}
+    )
+    found = []
+    for event, name in rows:
+        by_self = event.actor_id == person_id
+        if by_self:
+            who, role = _("You"), ""
+        elif event.actor_id is None:
+            who, role = _("Coproduce"), _("done automatically")
+        else:
+            who = name or _("Someone whose account has been closed")
+            role = roles.get(event.actor_id, "")
+        found.append(
+            Activity(
+                at=event.at,
+                who=who,
+                role=role,
+                what=words.get(event.action, _("did something with your record")),
+                by_self=by_self,
+            )
+        )
+    return found, more
+
+
+# --- everything held about the person ---------------------------------------------------------
+
+
+def _rows(
+    session: Session, model: type, *where: Any, order: Any = None, leave: frozenset = frozenset()
+) -> list[dict[str, Any]]:
+    """Return rows as JSON-ready dicts, leaving out `leave` (keys and secrets)."""
+    query = select(model).where(*where)
+    if order is not None:
+        query = query.order_by(order)
+    return [row.model_dump(mode="json", exclude=set(leave)) for row in session.exec(query)]
+
+
+def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]:
+    """Return everything held about the person, as plain JSON-ready data, and record it."""
+    require(actor, "rights.own", person_id)
+    person = session.get(Person, person_id)
+    assert person is not None
+    goal_ids = list(session.exec(select(Goal.id).where(Goal.patient_id == person_id)))
+    conversation_ids = list(
+        session.exec(select(Conversation.id).where(Conversation.patient_id == person_id))
+    )
+    released = (
+        Result.patient_id == person_id,
+        col(Result.released_at).is_not(None),
+        col(Result.held).is_(False),
+    )
+    data: dict[str, Any] = {
+        "about": _(
+            "Everything Coproduce holds about you, made on %(when)s. Results your care team"
+            " has not released yet are not included: you will see them once they are.",
+            when=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        ),
+        "person": {
+            "name": person.name,
+            "email": person.email,
+            "nhs_number": person.nhs_number,
+            "created_at": person.created_at.isoformat() if person.created_at else None,
+        },
+        "practices": [
+            {"practice": name, "role": role}
+            for name, role in session.exec(
+                select(Practice.name, PracticeRole.role)
+                .join(Practice, col(Practice.id) == PracticeRole.practice_id)
+                .where(PracticeRole.person_id == person_id)
+            )
+        ],
+        "passkeys": _rows(
+            session,
+            Passkey,
+            Passkey.person_id == person_id,
+            leave=frozenset({"credential_id", "public_key", "sign_count"}),
+        ),
+        "reviews": _rows(
+            session, Review, Review.patient_id == person_id, order=Review.scheduled_at
+        ),
+        "results": _rows(
+            session,
+            Result,
+            *released,
+            order=Result.taken_at,
+            leave=frozenset({"held", "held_note", "fingerprint"}),
+        ),
+        "agenda": _rows(session, AgendaItem, AgendaItem.patient_id == person_id),
+        "conversations": _rows(session, Conversation, Conversation.patient_id == person_id),
+        "conversation_turns": _rows(
+            session, Turn, col(Turn.conversation_id).in_(conversation_ids), order=Turn.id
+        ),
+        "crisis_plan": _rows(session, CrisisPlan, CrisisPlan.patient_id == person_id),
+        "goals": _rows(session, Goal, Goal.patient_id == person_id, order=Goal.position),
+        "goal_actions": _rows(session, GoalAction, col(GoalAction.goal_id).in_(goal_ids)),
+        "goal_history": _rows(session, GoalEvent, col(GoalEvent.goal_id).in_(goal_ids)),
+        "progress": _rows(
+            session, ProgressEntry, ProgressEntry.patient_id == person_id, order=ProgressEntry.id
+        ),
+        "goal_scores": _rows(session, GoalScore, GoalScore.patient_id == person_id),
+        "reminders": _rows(session, GoalReminder, GoalReminder.patient_id == person_id),
+        "care_plans": _rows(session, CarePlan, CarePlan.patient_id == person_id),
+        "notifications": _rows(session, Notification, Notification.person_id == person_id),
+        "devices": _rows(
+            session,
+            PushSubscription,
+            PushSubscription.person_id == person_id,
+            leave=frozenset({"p256dh", "auth"}),
+        ),
+        "record_activity": _rows(
+            session, AuditEvent, AuditEvent.subject_id == person_id, order=AuditEvent.id
+        ),
+    }
+    audit.record(session, actor.id, "rights.download", person_id, kind="json")
+    session.commit()
+    return data
+
+
+def as_json(data: dict[str, Any]) -> str:
+    """Return the download as readable JSON."""
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
