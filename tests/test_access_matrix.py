@@ -279,6 +279,11 @@ MATRIX: dict[str, Entry] = {
     "POST goals.remove_action": Entry(
         lambda c: f"/goals/actions/{c['action_id']}/remove", owner_only()
     ),
+    # One patient as the care team sees them: the practice's staff only.
+    "GET clinicians.patient": Entry(
+        lambda c: f"/care-team/practices/{c['practice_id']}/patients/{c['patient_id']}",
+        practice_staff(),
+    ),
     # Data rights: each person's own record of who has seen it, and their own data.
     "GET rights.index": Entry(lambda c: "/account/my-data", signed_in()),
     "GET rights.everything_json": Entry(lambda c: "/account/my-data/everything.json", signed_in()),

@@ -532,6 +532,14 @@ def my_data(server, page, ctx):
     expect(page.get_by_text("signed in", exact=False).first).to_be_visible()
 
 
+def care_team_patient(server, page, ctx):
+    _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reviews").click()
+    page.get_by_role("link", name="Pat Morgan", exact=True).click()
+    expect(page.get_by_role("heading", name="Shared goals and progress")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -596,6 +604,7 @@ CASES: list[Callable] = [
     look_back_error,
     plan_review,
     my_data,
+    care_team_patient,
     about,
     help_page,
     not_found,

@@ -103,3 +103,29 @@ def withdraw_invitation(practice_id: int, invitation_id: int) -> Response:
             _("That invitation was already used, withdrawn or expired, so nothing changed."), "info"
         )
     return hx_redirect(url_for("clinicians.invitations", practice_id=practice_id))
+
+
+@bp.get("/practices/<int:practice_id>/patients/<int:patient_id>")
+@login_required
+def patient(practice_id: int, patient_id: int) -> Response:
+    """Show the care team one patient: what they shared, progress, the agreed plan."""
+    from webapp.clinicians.patient import patient_view
+    from webapp.goals.progress import progress_chart
+    from webapp.goals.routes import outcome_names, owner_names, status_names
+    from webapp.reviews.routes import status_names as review_steps
+
+    found = patient_view(get_session(), current_user, practice_id, patient_id)
+    charts = {
+        goal_id: progress_chart(progress, f"progress-{goal_id}", _("Entries per week"))
+        for goal_id, progress in found.progress.items()
+    }
+    return render(
+        "clinicians/patient.html",
+        practice_id=practice_id,
+        found=found,
+        charts=charts,
+        outcomes=outcome_names(),
+        owners=owner_names(),
+        statuses=status_names(),
+        review_steps=review_steps(),
+    )

@@ -135,6 +135,14 @@ def goal_progress(
 ) -> Progress:
     """Return a goal's entries of the last weeks, counted per week, and its measurements."""
     goal = get_goal(session, actor, goal_id)
+    assert goal.id is not None
+    return goal_progress_unchecked(session, goal.id, today)
+
+
+def goal_progress_unchecked(
+    session: Session, goal_id: int, today: dt.date | None = None
+) -> Progress:
+    """Return a goal's progress without an access check (the caller has checked)."""
     today = today or local_date(utcnow())
     first = _monday(today) - dt.timedelta(weeks=WEEKS - 1)
     weeks = [Week(starts=first + dt.timedelta(weeks=n)) for n in range(WEEKS)]
@@ -142,7 +150,7 @@ def goal_progress(
     readings = []
     for entry in session.exec(
         select(ProgressEntry)
-        .where(ProgressEntry.goal_id == goal.id, col(ProgressEntry.logged_at) >= since)
+        .where(ProgressEntry.goal_id == goal_id, col(ProgressEntry.logged_at) >= since)
         .order_by(ProgressEntry.logged_at, ProgressEntry.id)
     ):
         day = local_date(entry.logged_at)

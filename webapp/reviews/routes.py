@@ -34,7 +34,7 @@ def index(practice_id: int) -> Response:
     practice = accounts.get_practice(db, current_user, practice_id)
     page = requested_page()
     query = request.args.get("q", "")[:100]
-    reviews, has_more = services.list_reviews(db, current_user, practice_id, page)
+    reviews, has_more = services.list_reviews(db, current_user, practice_id, page, query=query)
     return render(
         "reviews/index.html",
         "reviews/_patients.html",

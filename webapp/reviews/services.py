@@ -172,25 +172,52 @@ def own_review(session: Session, actor: Actor, review_id: int) -> Review:
     return review
 
 
+def _pattern(query: str) -> str:
+    """Return a LIKE pattern for words typed in a search (two characters at least), or ""."""
+    text = " ".join(query.split())[:100].lower()
+    if len(text) < 2:
+        return ""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def list_reviews(
-    session: Session, actor: Actor, practice_id: int, page: int = 1, per_page: int = 20
-) -> tuple[list[tuple[Review, str]], bool]:
+    session: Session,
+    actor: Actor,
+    practice_id: int,
+    page: int = 1,
+    per_page: int = 20,
+    query: str = "",
+) -> tuple[list[tuple[Review, str, int]], bool]:
     """Return one page of the practice's reviews still to be held, soonest first, each with
-    the patient's name; and whether more follow."""
+    the patient's name and how many things they shared for it (agenda items and goals);
+    optionally only patients whose name contains `query`; and whether more follow."""
     require(actor, "reviews.manage", practice_id)
+    shared = (
+        select(func.count(AgendaItem.id))
+        .where(AgendaItem.review_id == Review.id, col(AgendaItem.shared).is_(True))
+        .scalar_subquery()
+    ) + (
+        select(func.count(Goal.id))
+        .where(Goal.review_id == Review.id, col(Goal.shared).is_(True))
+        .scalar_subquery()
+    )
+    where = [
+        Review.practice_id == practice_id,
+        Review.scheduled_at >= utcnow() - STILL_NEXT_FOR,
+        Review.status != ReviewStatus.PLAN_AGREED,
+    ]
+    pattern = _pattern(query)
+    if pattern:
+        where.append(func.lower(Person.name).like(pattern, escape="\\"))
     rows = session.exec(
-        select(Review, Person.name)
+        select(Review, Person.name, shared)
         .join(Person, Person.id == Review.patient_id)
-        .where(
-            Review.practice_id == practice_id,
-            Review.scheduled_at >= utcnow() - STILL_NEXT_FOR,
-            Review.status != ReviewStatus.PLAN_AGREED,
-        )
+        .where(*where)
         .order_by(Review.scheduled_at, Review.id)
         .offset((max(page, 1) - 1) * per_page)
         .limit(per_page + 1)
     ).all()
-    return [(review, name) for review, name in rows[:per_page]], len(rows) > per_page
+    return [(r, name, count or 0) for r, name, count in rows[:per_page]], len(rows) > per_page
 
 
 def search_patients(
@@ -198,10 +225,9 @@ def search_patients(
 ) -> list[Person]:
     """Return up to `limit` patients of the practice whose name or email contains the query."""
     require(actor, "reviews.manage", practice_id)
-    text = " ".join(query.split())[:100].lower()
-    if len(text) < 2:
+    pattern = _pattern(query)
+    if not pattern:
         return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return list(
         session.exec(
             select(Person)
