@@ -29,7 +29,15 @@ from webapp.reviews import services as reviews
 # A browser's push keys: a P-256 point (65 bytes, 0x04 first) and a 16-byte auth secret.
 DEVICE_KEYS = {"p256dh": "BA" + "A" * 85, "auth": "A" * 22}
 FUTURE_DAY = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-ROLES = ["anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin"]
+ROLES = [
+    "anonymous",
+    "patient",
+    "other_patient",
+    "clinician",
+    "other_clinician",
+    "admin",
+    "commissioner",
+]
 OK, SIGNIN, NOT_FOUND, BAD = "ok", "signin", "404", "400"
 
 
@@ -284,6 +292,15 @@ MATRIX: dict[str, Entry] = {
         lambda c: f"/care-team/practices/{c['practice_id']}/patients/{c['patient_id']}",
         practice_staff(),
     ),
+    # Outcomes: the practice's staff and its commissioners (aggregates, never a record).
+    "GET outcomes.practice": Entry(
+        lambda c: f"/outcomes/practices/{c['practice_id']}",
+        {**practice_staff(), "commissioner": OK},
+    ),
+    "GET outcomes.practice_csv": Entry(
+        lambda c: f"/outcomes/practices/{c['practice_id']}/outcomes.csv",
+        {**practice_staff(), "commissioner": OK},
+    ),
     # Data rights: each person's own record of who has seen it, and their own data.
     "GET rights.index": Entry(lambda c: "/account/my-data", signed_in()),
     "GET rights.everything_json": Entry(lambda c: "/account/my-data/everything.json", signed_in()),
@@ -399,6 +416,9 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
                 db, "Olu Ade", "olu@example.org", (elsewhere, Role.CLINICIAN)
             ),
             "admin": add_person(db, "Alex Kim", "alex@example.org", (practice, Role.ADMIN)),
+            "commissioner": add_person(
+                db, "Cam Ward", "cam@example.org", (practice, Role.COMMISSIONER)
+            ),
         }
         for person in people.values():
             db.add(

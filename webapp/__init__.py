@@ -81,6 +81,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.goals.routes import bp as goals_bp
     from webapp.main.routes import bp as main_bp
     from webapp.notifications.routes import bp as notifications_bp
+    from webapp.outcomes.routes import bp as outcomes_bp
     from webapp.planning.routes import bp as planning_bp
     from webapp.results.routes import bp as results_bp
     from webapp.reviews.routes import bp as reviews_bp
@@ -96,6 +97,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(goals_bp)
     app.register_blueprint(plan_bp)
     app.register_blueprint(rights_bp)
+    app.register_blueprint(outcomes_bp)
 
     errors.init_app(app)
 

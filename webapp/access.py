@@ -79,6 +79,13 @@ def _is_practice_clinician(actor: Actor | None, practice_id: object) -> bool:
     return actor is not None and practice_id in actor.practices_with(Role.CLINICIAN)
 
 
+def _reads_outcomes(actor: Actor | None, practice_id: object) -> bool:
+    """The actor is on the practice's staff, or commissions its services."""
+    return actor is not None and practice_id in actor.practices_with(
+        *STAFF_ROLES, Role.COMMISSIONER
+    )
+
+
 RULES: dict[str, Rule] = {
     # A person manages their own account: passkeys, recovery codes, sessions.
     "account.manage": _is_self,
@@ -97,6 +104,8 @@ RULES: dict[str, Rule] = {
     "planning.own": _is_self,
     # A person keeps their own goals, actions and progress.
     "goals.own": _is_self,
+    # The practice's staff and its commissioners read its outcomes (aggregates only).
+    "outcomes.read": _reads_outcomes,
     # A person sees who has read or changed their record, and takes all their data.
     "rights.own": _is_self,
     # A clinician of the practice agrees the plan with the person at their review.

@@ -540,6 +540,13 @@ def care_team_patient(server, page, ctx):
     expect(page.get_by_role("heading", name="Shared goals and progress")).to_be_visible()
 
 
+def outcomes_page(server, page, ctx):
+    _seed_plan(server, ctx)
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Outcomes").click()
+    expect(page.get_by_role("heading", name="By quarter")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -605,6 +612,7 @@ CASES: list[Callable] = [
     plan_review,
     my_data,
     care_team_patient,
+    outcomes_page,
     about,
     help_page,
     not_found,

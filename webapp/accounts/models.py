@@ -17,6 +17,8 @@ class Role(enum.StrEnum):
     PATIENT = "patient"
     CLINICIAN = "clinician"
     ADMIN = "admin"
+    # Sees the practice's outcomes (aggregates, small numbers suppressed), never a record.
+    COMMISSIONER = "commissioner"
 
 
 STAFF_ROLES = frozenset({Role.CLINICIAN, Role.ADMIN})
