@@ -105,3 +105,20 @@ def test_add_a_practice_and_invite_its_staff(app, db):
         args=["invite", "staff", "--practice", str(practice.id), "--name", "X", "--role", "boss"]
     )
     assert wrong.exit_code == 2 and "'boss' is not one of" in wrong.output
+
+
+def test_a_commissioner_is_invited_from_the_command_line(app, db, practice):
+    done = app.test_cli_runner().invoke(
+        args=[
+            "invite",
+            "staff",
+            "--practice",
+            str(practice.id),
+            "--name",
+            "Cam Ward",
+            "--role",
+            "commissioner",
+        ]
+    )
+    assert done.exit_code == 0, done.output
+    assert "Invitation for Cam Ward as commissioner" in done.output

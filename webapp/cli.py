@@ -65,9 +65,9 @@ def invite_patient(practice_id: int, name: str, email: str, nhs_number: str) -> 
 @click.option("--email", default="", help="Their email address (optional).")
 @click.option(
     "--role",
-    type=click.Choice(["clinician", "admin"]),
+    type=click.Choice(["clinician", "admin", "commissioner"]),
     required=True,
-    help="clinician (sees shared records) or admin (practice team).",
+    help="clinician (sees shared records), admin (practice team) or commissioner (outcomes only).",
 )
 def invite_staff(practice_id: int, name: str, email: str, role: str) -> None:
     """Invite a member of a practice's staff and print the link and code to give them."""
