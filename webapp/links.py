@@ -31,6 +31,19 @@ def link(endpoint: str, **values: str | int) -> str:
     return found
 
 
+# A number no record has, standing in for one id while a link's pattern is built.
+_STAND_IN = 987_654_321_987
+
+
+def link_with(endpoint: str, name: str, value: int, **values: str | int) -> str:
+    """Return url_for(endpoint, name=value, **values), from a pattern built once: for links
+    repeated on every row of a list, where only one id changes from row to row."""
+    pattern = link(endpoint, **values, **{name: _STAND_IN})
+    return pattern.replace(str(_STAND_IN), str(int(value)))
+
+
 def init_app(app: Flask) -> None:
-    """Give templates the remembered links as `path_for()` (`link` is a common variable name)."""
+    """Give templates the remembered links as `path_for()` (`link` is a common variable name)
+    and `path_with()` for a list's rows."""
     app.jinja_env.globals["path_for"] = link
+    app.jinja_env.globals["path_with"] = link_with
