@@ -301,6 +301,15 @@ MATRIX: dict[str, Entry] = {
         lambda c: f"/outcomes/practices/{c['practice_id']}/outcomes.csv",
         {**practice_staff(), "commissioner": OK},
     ),
+    # Deleting one's own account: the page for anyone signed in; confirming needs a passkey
+    # answer (an empty one is refused, 400), and never deletes anyone else.
+    "GET accounts.delete_page": Entry(lambda c: "/account/delete", signed_in()),
+    "POST accounts.delete_options": Entry(
+        lambda c: "/account/delete/options", signed_in(), json=True
+    ),
+    "POST accounts.delete_verify": Entry(
+        lambda c: "/account/delete/verify", signed_in(BAD), json=True
+    ),
     # Data rights: each person's own record of who has seen it, and their own data.
     "GET rights.index": Entry(lambda c: "/account/my-data", signed_in()),
     "GET rights.everything_json": Entry(lambda c: "/account/my-data/everything.json", signed_in()),

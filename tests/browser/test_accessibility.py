@@ -547,6 +547,12 @@ def outcomes_page(server, page, ctx):
     expect(page.get_by_role("heading", name="By quarter")).to_be_visible()
 
 
+def delete_account(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(server.url + "/account/delete")
+    expect(page.get_by_role("heading", name="Delete my account")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -613,6 +619,7 @@ CASES: list[Callable] = [
     my_data,
     care_team_patient,
     outcomes_page,
+    delete_account,
     about,
     help_page,
     not_found,

@@ -468,3 +468,50 @@ def create_recovery_codes() -> Response:
     response = render("accounts/recovery_codes.html", codes=codes)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --- deleting the account -------------------------------------------------------------------
+
+
+@bp.get("/delete")
+@login_required
+def delete_page() -> Response:
+    """Explain what deleting the account does, and ask for a passkey to confirm."""
+    db = get_session()
+    passkey_count, _codes = services.account_safety(db, current_user)
+    return render("accounts/delete.html", passkey_count=passkey_count)
+
+
+@bp.post("/delete/options")
+@login_required
+@limiter.limit(OPTIONS_LIMIT)
+def delete_options() -> Response:
+    """Return passkey request options to confirm deleting the account (JSON)."""
+    options = passkeys.begin_authentication(get_session(), _browser_id())
+    return Response(options, mimetype="application/json")
+
+
+@bp.post("/delete/verify")
+@login_required
+@limiter.limit(SIGNIN_LIMIT)
+def delete_verify() -> Response | tuple[Response, int]:
+    """Delete the account once the person has confirmed with one of their own passkeys."""
+    from webapp.rights.services import delete_account
+
+    db = get_session()
+    try:
+        person = passkeys.finish_authentication(
+            db, _browser_id(), _json_body().get("credential") or {}
+        )
+    except AccountError as error:
+        return _json_error(error)
+    if person.id != current_user.id:
+        return _json_error(
+            AccountError(_("That passkey belongs to someone else. Use one of your own."))
+        )
+    services.end_session(db, current_user.get_id())
+    delete_account(db, current_user, current_user.id)
+    logout_user()
+    browser_session.clear()
+    flash(_("Your account and everything held about you have been deleted."), "info")
+    return jsonify(ok=True, redirect=url_for("main.index"))

@@ -275,3 +275,25 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
 def as_json(data: dict[str, Any]) -> str:
     """Return the download as readable JSON."""
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def delete_account(session: Session, actor: Actor, person_id: int) -> None:
+    """Delete the person's account and everything held about them.
+
+    Their records go with their row (every table that points to a person removes its rows
+    or forgets who it was: what they did for others stays, as done by someone whose account
+    is closed). Invitations they used are stripped of their name, email and NHS number. The
+    audit log keeps that an account was deleted, without saying whose.
+    """
+    from webapp.accounts.models import Invitation
+
+    require(actor, "rights.own", person_id)
+    person = session.get(Person, person_id)
+    assert person is not None
+    for invitation in session.exec(
+        select(Invitation).where(Invitation.redeemed_by_id == person_id)
+    ):
+        invitation.name, invitation.email, invitation.nhs_number = "", None, None
+    session.delete(person)
+    audit.record(session, None, "account.deleted", None)
+    session.commit()
