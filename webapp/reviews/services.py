@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -180,6 +181,38 @@ def _pattern(query: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _coming_reviews(search: bool) -> Any:
+    """Build, once, the query for a page of a practice's coming reviews (optionally only
+    patients whose name matches), each with how many things the person shared for it."""
+    shared = (
+        select(func.count(AgendaItem.id))
+        .where(AgendaItem.review_id == Review.id, col(AgendaItem.shared).is_(True))
+        .scalar_subquery()
+    ) + (
+        select(func.count(Goal.id))
+        .where(Goal.review_id == Review.id, col(Goal.shared).is_(True))
+        .scalar_subquery()
+    )
+    where = [
+        Review.practice_id == bindparam("practice_id"),
+        Review.scheduled_at >= bindparam("since"),
+        Review.status != ReviewStatus.PLAN_AGREED,
+    ]
+    if search:
+        where.append(func.lower(Person.name).like(bindparam("pattern"), escape="\\"))
+    return (
+        select(Review, Person.name, shared)
+        .join(Person, Person.id == Review.patient_id)
+        .where(*where)
+        .order_by(Review.scheduled_at, Review.id)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+
+
+_COMING: dict[bool, Any] = {}
+
+
 def list_reviews(
     session: Session,
     actor: Actor,
@@ -192,31 +225,19 @@ def list_reviews(
     the patient's name and how many things they shared for it (agenda items and goals);
     optionally only patients whose name contains `query`; and whether more follow."""
     require(actor, "reviews.manage", practice_id)
-    shared = (
-        select(func.count(AgendaItem.id))
-        .where(AgendaItem.review_id == Review.id, col(AgendaItem.shared).is_(True))
-        .scalar_subquery()
-    ) + (
-        select(func.count(Goal.id))
-        .where(Goal.review_id == Review.id, col(Goal.shared).is_(True))
-        .scalar_subquery()
-    )
-    where = [
-        Review.practice_id == practice_id,
-        Review.scheduled_at >= utcnow() - STILL_NEXT_FOR,
-        Review.status != ReviewStatus.PLAN_AGREED,
-    ]
     pattern = _pattern(query)
+    statement = _COMING.get(bool(pattern))
+    if statement is None:
+        statement = _COMING[bool(pattern)] = _coming_reviews(bool(pattern))
+    params: dict[str, Any] = {
+        "practice_id": practice_id,
+        "since": utcnow() - STILL_NEXT_FOR,
+        "offset": (max(page, 1) - 1) * per_page,
+        "limit": per_page + 1,
+    }
     if pattern:
-        where.append(func.lower(Person.name).like(pattern, escape="\\"))
-    rows = session.exec(
-        select(Review, Person.name, shared)
-        .join(Person, Person.id == Review.patient_id)
-        .where(*where)
-        .order_by(Review.scheduled_at, Review.id)
-        .offset((max(page, 1) - 1) * per_page)
-        .limit(per_page + 1)
-    ).all()
+        params["pattern"] = pattern
+    rows = session.exec(statement, params=params).all()
     return [(r, name, count or 0) for r, name, count in rows[:per_page]], len(rows) > per_page
 
 
