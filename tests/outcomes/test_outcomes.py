@@ -152,3 +152,10 @@ def test_only_staff_and_commissioners_of_the_practice_see_outcomes(db, app, prac
         with pytest.raises(NotFound):
             reviews.list_reviews(db, load_actor(db, commissioner), practice.id)
     assert db.exec(select(Review)).all() == []
+
+
+def test_the_quarter_under_way_is_never_shown(db, practice, staff):
+    _cohort(db, practice, 10, dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC), prepared=5)
+    found = services.practice_outcomes(db, staff, practice.id, TODAY)
+    assert [q.label for q in found.quarters] == ["2025 Q4", "2026 Q1", "2026 Q2", "2026 Q3"]
+    assert found.totals["reviews"].shown() == "0"

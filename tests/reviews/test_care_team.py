@@ -112,3 +112,38 @@ def test_another_practice_gets_404_for_everything(app, client, db, patient, clin
         f"/care-team/practices/{other.id}/patients/{patient.id}",  # not their patient either
     ):
         assert client.get(path).status_code == 404
+
+
+def test_each_clinician_gets_their_own_kept_list(app, db, patient, clinician, practice):
+    from tests.conftest import make_app
+
+    _arrange(app, db, patient, clinician, practice)
+    other = add_person(db, "Ola Nurse", "ola@example.org", (practice, Role.CLINICIAN))
+    pages = []
+    for person in (clinician, other):
+        client = make_app().test_client()
+        sign_in(app, client, person)
+        pages.append(client.get(f"/reviews/practices/{practice.id}").get_data(as_text=True))
+    assert f'data-person="{clinician.id}"' in pages[0]
+    assert f'data-person="{other.id}"' in pages[1]
+
+
+def test_the_patient_page_shows_this_practices_next_review(
+    app, client, db, patient, clinician, practice
+):
+    review = _arrange(app, db, patient, clinician, practice)
+    other = Practice(name="Hillside")
+    db.add(other)
+    db.commit()
+    sooner = reviews.Review(
+        practice_id=other.id,
+        patient_id=patient.id,
+        scheduled_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    )
+    db.add(sooner)
+    db.commit()
+    sign_in(app, client, clinician)
+    page = client.get(f"/care-team/practices/{practice.id}/patients/{patient.id}").get_data(
+        as_text=True
+    )
+    assert f"/results/reviews/{review.id}" in page and "No review is booked" not in page

@@ -59,3 +59,32 @@ def test_without_a_passkey_the_page_says_to_add_one(app, client, db, patient):
     sign_in(app, client, patient)
     page = client.get("/account/delete").get_data(as_text=True)
     assert "You need a passkey to confirm" in page
+
+
+def test_deleting_leaves_no_invitation_or_record_of_them(app, db, practice, patient):
+    import datetime as dt
+
+    from webapp import audit
+    from webapp.accounts.services import load_actor
+    from webapp.rights.services import delete_account
+
+    patient.nhs_number = "9434765919"
+    db.add(
+        Invitation(
+            practice_id=practice.id,
+            role="patient",
+            name="Pat Morgan",
+            nhs_number="9434765919",
+            token_hash="t" * 64,
+            code_hash="c" * 64,
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=3),
+        )
+    )
+    db.commit()
+    with app.test_request_context():
+        audit.record(db, None, "safety.match", patient.id, category="x", phrase="y")
+        db.commit()
+        delete_account(db, load_actor(db, patient), patient.id)
+    assert db.exec(select(Invitation)).all() == []
+    left = db.exec(select(AuditEvent)).all()
+    assert [e.action for e in left] == ["account.deleted"]

@@ -130,3 +130,29 @@ def test_my_data_pages_through_http(app, db, pat):
     Bundle.model_validate(json.loads(fhir_file.get_data(as_text=True)))
     mine = client.get("/account/my-data?all=1").get_data(as_text=True)
     assert "downloaded your data" in mine and "Show only what other people did" in mine
+
+
+def test_nothing_tells_of_results_still_held_back(db, pat):
+    audit.record(db, _priya(db).id, "results.hold", pat.id, result_id=1)
+    audit.record(db, _priya(db).id, "results.import", pat.id, count=3)
+    db.commit()
+    mine, _more = services.activity(db, pat, pat.id, others_only=False)
+    assert not any("held back" in a.what or "added test results" in a.what for a in mine)
+    data = services.everything(db, pat, pat.id)
+    actions = {row["action"] for row in data["record_activity"]}
+    assert not actions & set(services.UNTOLD)
+    assert all("detail" not in row for row in data["record_activity"])
+    assert all("endpoint" not in row for row in data["devices"])
+    assert "personal_targets" in data and "sign_ins" in data
+
+
+def test_what_a_closed_account_did_is_said_so(app, db, pat):
+    from tests.conftest import add_person
+
+    sam = add_person(db, "Sam Staff", "sam@example.org")
+    audit.record(db, sam.id, "plan.read", pat.id)
+    db.commit()
+    with app.test_request_context():
+        services.delete_account(db, load_actor(db, sam), sam.id)
+    mine, _more = services.activity(db, pat, pat.id)
+    assert mine[0].who == "Someone whose account has been closed"

@@ -509,8 +509,7 @@ def delete_verify() -> Response | tuple[Response, int]:
         return _json_error(
             AccountError(_("That passkey belongs to someone else. Use one of your own."))
         )
-    services.end_session(db, current_user.get_id())
-    delete_account(db, current_user, current_user.id)
+    delete_account(db, current_user, current_user.id)  # their sessions go with them
     logout_user()
     browser_session.clear()
     flash(_("Your account and everything held about you have been deleted."), "info")

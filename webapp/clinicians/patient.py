@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 from webapp import audit
 from webapp.access import Actor
 from webapp.accounts.models import Person
+from webapp.db import utcnow
 from webapp.goals.models import CarePlan, GoalAction
 from webapp.goals.progress import Progress, goal_progress_unchecked
 from webapp.planning import summary as planning_summary
 from webapp.planning.models import Goal
 from webapp.reviews import services as reviews
-from webapp.reviews.models import Review
+from webapp.reviews.models import Review, ReviewStatus
 
 
 @dataclass
@@ -47,9 +48,17 @@ def patient_view(session: Session, actor: Actor, practice_id: int, patient_id: i
             .order_by(col(Review.scheduled_at).desc())
         )
     )
-    coming = reviews.upcoming_review(session, patient_id)
-    if coming is not None and coming.practice_id != practice_id:
-        coming = None
+    coming = session.exec(
+        select(Review)
+        .where(
+            Review.patient_id == patient_id,
+            Review.practice_id == practice_id,
+            Review.scheduled_at >= utcnow() - reviews.STILL_NEXT_FOR,
+            Review.status != ReviewStatus.PLAN_AGREED,
+        )
+        .order_by(Review.scheduled_at)
+        .limit(1)
+    ).first()
     shared = (
         planning_summary.shared_for_review(session, actor, coming, record=False) if coming else None
     )

@@ -115,8 +115,13 @@ def patient(practice_id: int, patient_id: int) -> Response:
     from webapp.reviews.routes import status_names as review_steps
 
     found = patient_view(get_session(), current_user, practice_id, patient_id)
+    words = {goal.id: goal.text for goal in found.goals}
     charts = {
-        goal_id: progress_chart(progress, f"progress-{goal_id}", _("Entries per week"))
+        goal_id: progress_chart(
+            progress,
+            f"progress-{goal_id}",
+            _("Entries per week: %(goal)s", goal=words.get(goal_id, "")[:80]),
+        )
         for goal_id, progress in found.progress.items()
     }
     return render(

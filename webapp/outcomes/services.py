@@ -64,7 +64,9 @@ def _percent(ready: list, held: list) -> Cell:
     did not, so both groups must be 5 people or more (or empty)."""
     held_people = {r[1] for r in held}
     ready_people = {r[1] for r in ready}
-    parts = (len(held_people), len(ready_people), len(held_people - ready_people))
+    ready_ids = {r[0] for r in ready}
+    unready_people = {r[1] for r in held if r[0] not in ready_ids}
+    parts = (len(held_people), len(ready_people), len(unready_people))
     return Cell(
         value=100 * len(ready) / len(held) if held else None,
         people=len(held_people),
@@ -85,7 +87,7 @@ class Quarter:
 
 @dataclass
 class Outcomes:
-    """A practice's outcomes for the last quarters, with totals where safe."""
+    """A practice's outcomes for the last completed quarters, with totals where safe."""
 
     practice: Practice
     quarters: list[Quarter]
@@ -106,8 +108,10 @@ def columns() -> dict[str, str]:
 
 
 def _quarters(today: dt.date, count: int) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """The last `count` completed quarters. The quarter under way is never shown: figures
+    that change day by day would let a change be traced to one person's review."""
     first_month = (today.month - 1) // 3 * 3 + 1
-    year, month = today.year, first_month
+    year, month = (today.year, first_month - 3) if first_month > 1 else (today.year - 1, 10)
     found = []
     for _n in range(count):
         starts = dt.datetime(year, month, 1, tzinfo=UK)
@@ -121,7 +125,8 @@ def _quarters(today: dt.date, count: int) -> list[tuple[str, dt.datetime, dt.dat
 def practice_outcomes(
     session: Session, actor: Actor, practice_id: int, today: dt.date | None = None
 ) -> Outcomes:
-    """Return the practice's outcomes for the last four quarters, suppressed where small."""
+    """Return the practice's outcomes for the last four completed quarters, suppressed where
+    small."""
     require(actor, "outcomes.read", practice_id)
     practice = session.get(Practice, practice_id)
     assert practice is not None

@@ -16,6 +16,7 @@ from webapp.goals.fhir import NHS_NUMBER_SYSTEM, fhir_date, goal_resource, urn
 from webapp.goals.models import CarePlan, GoalAction
 from webapp.planning.models import Goal
 from webapp.results.models import Result
+from webapp.reviews.models import Review
 
 UCUM = "http://unitsofmeasure.org"
 # Blood pressure is one reading with two parts.
@@ -71,13 +72,22 @@ def _observation(result: Result, patient_ref: dict[str, str]) -> dict[str, Any]:
 
 
 def _careplan(
-    plan: CarePlan, goals: list[Goal], actions: list[GoalAction], patient_ref: dict[str, str]
+    plan: CarePlan,
+    goals: list[Goal],
+    actions: list[GoalAction],
+    patient_ref: dict[str, str],
+    current: bool,
 ) -> dict[str, Any]:
-    mine = [g for g in goals if g.review_id == plan.review_id and g.person_agreed_at]
+    mine = [
+        g
+        for g in goals
+        if g.review_id == plan.review_id and g.person_agreed_at and g.clinician_agreed_at
+    ]
     ids = {g.id for g in mine}
     resource: dict[str, Any] = {
         "resourceType": "CarePlan",
-        "status": "active",
+        # The latest agreed plan is the one being followed; earlier ones are finished.
+        "status": "active" if current else "completed",
         "intent": "plan",
         "title": "My care and support plan",
         "subject": patient_ref,
@@ -140,15 +150,19 @@ def everything_bundle(session: Session, actor: Actor, person_id: int) -> dict[st
     actions = list(
         session.exec(select(GoalAction).where(col(GoalAction.goal_id).in_([g.id for g in goals])))
     )
-    for plan in session.exec(
-        select(CarePlan).where(
-            CarePlan.patient_id == person_id, col(CarePlan.agreed_at).is_not(None)
+    plans = list(
+        session.exec(
+            select(CarePlan)
+            .join(Review, col(Review.id) == CarePlan.review_id)
+            .where(CarePlan.patient_id == person_id, col(CarePlan.agreed_at).is_not(None))
+            .order_by(col(Review.scheduled_at).desc())
         )
-    ):
+    )
+    for index, plan in enumerate(plans):
         entries.append(
             {
                 "fullUrl": urn("careplan", plan.id),
-                "resource": _careplan(plan, goals, actions, patient_ref),
+                "resource": _careplan(plan, goals, actions, patient_ref, current=index == 0),
             }
         )
     bundle = {

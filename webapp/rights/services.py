@@ -17,7 +17,14 @@ from sqlmodel import Session, col, select
 
 from webapp import audit
 from webapp.access import Actor, require
-from webapp.accounts.models import STAFF_ROLES, Passkey, Person, Practice, PracticeRole
+from webapp.accounts.models import (
+    STAFF_ROLES,
+    AuthSession,
+    Passkey,
+    Person,
+    Practice,
+    PracticeRole,
+)
 from webapp.audit import AuditEvent
 from webapp.goals.models import (
     CarePlan,
@@ -26,13 +33,19 @@ from webapp.goals.models import (
     GoalReminder,
     GoalScore,
     ProgressEntry,
+    WeeklySummary,
 )
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
-from webapp.results.models import Result
+from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
 
 PAGE_SIZE = 25
+# Events that would tell the person of results before their care team releases them (a
+# result held back for a talk, results added, the day they go): never in the person's view.
+UNTOLD = ("results.hold", "results.unhold", "results.import", "results.release_date")
+# Set on what someone did before they closed their account (their id is gone with them).
+CLOSED = '"closed_account": true'
 
 
 def _what() -> dict[str, str]:
@@ -88,6 +101,7 @@ def _what() -> dict[str, str]:
         "push.subscribe": _("turned on notifications on a device"),
         "push.unsubscribe": _("turned off notifications on a device"),
         "rights.download": _("downloaded your data"),
+        "care_team.read_patient": _("read what you shared, your goals and your plan"),
         "rights.activity": _("looked at who has seen your record"),
     }
 
@@ -140,7 +154,7 @@ def activity(
     query = select(AuditEvent, Person.name).join(
         Person, col(Person.id) == AuditEvent.actor_id, isouter=True
     )
-    query = query.where(AuditEvent.subject_id == person_id)
+    query = query.where(AuditEvent.subject_id == person_id, col(AuditEvent.action).not_in(UNTOLD))
     if others_only:
         query = query.where(
             (col(AuditEvent.actor_id).is_(None)) | (AuditEvent.actor_id != person_id)
@@ -161,6 +175,8 @@ def activity(
         by_self = event.actor_id == person_id
         if by_self:
             who, role = _("You"), ""
+        elif event.actor_id is None and CLOSED in event.detail:
+            who, role = _("Someone whose account has been closed"), ""
         elif event.actor_id is None:
             who, role = _("Coproduce"), _("done automatically")
         else:
@@ -261,10 +277,23 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
             session,
             PushSubscription,
             PushSubscription.person_id == person_id,
-            leave=frozenset({"p256dh", "auth"}),
+            leave=frozenset({"p256dh", "auth", "endpoint"}),
         ),
         "record_activity": _rows(
-            session, AuditEvent, AuditEvent.subject_id == person_id, order=AuditEvent.id
+            session,
+            AuditEvent,
+            AuditEvent.subject_id == person_id,
+            col(AuditEvent.action).not_in(UNTOLD),
+            order=AuditEvent.id,
+            leave=frozenset({"detail", "request_id"}),
+        ),
+        "personal_targets": _rows(session, ResultTarget, ResultTarget.patient_id == person_id),
+        "weekly_summary": _rows(session, WeeklySummary, WeeklySummary.person_id == person_id),
+        "sign_ins": _rows(
+            session,
+            AuthSession,
+            AuthSession.person_id == person_id,
+            leave=frozenset({"token_hash"}),
         ),
     }
     audit.record(session, actor.id, "rights.download", person_id, kind="json")
@@ -285,6 +314,8 @@ def delete_account(session: Session, actor: Actor, person_id: int) -> None:
     is closed). Invitations they used are stripped of their name, email and NHS number. The
     audit log keeps that an account was deleted, without saying whose.
     """
+    from sqlalchemy import delete, or_, update
+
     from webapp.accounts.models import Invitation
 
     require(actor, "rights.own", person_id)
@@ -294,6 +325,21 @@ def delete_account(session: Session, actor: Actor, person_id: int) -> None:
         select(Invitation).where(Invitation.redeemed_by_id == person_id)
     ):
         invitation.name, invitation.email, invitation.nhs_number = "", None, None
+        invitation.pending_email = None
+    # Invitations for them not yet used go too (they hold their name and contact details).
+    matches = [Invitation.email == person.email] if person.email else []
+    if person.nhs_number:
+        matches.append(Invitation.nhs_number == person.nhs_number)
+    if matches:
+        session.exec(delete(Invitation).where(col(Invitation.redeemed_at).is_(None), or_(*matches)))
+    # The record of their own record goes with it; what they did in other people's records
+    # stays there, said as done by someone whose account has been closed.
+    session.exec(delete(AuditEvent).where(AuditEvent.subject_id == person_id))
+    session.exec(
+        update(AuditEvent)
+        .where(AuditEvent.actor_id == person_id)
+        .values(actor_id=None, detail="{" + CLOSED + "}")
+    )
     session.delete(person)
     audit.record(session, None, "account.deleted", None)
     session.commit()
