@@ -33,8 +33,20 @@ def test_an_account_is_deleted_only_with_its_own_passkey(app, client, db, practi
     _inv2, token2, _code2 = invite(app, practice, "Sam Other", "sam@example.org")
     join(other_client, other_key, token=token2)
     options = client.json("/account/delete/options").get_json()
+    # Only Jordan's own passkeys are offered.
+    assert len(options["allowCredentials"]) == 1
     refused = client.json("/account/delete/verify", {"credential": other_key.get(options)})
     assert refused.status_code == 400 and "belongs to someone else" in refused.get_json()["error"]
+    assert db.get(Person, jordan.id) is not None
+    sams = db.exec(select(Passkey).where(Passkey.person_id != jordan.id)).one()
+    assert sams.last_used_at is None  # someone else's passkey was not touched
+    # A confirmation challenge never signs anyone in, and a sign-in one never deletes.
+    options = client.json("/account/delete/options").get_json()
+    wrong = client.json("/account/signin/verify", {"credential": authenticator.get(options)})
+    assert wrong.status_code == 400
+    signin_options = client.json("/account/signin/options").get_json()
+    wrong = client.json("/account/delete/verify", {"credential": authenticator.get(signin_options)})
+    assert wrong.status_code == 400
     assert db.get(Person, jordan.id) is not None
 
     options = client.json("/account/delete/options").get_json()

@@ -212,21 +212,40 @@ def finish_registration(
     return person, passkey
 
 
-def begin_authentication(session: Session, browser_id: str) -> str:
-    """Return request options (JSON) for signing in with any of this site's passkeys."""
+def begin_authentication(session: Session, browser_id: str, person: Person | None = None) -> str:
+    """Return request options (JSON) for signing in with any of this site's passkeys, or,
+    with `person`, for confirming something with one of that person's own passkeys only."""
     rp_id, _rp_name, _origin = _settings()
+    allowed = []
+    if person is not None:
+        allowed = [
+            PublicKeyCredentialDescriptor(id=c)
+            for c in session.exec(
+                select(Passkey.credential_id).where(Passkey.person_id == person.id)
+            )
+        ]
     options = generate_authentication_options(
         rp_id=rp_id,
         timeout=CHALLENGE_MINUTES * 60 * 1000,
         user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=allowed or None,
     )
-    _store_challenge(session, options.challenge, AUTHENTICATE, browser_id)
+    links = {"person_id": person.id} if person is not None else {}
+    _store_challenge(session, options.challenge, AUTHENTICATE, browser_id, **links)
     return options_to_json(options)
 
 
-def finish_authentication(session: Session, browser_id: str, credential: dict[str, Any]) -> Person:
-    """Check a passkey's signed answer and return the person it belongs to."""
+def finish_authentication(
+    session: Session, browser_id: str, credential: dict[str, Any], person: Person | None = None
+) -> Person:
+    """Check a passkey's signed answer and return the person it belongs to. With `person`
+    (a confirmation), only a challenge made for them and one of their passkeys will do, and
+    nobody else's passkey is touched."""
     challenge = _consume_challenge(session, browser_id, AUTHENTICATE, credential)
+    if challenge.person_id != (person.id if person is not None else None):
+        raise AccountError(
+            _("This passkey request has expired or was already used. Please try again.")
+        )
     try:
         raw_id = base64url_to_bytes(credential["rawId"])
         response = credential["response"]
@@ -242,6 +261,8 @@ def finish_authentication(session: Session, browser_id: str, credential: dict[st
                 "Try another passkey, or sign in with an email link or a recovery code."
             )
         )
+    if person is not None and passkey.person_id != person.id:
+        raise AccountError(_("That passkey belongs to someone else. Use one of your own."))
     person = session.get(Person, passkey.person_id)
     assert person is not None
     rp_id, _rp_name, origin = _settings()

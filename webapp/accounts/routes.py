@@ -487,7 +487,8 @@ def delete_page() -> Response:
 @limiter.limit(OPTIONS_LIMIT)
 def delete_options() -> Response:
     """Return passkey request options to confirm deleting the account (JSON)."""
-    options = passkeys.begin_authentication(get_session(), _browser_id())
+    db = get_session()
+    options = passkeys.begin_authentication(db, _browser_id(), db.get(Person, current_user.id))
     return Response(options, mimetype="application/json")
 
 
@@ -500,15 +501,11 @@ def delete_verify() -> Response | tuple[Response, int]:
 
     db = get_session()
     try:
-        person = passkeys.finish_authentication(
-            db, _browser_id(), _json_body().get("credential") or {}
+        passkeys.finish_authentication(
+            db, _browser_id(), _json_body().get("credential") or {}, db.get(Person, current_user.id)
         )
     except AccountError as error:
         return _json_error(error)
-    if person.id != current_user.id:
-        return _json_error(
-            AccountError(_("That passkey belongs to someone else. Use one of your own."))
-        )
     delete_account(db, current_user, current_user.id)  # their sessions go with them
     logout_user()
     browser_session.clear()
