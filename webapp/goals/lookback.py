@@ -18,6 +18,7 @@ from werkzeug.exceptions import NotFound
 from webapp.access import Actor, require
 from webapp.db import utcnow
 from webapp.goals.models import CarePlan, GoalScore
+from webapp.goals.plan import latest_plan
 from webapp.goals.services import GoalError, get_goal, record_event
 from webapp.planning.models import Goal
 from webapp.reviews.models import Review
@@ -79,14 +80,7 @@ def _look_back(session: Session, plan: CarePlan | None, shared_only: bool = Fals
 def mine(session: Session, actor: Actor, patient_id: int) -> LookBack:
     """Return the goals of the person's latest agreed plan, to look back on."""
     require(actor, "goals.own", patient_id)
-    plan = session.exec(
-        select(CarePlan)
-        .join(Review, col(Review.id) == CarePlan.review_id)
-        .where(CarePlan.patient_id == patient_id, col(CarePlan.agreed_at).is_not(None))
-        .order_by(col(Review.scheduled_at).desc())
-        .limit(1)
-    ).first()
-    return _look_back(session, plan)
+    return _look_back(session, latest_plan(session, patient_id))
 
 
 def before_review(session: Session, actor: Actor, review: Review) -> LookBack:

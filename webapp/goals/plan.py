@@ -167,22 +167,28 @@ def staff_goal_review_id(session: Session, actor: Actor, goal_id: int) -> int:
     return goal.review_id
 
 
-def set_note(session: Session, actor: Actor, review_id: int, note: str) -> CarePlan:
-    """Keep the clinician's note on the plan (what was agreed, in their words)."""
-    review = session.get(Review, review_id)
-    require(actor, "plan.agree", review.practice_id if review else None)
-    assert review is not None
+def _checked_note(note: str, field: str) -> str:
+    """Return a plan note as kept (outer spaces trimmed), or raise GoalError for `field`."""
     note = note.strip().replace("\r\n", "\n")
     if len(note) > NOTE_LIMIT:
         raise GoalError(
             {
-                "note": _(
+                field: _(
                     "Keep the note to %(limit)d characters (it is %(n)d).",
                     limit=NOTE_LIMIT,
                     n=len(note),
                 )
             }
         )
+    return note
+
+
+def set_note(session: Session, actor: Actor, review_id: int, note: str) -> CarePlan:
+    """Keep the clinician's note on the plan (what was agreed, in their words)."""
+    review = session.get(Review, review_id)
+    require(actor, "plan.agree", review.practice_id if review else None)
+    assert review is not None
+    note = _checked_note(note, "note")
     plan = _plan_or_new(session, review)
     if plan.note != note:
         plan.note = note
@@ -311,17 +317,7 @@ def set_person_note(session: Session, actor: Actor, patient_id: int, note: str) 
         raise GoalError(
             {"person_note": _("Your note goes with a review. Once one is booked, add it here.")}
         )
-    note = note.strip().replace("\r\n", "\n")
-    if len(note) > NOTE_LIMIT:
-        raise GoalError(
-            {
-                "person_note": _(
-                    "Keep the note to %(limit)d characters (it is %(n)d).",
-                    limit=NOTE_LIMIT,
-                    n=len(note),
-                )
-            }
-        )
+    note = _checked_note(note, "person_note")
     plan = _plan_or_new(session, review)
     if plan.person_note != note:
         plan.person_note = note
@@ -339,16 +335,21 @@ def coming_plan(session: Session, actor: Actor, patient_id: int) -> CarePlan | N
     return _plan_for(session, review) if review is not None else None
 
 
-def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan:
-    """Return the person's latest agreed plan and the shared goals waiting to be agreed."""
-    require(actor, "goals.own", patient_id)
-    plan = session.exec(
+def latest_plan(session: Session, patient_id: int) -> CarePlan | None:
+    """Return the plan agreed at the person's latest review that has one (callers check)."""
+    return session.exec(
         select(CarePlan)
         .join(Review, col(Review.id) == CarePlan.review_id)
         .where(CarePlan.patient_id == patient_id, col(CarePlan.agreed_at).is_not(None))
         .order_by(col(Review.scheduled_at).desc())
         .limit(1)
     ).first()
+
+
+def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan:
+    """Return the person's latest agreed plan and the shared goals waiting to be agreed."""
+    require(actor, "goals.own", patient_id)
+    plan = latest_plan(session, patient_id)
     agreed: list[Goal] = []
     if plan is not None:
         agreed = list(
