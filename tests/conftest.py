@@ -43,12 +43,15 @@ class Client(FlaskClient):
     def form(self, url: str, data: dict | None = None, **kwargs) -> object:
         """Post a form as a browser would, with the page's CSRF token."""
         data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
+        if "csrf_token" not in data:
+            data["csrf_token"] = self.csrf_token()
         return self.post(url, data=data, **kwargs)
 
     def json(self, url: str, body: dict | None = None, **kwargs) -> object:
         """Post JSON as the passkey script does, with the CSRF header."""
-        headers = {"X-CSRFToken": self.csrf_token(), **kwargs.pop("headers", {})}
+        headers = kwargs.pop("headers", {})
+        if "X-CSRFToken" not in headers:
+            headers["X-CSRFToken"] = self.csrf_token()
         return self.post(url, json=body or {}, headers=headers, **kwargs)
 
 

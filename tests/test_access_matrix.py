@@ -1,7 +1,10 @@
 """The route-by-role access matrix: every route, every role, the answer each must get.
 
 A route missing from MATRIX fails the suite, so each new route declares who may use it.
-Roles that later parts add (carers, peer supporters, coordinators) join ROLES then.
+Carers are roles too: one acting for the patient with each single scope (so each scope is
+seen with and without), one with a permission who is not acting, and one acting under a
+permission the patient has since stopped. Roles that later parts add (peer supporters,
+coordinators) join ROLES then.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from sqlmodel import Session
 
 from tests.conftest import add_person, make_app, sign_in
+from webapp.access import SCOPES
 from webapp.accounts import services
-from webapp.accounts.models import Passkey, Practice, Role
+from webapp.accounts.models import AuthSession, Passkey, Practice, Role
+from webapp.carers import services as carers
+from webapp.carers.models import CarerGrant
 from webapp.goals.models import CarePlan, GoalAction, GoalScore
 from webapp.notifications.models import PushSubscription
 from webapp.planning import conversations
@@ -37,8 +44,20 @@ ROLES = [
     "other_clinician",
     "admin",
     "commissioner",
+    "carer_results",
+    "carer_planning",
+    "carer_goals",
+    "carer_crisis",
+    "carer_idle",
+    "carer_lapsed",
 ]
+# Carers acting for the patient, each with the one scope in their name.
+ACTING = ["carer_results", "carer_planning", "carer_goals", "carer_crisis"]
 OK, SIGNIN, NOT_FOUND, BAD = "ok", "signin", "404", "400"
+# A carer whose permission has ended is sent to the carers page, whatever they asked for.
+LAPSED = "lapsed"
+# What a carer whose permission has lapsed may still open: the carers page, and signing out.
+LAPSE_ALLOWED = {"static", "carers.index", "accounts.signout", "main.service_worker"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,22 @@ def signed_in(answer: str = OK) -> dict[str, str]:
 def owner_only() -> dict[str, str]:
     """Only the patient who owns the record; anyone else signed in gets 404."""
     return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "patient": OK}
+
+
+def acting(answer: str = OK) -> dict[str, str]:
+    """The same answer for every carer acting for the patient."""
+    return dict.fromkeys(ACTING, answer)
+
+
+def record_page(scope: str) -> dict[str, str]:
+    """A page of whose record is being read: everyone signed in has their own, and a carer
+    acting for the patient sees it only with the scope."""
+    return {**signed_in(), **acting(NOT_FOUND), f"carer_{scope}": OK}
+
+
+def owner_or(scope: str, answer: str = OK) -> dict[str, str]:
+    """The patient's own, and a carer acting for them with the scope."""
+    return {**owner_only(), f"carer_{scope}": answer}
 
 
 def clinician_only() -> dict[str, str]:
@@ -171,8 +206,9 @@ MATRIX: dict[str, Entry] = {
         practice_staff(),
         data={"day": FUTURE_DAY, "time": "11:00"},
     ),
+    # The review's date goes with every scope a carer may have.
     "GET reviews.calendar": Entry(
-        lambda c: f"/reviews/{c['review_id']}/calendar.ics", owner_only()
+        lambda c: f"/reviews/{c['review_id']}/calendar.ics", {**owner_only(), **acting()}
     ),
     "GET notifications.index": Entry(lambda c: "/notifications", signed_in()),
     "GET results.review": Entry(lambda c: f"/results/reviews/{c['review_id']}", practice_staff()),
@@ -214,34 +250,38 @@ MATRIX: dict[str, Entry] = {
         lambda c: f"/results/practices/{c['practice_id']}/import", practice_staff_asked()
     ),
     # Everyone reads only their own results: a page of nothing for those who have none.
-    "GET results.mine": Entry(lambda c: "/results", signed_in()),
-    "GET results.letter": Entry(lambda c: "/results/letter", signed_in()),
-    "GET results.explain": Entry(lambda c: "/results/tests/hba1c", signed_in()),
-    "GET results.download": Entry(lambda c: "/results/my-results.csv", signed_in()),
-    "POST results.ask": Entry(lambda c: "/results/ask", owner_only(), data={"test": "hba1c"}),
+    "GET results.mine": Entry(lambda c: "/results", record_page("results")),
+    "GET results.letter": Entry(lambda c: "/results/letter", record_page("results")),
+    "GET results.explain": Entry(lambda c: "/results/tests/hba1c", record_page("results")),
+    "GET results.download": Entry(lambda c: "/results/my-results.csv", record_page("results")),
+    "POST results.ask": Entry(
+        lambda c: "/results/ask", owner_or("results"), data={"test": "hba1c"}
+    ),
     # Conversations are the person's own; anyone signed in may hold their own.
-    "GET planning.index": Entry(lambda c: "/planning", signed_in()),
-    "POST planning.start": Entry(lambda c: "/planning/check-in/start", signed_in()),
+    "GET planning.index": Entry(lambda c: "/planning", record_page("planning")),
+    "POST planning.start": Entry(lambda c: "/planning/check-in/start", record_page("planning")),
     "GET planning.conversation": Entry(
-        lambda c: f"/planning/conversations/{c['conversation_id']}", owner_only()
+        lambda c: f"/planning/conversations/{c['conversation_id']}", owner_or("planning")
     ),
     "POST planning.answer": Entry(
         lambda c: f"/planning/conversations/{c['conversation_id']}/answer",
-        owner_only(),
+        owner_or("planning"),
         data={"step": "going-well", "answer": "A walk", "key": "matrix"},
     ),
     "POST planning.change": Entry(
-        lambda c: f"/planning/conversations/{c['conversation_id']}/change/overall", owner_only()
+        lambda c: f"/planning/conversations/{c['conversation_id']}/change/overall",
+        owner_or("planning"),
     ),
     "POST results.remove": Entry(
-        lambda c: f"/results/agenda/{c['agenda_item_id']}/remove", owner_only()
+        lambda c: f"/results/agenda/{c['agenda_item_id']}/remove", owner_or("results")
     ),
     "GET planning.transcript": Entry(
-        lambda c: f"/planning/conversations/{c['conversation_id']}/transcript", owner_only()
+        lambda c: f"/planning/conversations/{c['conversation_id']}/transcript",
+        owner_or("planning"),
     ),
     # Goals are the person's own; everyone signed in has a list of their own.
-    "GET goals.index": Entry(lambda c: "/goals", signed_in()),
-    "POST goals.create": Entry(lambda c: "/goals", signed_in(), data={"text": "Walk"}),
+    "GET goals.index": Entry(lambda c: "/goals", record_page("goals")),
+    "POST goals.create": Entry(lambda c: "/goals", record_page("goals"), data={"text": "Walk"}),
     "GET goals.show": Entry(lambda c: f"/goals/{c['goal_id']}", owner_only()),
     "POST goals.edit": Entry(
         lambda c: f"/goals/{c['goal_id']}/edit", owner_only(), data={"text": "Walk", "version": "1"}
@@ -318,23 +358,27 @@ MATRIX: dict[str, Entry] = {
     ),
     # The agreed plan: the person's own pages; agreeing from the clinician's side is for the
     # practice's clinicians (its admins read the shared goals but do not agree them).
-    "GET plan.mine": Entry(lambda c: "/plan", signed_in()),
-    "GET plan.printable": Entry(lambda c: "/plan/print", signed_in()),
-    "GET plan.fhir": Entry(lambda c: "/plan/careplan.json", owner_only()),
+    "GET plan.mine": Entry(lambda c: "/plan", record_page("goals")),
+    "GET plan.printable": Entry(lambda c: "/plan/print", record_page("goals")),
+    "GET plan.fhir": Entry(lambda c: "/plan/careplan.json", owner_or("goals")),
+    # Only the person agrees their goals: a carer with the goals scope is told so (422).
     "POST plan.agree": Entry(
         lambda c: f"/plan/goals/{c['shared_goal_id']}/agree",
-        owner_only(),
+        owner_or("goals", "422"),
         data={"agreed": "1", "version": "1"},
     ),
     # The person's note goes with their coming review: only a patient with one booked.
     "POST plan.person_note": Entry(
         lambda c: "/plan/note",
-        {**everyone("422"), "anonymous": SIGNIN, "patient": OK},
+        {**everyone("422"), **acting(NOT_FOUND), "anonymous": SIGNIN, "patient": OK}
+        | {"carer_goals": OK},
         data={"person_note": "Mornings are hard"},
     ),
-    "GET plan.look_back": Entry(lambda c: "/plan/look-back", signed_in()),
+    "GET plan.look_back": Entry(lambda c: "/plan/look-back", record_page("goals")),
     "POST plan.score": Entry(
-        lambda c: f"/plan/goals/{c['agreed_goal_id']}/score", owner_only(), data={"score": "1"}
+        lambda c: f"/plan/goals/{c['agreed_goal_id']}/score",
+        owner_or("goals"),
+        data={"score": "1"},
     ),
     "POST plan.clinician_score": Entry(
         lambda c: f"/reviews/plan/goals/{c['agreed_goal_id']}/score",
@@ -357,25 +401,65 @@ MATRIX: dict[str, Entry] = {
     ),
     "POST planning.safety": Entry(
         lambda c: f"/planning/conversations/{c['conversation_id']}/safety",
-        owner_only(),
+        owner_or("planning"),
         data={"choice": "carry-on"},
     ),
     # Everyone signed in has a summary and a crisis-plan page of their own (perhaps empty).
-    "GET planning.summary_page": Entry(lambda c: "/planning/summary", signed_in()),
-    "GET planning.crisis_plan": Entry(lambda c: "/planning/crisis-plan", signed_in()),
+    "GET planning.summary_page": Entry(lambda c: "/planning/summary", record_page("planning")),
+    "GET planning.crisis_plan": Entry(lambda c: "/planning/crisis-plan", record_page("crisis")),
     # Only someone with a review booked can be ready for it.
-    "POST planning.ready": Entry(lambda c: "/planning/ready", owner_only()),
+    "POST planning.ready": Entry(lambda c: "/planning/ready", owner_or("planning")),
     "POST planning.share": Entry(
         lambda c: f"/planning/goal/{c['goal_id']}/share", owner_only(), data={"shared": "1"}
     ),
     "POST planning.edit": Entry(
         lambda c: f"/planning/crisis-plan/{c['plan_id']}/edit",
-        owner_only(),
+        owner_or("crisis"),
         data={"helps": "Music"},
     ),
     "POST planning.remove": Entry(
-        lambda c: f"/planning/item/{c['agenda_item_id']}/remove", owner_only()
+        lambda c: f"/planning/item/{c['agenda_item_id']}/remove", owner_or("planning")
     ),
+    # Carers: anyone may invite their own carers (not while acting for someone else); only
+    # the patient sees and changes theirs; anyone may open an invitation.
+    "GET carers.index": Entry(lambda c: "/carers", signed_in()),
+    "POST carers.invite": Entry(
+        lambda c: "/carers",
+        {**signed_in(), **acting(NOT_FOUND)},
+        data={"name": "Sam Lee", "scopes": "goals"},
+    ),
+    "GET carers.invitation": Entry(
+        lambda c: f"/carers/{c['invite_grant_id']}/invitation", owner_only()
+    ),
+    "GET carers.show": Entry(lambda c: f"/carers/{c['carer_grant_id']}", owner_only()),
+    "POST carers.update": Entry(
+        lambda c: f"/carers/{c['carer_grant_id']}",
+        owner_only(),
+        data={"scopes": "results", "version": "1"},
+    ),
+    "POST carers.stop": Entry(lambda c: f"/carers/{c['invite_grant_id']}/stop", owner_only()),
+    "GET carers.accept_link": Entry(lambda c: f"/carers/accept/{c['carer_token']}", everyone(OK)),
+    "GET carers.code_form": Entry(lambda c: "/carers/code", everyone(OK)),
+    "POST carers.code": Entry(lambda c: "/carers/code", everyone("422")),
+    # The patient's own invitation, and carers who already help them, are told why not.
+    "POST carers.accept": Entry(
+        lambda c: "/carers/accept",
+        {**signed_in(), **acting("422"), "patient": "422", "carer_idle": "422"},
+        data=lambda c: {"token": c["carer_token"]},
+    ),
+    "POST carers.join_options": Entry(
+        lambda c: "/carers/join/options",
+        everyone(OK),
+        json=True,
+        data=lambda c: {"token": c["carer_token"]},
+    ),
+    "POST carers.join_verify": Entry(lambda c: "/carers/join/verify", everyone(BAD), json=True),
+    # Acting for someone: only under one's own permission.
+    "POST carers.act": Entry(
+        lambda c: f"/carers/act/{c['idle_grant_id']}",
+        {**everyone(NOT_FOUND), "anonymous": SIGNIN, "carer_idle": OK},
+    ),
+    "POST carers.stop_acting": Entry(lambda c: "/carers/stop-acting", signed_in()),
 }
 
 
@@ -517,10 +601,60 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             conversations.answer(
                 db, services.load_actor(db, people["patient"]), chat.id, "overall", "6", "first"
             )
+        # Sam helps Pat with everything but is not acting; Cas acts for Pat as the role says.
+        pat = services.load_actor(db, people["patient"])
+        sam = add_person(db, "Sam Lee", "sam@example.org")
+        cas = add_person(db, "Cas Doe", "cas@example.org")
+        people["carer_idle"] = sam
+        for person in (sam, cas):
+            db.add(
+                Passkey(
+                    person_id=person.id,
+                    credential_id=secrets.token_bytes(16),
+                    public_key=b"key",
+                    name="Phone",
+                )
+            )
+        db.commit()
+        form = {"name": "Sam Lee"}
+        with app.test_request_context():
+            idle, sam_token, _c = carers.invite_carer(db, pat, pat.id, form, list(SCOPES))
+            carers.accept(db, services.load_actor(db, sam), token=sam_token)
+            scope = role.removeprefix("carer_") if role in ACTING else "goals"
+            acting_grant, cas_token, _c = carers.invite_carer(
+                db, pat, pat.id, {"name": "Cas Doe"}, [scope]
+            )
+            carers.accept(db, services.load_actor(db, cas), token=cas_token)
+            waiting, carer_token, _c = carers.invite_carer(
+                db, pat, pat.id, {"name": "Jo Lee"}, ["results"]
+            )
     client = app.test_client()
+    if role in ACTING or role == "carer_lapsed":
+        people[role] = cas
     if role != "anonymous":
         sign_in(app, client, people[role])
+    # A carer whose permission is stopped after they opened a page (with its form token).
+    csrf = client.csrf_token() if role != "anonymous" else None
+    if role in ACTING or role == "carer_lapsed":
+        with app.app_context(), Session(engine) as db:
+            db.exec(
+                update(AuthSession)
+                .where(AuthSession.person_id == cas.id)
+                .values(acting_grant_id=acting_grant.id)
+            )
+            if role == "carer_lapsed":
+                db.exec(
+                    update(CarerGrant)
+                    .where(CarerGrant.id == acting_grant.id)
+                    .values(revoked_at=dt.datetime.now(dt.UTC))
+                )
+            db.commit()
     ctx = {
+        "csrf": csrf,
+        "idle_grant_id": idle.id,
+        "carer_grant_id": acting_grant.id,
+        "invite_grant_id": waiting.id,
+        "carer_token": carer_token,
         "app": app,
         "practice_id": practice.id,
         "passkey_id": passkey.id,
@@ -554,6 +688,8 @@ def _answer(response) -> str:
         return SIGNIN
     if response.status_code == 401:  # the passkey script's "sign in again"
         return SIGNIN
+    if response.status_code == 403 and b"permission to help" in response.data:
+        return LAPSED
     if response.status_code < 400:
         return OK
     return str(response.status_code)
@@ -569,9 +705,28 @@ def test_route_answers_each_role_as_declared(app, route, role):
     if method == "GET":
         response = client.get(path)
     elif entry.json:
-        response = client.json(path, entry.data(ctx) if callable(entry.data) else entry.data)
+        body = entry.data(ctx) if callable(entry.data) else entry.data
+        headers = {"X-CSRFToken": ctx["csrf"]} if ctx["csrf"] else {}
+        response = client.json(path, body, headers=headers)
     else:
-        data = entry.data(ctx) if callable(entry.data) else entry.data
+        data = dict((entry.data(ctx) if callable(entry.data) else entry.data) or {})
+        if ctx["csrf"]:
+            data["csrf_token"] = ctx["csrf"]
         response = client.form(path, data)
     response.close()
-    assert _answer(response) == entry.expect[role], (route, role, response.status_code)
+    answer = _answer(response)
+    if response.status_code == 303 and response.headers["Location"].endswith("/carers"):
+        with client.session_transaction() as browser:
+            flashes = [message for _kind, message in browser.get("_flashes", [])]
+        if any("permission to help" in message for message in flashes):
+            answer = LAPSED
+    expected = entry.expect[role] if role != "carer_lapsed" else _lapsed_answer(route, entry)
+    assert answer == expected, (route, role, response.status_code)
+
+
+def _lapsed_answer(route: str, entry: Entry) -> str:
+    """A carer acting under a stopped permission is refused everything, but may still go to
+    the carers page and sign out (then answered as a carer who is not acting)."""
+    if route.split()[1] in LAPSE_ALLOWED:
+        return entry.expect["carer_idle"]
+    return LAPSED

@@ -76,6 +76,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, directory=str(ROOT / "migrations"), render_as_batch=True)
 
     from webapp.accounts.routes import bp as accounts_bp
+    from webapp.carers import routes as carers
     from webapp.clinicians.routes import bp as clinicians_bp
     from webapp.goals.plan_routes import bp as plan_bp
     from webapp.goals.routes import bp as goals_bp
@@ -98,6 +99,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(plan_bp)
     app.register_blueprint(rights_bp)
     app.register_blueprint(outcomes_bp)
+    app.register_blueprint(carers.bp)
+    carers.init_app(app)
 
     errors.init_app(app)
 

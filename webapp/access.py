@@ -14,6 +14,19 @@ from werkzeug.exceptions import NotFound
 
 from webapp.accounts.models import STAFF_ROLES, Person, Role
 
+# What a carer may be allowed to do for a person; each names a part of the person's record.
+SCOPES = ("results", "planning", "goals", "crisis", "timebank")
+
+
+@dataclass(frozen=True)
+class Acting:
+    """A carer acting for a person under a live grant, read afresh on every request."""
+
+    grant_id: int
+    person_id: int
+    person_name: str
+    scopes: frozenset[str]
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -25,6 +38,10 @@ class Actor:
     session_token: str = ""
     # Read with the session on each request, for the header; None when not loaded that way.
     unread_notifications: int | None = None
+    # Set while a carer acts for someone; their own record is out of reach meanwhile.
+    acting: Acting | None = None
+    # The session asked to act for someone, but that permission has ended or been withdrawn.
+    acting_lapsed: bool = False
 
     # Flask-Login's user protocol.
     is_authenticated = True
@@ -46,6 +63,12 @@ class Actor:
         """Return the person's name."""
         return self.person.name
 
+    @property
+    def record_id(self) -> int:
+        """Return whose record the person-facing pages show: the person a carer acts for,
+        or the actor's own."""
+        return self.acting.person_id if self.acting is not None else self.id
+
     def practices_with(self, *roles: str) -> set[int]:
         """Return the practices where the actor holds any of the given roles."""
         return {practice for practice, role in self.roles if role in roles}
@@ -64,9 +87,37 @@ class Actor:
 Rule = Callable[[Actor | None, object], bool]
 
 
-def _is_self(actor: Actor | None, person_id: object) -> bool:
-    """The actor is the person the record belongs to."""
+def _is_account_holder(actor: Actor | None, person_id: object) -> bool:
+    """The actor is the person the account belongs to (acting for someone or not)."""
     return actor is not None and actor.id == person_id
+
+
+def _is_self(actor: Actor | None, person_id: object) -> bool:
+    """The actor is the person the record belongs to, and is not acting for someone else."""
+    return actor is not None and actor.acting is None and actor.id == person_id
+
+
+def _self_or_carer(scope: str) -> Rule:
+    """The person themself, or a carer acting for them with the scope."""
+
+    def rule(actor: Actor | None, person_id: object) -> bool:
+        if actor is None:
+            return False
+        if actor.acting is None:
+            return actor.id == person_id
+        return actor.acting.person_id == person_id and scope in actor.acting.scopes
+
+    rule.__doc__ = f"The person, or a carer acting for them with the {scope!r} scope."
+    return rule
+
+
+def _acts_with_any_scope(actor: Actor | None, person_id: object) -> bool:
+    """The person, or a carer acting for them with any scope (the review date is shared)."""
+    if actor is None:
+        return False
+    if actor.acting is None:
+        return actor.id == person_id
+    return actor.acting.person_id == person_id and bool(actor.acting.scopes)
 
 
 def _is_practice_staff(actor: Actor | None, practice_id: object) -> bool:
@@ -88,29 +139,43 @@ def _reads_outcomes(actor: Actor | None, practice_id: object) -> bool:
 
 RULES: dict[str, Rule] = {
     # A person manages their own account: passkeys, recovery codes, sessions.
-    "account.manage": _is_self,
+    "account.manage": _is_account_holder,
     # Practice staff invite patients and see the practice's invitations.
     "practice.invite": _is_practice_staff,
     "practice.view": _is_practice_staff,
     # Practice staff plan, reschedule and move their practice's reviews along.
     "reviews.manage": _is_practice_staff,
     # A person sees their own reviews.
-    "reviews.read_own": _is_self,
+    "reviews.read_own": _acts_with_any_scope,
     # Practice staff import, hold back and release results, and set personal targets.
     "results.manage": _is_practice_staff,
     # A person reads their own released results and adds them to their agenda.
-    "results.read_own": _is_self,
+    "results.read_own": _self_or_carer("results"),
     # A person holds their own planning conversations.
-    "planning.own": _is_self,
+    "planning.own": _self_or_carer("planning"),
+    # A person keeps their plan for when they are unwell (a carer with the crisis scope too).
+    "crisis.own": _self_or_carer("crisis"),
     # A person keeps their own goals, actions and progress.
-    "goals.own": _is_self,
+    "goals.own": _self_or_carer("goals"),
     # The practice's staff and its commissioners read its outcomes (aggregates only).
     "outcomes.read": _reads_outcomes,
     # A person sees who has read or changed their record, and takes all their data.
-    "rights.own": _is_self,
+    "rights.own": _is_account_holder,
+    # A person invites carers, changes what they may do, and stops their access.
+    "carers.manage": _is_self,
+    # A carer acts for a person under their own accepted grant.
+    "carers.act": _is_account_holder,
     # A clinician of the practice agrees the plan with the person at their review.
     "plan.agree": _is_practice_clinician,
 }
+
+
+def sees_goal(actor: Actor | None, goal: object) -> bool:
+    """Say whether the actor may see this goal of a person they may see goals of: a carer sees
+    only goals the person shared, or that they wrote for the person themselves."""
+    if actor is None or actor.acting is None:
+        return True
+    return bool(getattr(goal, "shared", False)) or getattr(goal, "created_by_id", None) == actor.id
 
 
 def can(actor: Actor | None, permission: str, target: object) -> bool:

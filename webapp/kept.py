@@ -74,6 +74,7 @@ def kept_page(key: tuple, template: str, context: Callable[[], dict[str, Any]]) 
     full_key = (
         template,
         current_user.id,  # the page carries who is signed in (for the page script)
+        current_user.acting,  # and, for a carer, whose record and which scopes (the banner)
         *key,
         str(get_locale()),
         current_user.unread_notifications,

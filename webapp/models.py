@@ -12,6 +12,7 @@ from webapp.accounts.models import (
     WebAuthnChallenge,
 )
 from webapp.audit import AuditEvent
+from webapp.carers.models import CarerGrant
 from webapp.goals.models import (
     CarePlan,
     GoalAction,
@@ -31,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "CarePlan",
+    "CarerGrant",
     "Conversation",
     "CrisisPlan",
     "Goal",

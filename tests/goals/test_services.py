@@ -35,7 +35,7 @@ def test_a_goal_keeps_the_persons_words_exactly(db, actor):
     assert goal.text == words and goal.status == "draft" and not goal.shared
     assert (goal.why, goal.importance, goal.target_date) == ("To dance", 8, dt.date(2027, 6, 1))
     (event,) = goals.history(db, actor, goal.id)
-    assert event[0].what == "created" and event[1] == "Pat Morgan"
+    assert event[0].what == "created" and event[1] == "you"
 
 
 @pytest.mark.parametrize(

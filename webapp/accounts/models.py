@@ -136,6 +136,10 @@ class AuthSession(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     last_seen_at: dt.datetime = Field(default_factory=utcnow)
     ended_at: dt.datetime | None = None
+    # While a carer acts for someone in this session: the grant they act under.
+    acting_grant_id: int | None = Field(
+        default=None, foreign_key="carergrant.id", ondelete="SET NULL"
+    )
 
 
 class WebAuthnChallenge(SQLModel, table=True):
@@ -147,6 +151,10 @@ class WebAuthnChallenge(SQLModel, table=True):
     browser_id: str = Field(max_length=64, index=True)
     person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="CASCADE")
     invitation_id: int | None = Field(default=None, foreign_key="invitation.id", ondelete="CASCADE")
+    # For a new carer joining by a person's carer invitation.
+    carer_grant_id: int | None = Field(
+        default=None, foreign_key="carergrant.id", ondelete="CASCADE"
+    )
     # For a new person joining by invitation: the user handle their passkey is made with.
     user_handle: bytes | None = Field(default=None, sa_column=Column(LargeBinary(64)))
     created_at: dt.datetime = Field(default_factory=utcnow)

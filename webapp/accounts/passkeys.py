@@ -36,6 +36,7 @@ from webauthn.helpers.structs import (
 from webapp import audit
 from webapp.accounts.models import Invitation, Passkey, Person, WebAuthnChallenge
 from webapp.accounts.services import AccountError, redeem_invitation, validate_passkey_name
+from webapp.carers.models import CarerGrant
 from webapp.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,10 @@ def begin_registration(
     *,
     person: Person | None = None,
     invitation: Invitation | None = None,
+    carer_grant: CarerGrant | None = None,
 ) -> str:
-    """Return creation options (JSON) for a new passkey, for a person or an invitation."""
+    """Return creation options (JSON) for a new passkey: for a person, a practice's
+    invitation, or a new carer's invitation."""
     rp_id, rp_name, _origin = _settings()
     if person is not None:
         user_handle, user_name = person.user_handle, person.email or person.name
@@ -125,6 +128,11 @@ def begin_registration(
         user_name, display_name = invitation.email or invitation.name, invitation.name
         existing = []
         links = {"invitation_id": invitation.id, "user_handle": user_handle}
+    elif carer_grant is not None:
+        user_handle = secrets.token_bytes(32)
+        user_name = display_name = carer_grant.carer_name
+        existing = []
+        links = {"carer_grant_id": carer_grant.id, "user_handle": user_handle}
     else:
         raise ValueError("begin_registration needs a person or an invitation")
     options = generate_registration_options(
@@ -160,7 +168,7 @@ def finish_registration(
     if person is not None:
         wrong_flow = challenge.person_id != person.id
     else:
-        wrong_flow = challenge.invitation_id is None
+        wrong_flow = challenge.invitation_id is None and challenge.carer_grant_id is None
     if wrong_flow:
         raise AccountError(
             _("This passkey request has expired or was already used. Please try again.")
@@ -184,7 +192,12 @@ def finish_registration(
     ).first():
         raise AccountError(_("This passkey is already registered. Sign in with it instead."))
     try:
-        if person is None:
+        if person is None and challenge.carer_grant_id is not None:
+            from webapp.carers.services import accept_as_new_carer
+
+            assert challenge.user_handle is not None
+            person = accept_as_new_carer(session, challenge.carer_grant_id, challenge.user_handle)
+        elif person is None:
             invitation = session.get(Invitation, challenge.invitation_id)
             assert invitation is not None and challenge.user_handle is not None
             person = redeem_invitation(session, invitation, challenge.user_handle)

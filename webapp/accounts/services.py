@@ -13,11 +13,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
-from webapp.access import Actor, require
+from webapp.access import SCOPES, Acting, Actor, require
 from webapp.accounts.models import (
     AuthSession,
     Invitation,
@@ -38,7 +39,9 @@ from webapp.accounts.tokens import (
     new_token,
     normalise_code,
 )
+from webapp.carers.models import CarerGrant
 from webapp.db import utcnow
+from webapp.formatting import local_date
 from webapp.links import public_url
 from webapp.mail import send_mail
 from webapp.notifications.models import Notification
@@ -523,6 +526,7 @@ def start_session(session: Session, person: Person, method: str) -> str:
     return token
 
 
+_HELPED = aliased(Person)
 _SESSION = (
     select(
         AuthSession,
@@ -532,8 +536,13 @@ _SESSION = (
         .where(Notification.person_id == Person.id, Notification.read_at.is_(None))
         .correlate(Person)
         .scalar_subquery(),
+        # A carer acting for someone: the grant, read afresh on every request, and whose it is.
+        CarerGrant,
+        _HELPED.name,
     )
     .join(Person, Person.id == AuthSession.person_id)
+    .outerjoin(CarerGrant, CarerGrant.id == AuthSession.acting_grant_id)
+    .outerjoin(_HELPED, _HELPED.id == CarerGrant.person_id)
     .where(AuthSession.token_hash == bindparam("token_hash"))
 )
 
@@ -544,7 +553,7 @@ def load_session(session: Session, token: str) -> Actor | None:
     found = session.exec(_SESSION, params={"token_hash": hash_token(token)}).first()
     if found is None:
         return None
-    row, person, unread = found
+    row, person, unread, grant, helped_name = found
     if row.ended_at is not None:
         return None
     now = utcnow()
@@ -559,7 +568,35 @@ def load_session(session: Session, token: str) -> Actor | None:
         # Touch at most once a minute, so reads stay reads.
         row.last_seen_at = now
         session.commit()
-    return replace(load_actor(session, person, token), unread_notifications=unread)
+    acting, lapsed = None, False
+    if row.acting_grant_id is not None:
+        if grant is not None and grant_is_live(grant, person.id):
+            acting = Acting(
+                grant_id=grant.id,
+                person_id=grant.person_id,
+                person_name=helped_name,
+                scopes=frozenset(grant.scopes.split(",")) & frozenset(SCOPES),
+            )
+        else:
+            lapsed = True
+    return replace(
+        load_actor(session, person, token),
+        unread_notifications=unread,
+        acting=acting,
+        acting_lapsed=lapsed,
+    )
+
+
+def grant_is_live(grant: CarerGrant, carer_id: int | None) -> bool:
+    """Say whether a carer may act under the grant today: accepted by them, not stopped, and
+    not past its end date (a UK date, the last day included)."""
+    return (
+        grant.carer_id is not None
+        and grant.carer_id == carer_id
+        and grant.accepted_at is not None
+        and grant.revoked_at is None
+        and (grant.ends_on is None or grant.ends_on >= local_date(utcnow()))
+    )
 
 
 def _end_other_sessions(session: Session, actor: Actor) -> None:

@@ -260,6 +260,16 @@ def agree(
         goal = _staff_goal(session, actor, goal_id, "plan.agree")
     elif side == "person":
         goal = goals.get_goal(session, actor, goal_id)
+        if actor.acting is not None:
+            raise GoalError(
+                {
+                    "agree": _(
+                        "Only %(name)s can agree a goal with their care team. You can help "
+                        "them get ready, and they agree it themselves.",
+                        name=actor.acting.person_name,
+                    )
+                }
+            )
     else:
         raise ValueError(side)
     if goal.status != "draft":
@@ -312,6 +322,7 @@ def set_person_note(session: Session, actor: Actor, patient_id: int, note: str) 
     """Keep the person's own note on the plan for their coming review."""
     from webapp.reviews.services import next_review
 
+    require(actor, "goals.own", patient_id)
     review = next_review(session, actor, patient_id)
     if review is None:
         raise GoalError(
@@ -331,6 +342,7 @@ def coming_plan(session: Session, actor: Actor, patient_id: int) -> CarePlan | N
     """Return the plan row of the person's coming review, if it has one yet."""
     from webapp.reviews.services import next_review
 
+    require(actor, "goals.own", patient_id)
     review = next_review(session, actor, patient_id)
     return _plan_for(session, review) if review is not None else None
 

@@ -34,12 +34,12 @@ def _plan_page(template: str, status: int = 200, **context: object) -> Response:
     db = get_session()
     context.setdefault("problems", {})
     context.setdefault("typed", {})
-    review = reviews.next_review(db, current_user, current_user.id)
+    review = reviews.next_review(db, current_user, current_user.record_id)
 
     def everything() -> dict[str, object]:
         return dict(
-            current=plans.current_plan(db, current_user, current_user.id),
-            coming=plans.coming_plan(db, current_user, current_user.id),
+            current=plans.current_plan(db, current_user, current_user.record_id),
+            coming=plans.coming_plan(db, current_user, current_user.record_id),
             review=review,
             owners=owner_names(),
             statuses=status_names(),
@@ -48,11 +48,12 @@ def _plan_page(template: str, status: int = 200, **context: object) -> Response:
 
     if status == 200 and plain_visit():
         coming = (review.id, review.scheduled_at) if review else None
-        key = (current_user.id, coming, goals.goals_stamp(db, current_user.id))
+        key = (current_user.record_id, coming, goals.goals_stamp(db, current_user.record_id))
         response = kept_page(key, template, everything)
     else:
         response = render(template, status=status, **everything())
-    if status == 200:
+    # Kept on the phone for offline reading, but not someone else's record on a carer's phone.
+    if status == 200 and current_user.acting is None:
         response.headers[OFFLINE_HEADER] = "personal"
     return response
 
@@ -76,11 +77,11 @@ def printable() -> Response:
 def fhir() -> Response:
     """Download the current agreed plan as a FHIR R4 Bundle (CarePlan with its Goals)."""
     db = get_session()
-    current = plans.current_plan(db, current_user, current_user.id)
+    current = plans.current_plan(db, current_user, current_user.record_id)
     if current.plan is None:
         abort(404)
-    person = db.get(Person, current_user.id)
-    bundle = careplan_bundle(current, current_user.id, person.nhs_number if person else None)
+    person = db.get(Person, current_user.record_id)
+    bundle = careplan_bundle(current, current_user.record_id, person.nhs_number if person else None)
     return Response(
         json.dumps(bundle, indent=2, ensure_ascii=False),
         mimetype="application/fhir+json",
@@ -128,8 +129,8 @@ def _look_back_page(status: int = 200, **context: object) -> Response:
     return render(
         "plan/look_back.html",
         status=status,
-        found=lookback.mine(db, current_user, current_user.id),
-        review=reviews.next_review(db, current_user, current_user.id),
+        found=lookback.mine(db, current_user, current_user.record_id),
+        review=reviews.next_review(db, current_user, current_user.record_id),
         scale=scale_names(),
         **context,
     )
@@ -165,7 +166,7 @@ def person_note() -> Response:
     """Keep the person's own note on the plan for their coming review."""
     words = request.form.get("person_note", "")[:5000]
     try:
-        plans.set_person_note(get_session(), current_user, current_user.id, words)
+        plans.set_person_note(get_session(), current_user, current_user.record_id, words)
     except GoalError as error:
         return _plan_page(
             "plan/mine.html", status=422, problems=error.problems, typed={"person_note": words}

@@ -38,13 +38,13 @@ def _list_page(status: int = 200, **context: object) -> Response:
 
     def everything() -> dict[str, object]:
         return dict(
-            goals=goals.my_goals(db, current_user, current_user.id),
+            goals=goals.my_goals(db, current_user, current_user.record_id),
             owners=owner_names(),
             **context,
         )
 
     if status == 200 and plain_visit():
-        key = (current_user.id, goals.goals_stamp(db, current_user.id))
+        key = (current_user.record_id, goals.goals_stamp(db, current_user.record_id))
         return kept_page(key, "goals/index.html", everything)
     return render("goals/index.html", status=status, **everything())
 
@@ -62,7 +62,7 @@ def create() -> Response:
     """Add a goal in the person's own words."""
     form = _form(FIELDS)
     try:
-        goal = goals.create_goal(get_session(), current_user, current_user.id, form)
+        goal = goals.create_goal(get_session(), current_user, current_user.record_id, form)
     except GoalError as error:
         return _list_page(status=422, problems=error.problems, typed=form)
     flash(_("Your goal is saved. It is a draft until you agree it with your care team."))
@@ -86,9 +86,13 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
 
     def everything() -> dict[str, object]:
         summary = goal_progress(db, current_user, goal_id)
+        entries = goals.progress(db, current_user, goal_id, limit=10)
         return dict(
             goal=goal,
-            entries=goals.progress(db, current_user, goal_id, limit=10),
+            entries=entries,
+            logged_by=goals.attributions(
+                db, current_user, goal.patient_id, {e.typed_by_id for e in entries}
+            ),
             progress=summary,
             reminder=reminders.reminder_for(db, current_user, goal_id),
             weekdays=weekday_names(),
@@ -108,7 +112,8 @@ def _goal_page(goal_id: int, status: int = 200, **context: object) -> Response:
         response = render(
             "goals/show.html", status=status, key=secrets.token_urlsafe(12), **everything()
         )
-    if status == 200:
+    # Kept on the phone for offline reading, but not someone else's record on a carer's phone.
+    if status == 200 and current_user.acting is None:
         response.headers[OFFLINE_HEADER] = "personal"
     return response
 

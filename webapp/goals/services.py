@@ -17,9 +17,10 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from werkzeug.exceptions import NotFound
 
 from webapp import audit
-from webapp.access import Actor, require
+from webapp.access import Actor, require, sees_goal
 from webapp.db import utcnow
 from webapp.formatting import local_date
 from webapp.goals.models import GoalAction, GoalEvent, ProgressEntry
@@ -171,7 +172,9 @@ _GOALS = (
 def my_goals(session: Session, actor: Actor, patient_id: int) -> list[Goal]:
     """Return the person's goals: open ones first, each group in the person's order."""
     require(actor, "goals.own", patient_id)
-    goals = list(session.exec(_GOALS, params={"patient_id": patient_id}))
+    goals = [
+        g for g in session.exec(_GOALS, params={"patient_id": patient_id}) if sees_goal(actor, g)
+    ]
     return sorted(goals, key=lambda g: g.status not in OPEN)
 
 
@@ -180,6 +183,8 @@ def get_goal(session: Session, actor: Actor, goal_id: int) -> Goal:
     goal = session.get(Goal, goal_id)
     require(actor, "goals.own", goal.patient_id if goal is not None else None)
     assert goal is not None
+    if not sees_goal(actor, goal):
+        raise NotFound()
     return goal
 
 
@@ -359,6 +364,8 @@ def _own_action(session: Session, actor: Actor, action_id: int) -> tuple[Goal, G
     goal = session.get(Goal, action.goal_id) if action is not None else None
     require(actor, "goals.own", goal.patient_id if goal is not None else None)
     assert action is not None and goal is not None
+    if not sees_goal(actor, goal):
+        raise NotFound()
     return goal, action
 
 
@@ -404,18 +411,51 @@ def remove_action(session: Session, actor: Actor, action_id: int) -> None:
     session.commit()
 
 
-def history(session: Session, actor: Actor, goal_id: int) -> list[tuple[GoalEvent, str]]:
-    """Return every change to a goal, newest first, each with who made it."""
+def attributions(
+    session: Session, actor: Actor, patient_id: int, ids: set[int | None]
+) -> dict[int | None, str]:
+    """Say who did something on the person's record, as the viewer reads it: "you", the
+    person's name, "Sam for Pat" for their carer, or a care-team member's name."""
     from webapp.accounts.models import Person
+    from webapp.carers.models import CarerGrant
 
+    wanted = {i for i in ids if i is not None} | {patient_id}
+    names = {
+        i: n
+        for i, n in session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted)))
+    }
+    carers = set(
+        session.exec(
+            select(CarerGrant.carer_id).where(
+                CarerGrant.person_id == patient_id, col(CarerGrant.carer_id).in_(wanted)
+            )
+        )
+    )
+    person = names.get(patient_id, "")
+    found: dict[int | None, str] = {None: _("someone no longer here")}
+    for who in wanted:
+        name = names.get(who) or _("someone no longer here")
+        if who == actor.id and who == patient_id and actor.acting is None:
+            found[who] = _("you")
+        elif who == actor.id and who in carers:
+            found[who] = _("you, for %(person)s", person=person)
+        elif who in carers:
+            found[who] = _("%(carer)s for %(person)s", carer=name, person=person)
+        else:
+            found[who] = name
+    return found
+
+
+def history(session: Session, actor: Actor, goal_id: int) -> list[tuple[GoalEvent, str]]:
+    """Return every change to a goal, newest first, each with who made it (in words)."""
     goal = get_goal(session, actor, goal_id)
-    rows = session.exec(
-        select(GoalEvent, Person.name)
-        .join(Person, col(Person.id) == GoalEvent.actor_id, isouter=True)
+    events = session.exec(
+        select(GoalEvent)
         .where(GoalEvent.goal_id == goal.id)
         .order_by(col(GoalEvent.created_at).desc(), col(GoalEvent.id).desc())
     ).all()
-    return [(event, name or "") for event, name in rows]
+    who = attributions(session, actor, goal.patient_id, {e.actor_id for e in events})
+    return [(event, who.get(event.actor_id, who[None])) for event in events]
 
 
 # --- progress -------------------------------------------------------------------------------
@@ -554,6 +594,8 @@ def goal_with_stamp(session: Session, actor: Actor, goal_id: int) -> tuple[Goal,
     require(actor, "goals.own", row[0].patient_id if row is not None else None)
     assert row is not None
     goal, *stamp = row
+    if not sees_goal(actor, goal):
+        raise NotFound()
     return goal, (goal.version, goal.updated_at, goal.status, goal.shared, *stamp)
 
 

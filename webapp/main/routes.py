@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
+from webapp.access import can
 from webapp.accounts import services
 from webapp.content import get_content
 from webapp.db import get_session
@@ -34,19 +35,21 @@ def index() -> Response:
         return render("main/welcome.html")
     db = get_session()
     passkey_count, recovery_codes = services.account_safety(db, current_user)
-    review = (
-        reviews.next_review(db, current_user, current_user.id) if current_user.is_patient else None
-    )
-    patient = current_user.is_patient
+    # A carer acting for someone sees that person's home, as far as their scopes reach.
+    whose = current_user.record_id
+    patient = current_user.is_patient or current_user.acting is not None
+    review = reviews.next_review(db, current_user, whose) if patient else None
     open_goals = (
-        [g for g in goals.my_goals(db, current_user, current_user.id) if g.status in goals.OPEN]
-        if patient
+        [g for g in goals.my_goals(db, current_user, whose) if g.status in goals.OPEN]
+        if patient and can(current_user, "goals.own", whose)
         else []
     )
     return render(
         "main/home.html",
         notifications=notifications.unread(db, current_user),
-        agenda=results.agenda(db, current_user, current_user.id, review) if patient else [],
+        agenda=results.agenda(db, current_user, whose, review)
+        if patient and can(current_user, "results.read_own", whose)
+        else [],
         memberships=services.practice_memberships(current_user),
         goals=[(goal, secrets.token_urlsafe(12)) for goal in open_goals[:HOME_GOALS]],
         more_goals=max(len(open_goals) - HOME_GOALS, 0),

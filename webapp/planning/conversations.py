@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
-from webapp.access import Actor, require
+from webapp.access import Actor, can, require
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.formatting import day_month_year, local_date
@@ -46,9 +46,13 @@ def facts_for(session: Session, actor: Actor, patient_id: int, flow: Flow) -> Fa
     """
     require(actor, "planning.own", patient_id)
     review = upcoming_review(session, patient_id) if flow.needs_review else None
-    summaries = results.own_results(session, actor, patient_id) if flow.needs_results else []
+    # A carer without the results scope holds the conversation as if there were none.
+    reads_results = flow.needs_results and can(actor, "results.read_own", patient_id)
+    summaries = results.own_results(session, actor, patient_id) if reads_results else []
+    # The conversation speaks to the person, also when a carer holds it for them.
+    name = actor.acting.person_name if actor.acting is not None else actor.person.name
     return Facts(
-        first_name=actor.person.first_name,
+        first_name=name.split()[0] if name.split() else "",
         next_review=day_month_year(review.scheduled_at, "wide") if review else "",
         results={
             summary.test.slug: (summary.shown(summary.latest), summary.direction)
@@ -105,7 +109,14 @@ def _own(session: Session, actor: Actor, conversation_id: int) -> Conversation:
     conversation = session.exec(_CONVERSATION, params={"id": conversation_id}).first()
     require(actor, "planning.own", conversation.patient_id if conversation else None)
     assert conversation is not None
+    _may_hold(actor, conversation.patient_id, get_flow(conversation.flow))
     return conversation
+
+
+def _may_hold(actor: Actor, patient_id: int, flow: Flow) -> None:
+    """A flow that writes the plan for when the person is unwell needs that scope too."""
+    if flow.writes_crisis_plan:
+        require(actor, "crisis.own", patient_id)
 
 
 def _settle(session: Session, actor: Actor, conversation: Conversation) -> View:
@@ -277,6 +288,7 @@ def start(session: Session, actor: Actor, patient_id: int, slug: str) -> View:
     """Resume the person's unfinished conversation on this flow, or start one."""
     require(actor, "planning.own", patient_id)
     flow = get_flow(slug)
+    _may_hold(actor, patient_id, flow)
     conversation = session.exec(
         select(Conversation)
         .where(

@@ -212,6 +212,11 @@ class Flow:
         return False
 
     @cached_property
+    def writes_crisis_plan(self) -> bool:
+        """Say whether any answer becomes part of the plan for when the person is unwell."""
+        return any(step.becomes in CRISIS_PARTS for step in self.steps.values())
+
+    @cached_property
     def needs_results(self) -> bool:
         """Say whether any step speaks of, or depends on, the person's results."""
         for step in self.steps.values():

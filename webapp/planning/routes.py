@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from webapp.access import can
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.htmx import hx_redirect, is_htmx, render, wants_partial
@@ -37,7 +38,7 @@ def index() -> Response:
     return render(
         "planning/index.html",
         flows=sorted(get_content().flows.values(), key=lambda f: (f.order, f.title)),
-        progress=conversations.progress(get_session(), current_user, current_user.id),
+        progress=conversations.progress(get_session(), current_user, current_user.record_id),
     )
 
 
@@ -45,7 +46,7 @@ def index() -> Response:
 @login_required
 def start(slug: str) -> Response:
     """Start a conversation, or go back to the unfinished one."""
-    found = conversations.start(get_session(), current_user, current_user.id, slug)
+    found = conversations.start(get_session(), current_user, current_user.record_id, slug)
     return hx_redirect(url_for("planning.conversation", conversation_id=found.conversation.id))
 
 
@@ -61,7 +62,7 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
     context.setdefault("safety_error", "")
     context.setdefault("not_safe", False)
     plan = None
-    if found.paused:
+    if found.paused and can(current_user, "crisis.own", found.conversation.patient_id):
         plan = summary.crisis_plan(get_session(), current_user, found.conversation.patient_id)
     context.update(view=found, plan=plan, help_lines=get_content().crisis.help)
     plain_visit = (
@@ -210,7 +211,7 @@ KIND = "<any(item, goal, 'crisis-plan'):kind>"
 
 
 def _summary_page(status: int = 200, **context: object) -> Response:
-    found = summary.summary(get_session(), current_user, current_user.id)
+    found = summary.summary(get_session(), current_user, current_user.record_id)
     context.setdefault("editing", None)
     context.setdefault("error", "")
     context.setdefault("typed", {})
@@ -285,13 +286,13 @@ def remove(kind: str, thing_id: int) -> Response:
 @login_required
 def ready() -> Response:
     """Record that the person is ready for their review."""
-    summary.ready(get_session(), current_user, current_user.id)
+    summary.ready(get_session(), current_user, current_user.record_id)
     flash(_("Thank you. Your review is marked as prepared. You can still change anything."))
     return hx_redirect(url_for("planning.summary_page"))
 
 
 def _plan_page(status: int = 200, **context: object) -> Response:
-    plan = summary.crisis_plan(get_session(), current_user, current_user.id)
+    plan = summary.crisis_plan(get_session(), current_user, current_user.record_id)
     context.setdefault("editing", None)
     context.setdefault("error", "")
     context.setdefault("typed", {})

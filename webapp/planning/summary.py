@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
-from webapp.access import Actor, require
+from webapp.access import Actor, can, require, sees_goal
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.goals.services import record_edit
@@ -90,7 +90,7 @@ _PLAN = select(CrisisPlan).where(CrisisPlan.patient_id == bindparam("patient_id"
 
 def crisis_plan(session: Session, actor: Actor, patient_id: int) -> CrisisPlan | None:
     """Return the person's plan for when they are unwell, if they have written one."""
-    require(actor, "planning.own", patient_id)
+    require(actor, "crisis.own", patient_id)
     return session.exec(_PLAN, params={"patient_id": patient_id}).first()
 
 
@@ -100,11 +100,22 @@ def summary(session: Session, actor: Actor, patient_id: int) -> Summary:
     review = upcoming_review(session, patient_id)
     params = {"patient_id": patient_id, "review_id": review.id if review else None}
     booked = review is not None
+    # A carer sees the goals and crisis plan only with those scopes too (and no private goals).
+    goals = (
+        [g for g in session.exec(_GOALS[booked], params=params) if sees_goal(actor, g)]
+        if can(actor, "goals.own", patient_id)
+        else []
+    )
+    plan = (
+        session.exec(_PLAN, params={"patient_id": patient_id}).first()
+        if can(actor, "crisis.own", patient_id)
+        else None
+    )
     return Summary(
         review=review,
         items=list(session.exec(_ITEMS[booked], params=params)),
-        goals=list(session.exec(_GOALS[booked], params=params)),
-        plan=session.exec(_PLAN, params={"patient_id": patient_id}).first(),
+        goals=goals,
+        plan=plan,
     )
 
 
@@ -120,8 +131,12 @@ def _own(
 ) -> AgendaItem | Goal | CrisisPlan:
     model = KINDS.get(kind)
     thing = session.get(model, thing_id) if model is not None else None
-    require(actor, "planning.own", thing.patient_id if thing is not None else None)
+    # Each kind is the person's, or a carer's with its own scope (and no private goals).
+    permission = {Goal: "goals.own", CrisisPlan: "crisis.own"}.get(model, "planning.own")  # type: ignore[call-overload]
+    require(actor, permission, thing.patient_id if thing is not None else None)
     assert thing is not None
+    if isinstance(thing, Goal) and not sees_goal(actor, thing):
+        raise NotFound()
     return thing
 
 

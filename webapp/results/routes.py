@@ -278,15 +278,16 @@ def practice_import_file(practice_id: int) -> Response:
 
 def _own_page(template: str, **context: object) -> Response:
     db = get_session()
-    summaries = services.own_results(db, current_user, current_user.id)
-    next_review = reviews.next_review(db, current_user, current_user.id)
+    summaries = services.own_results(db, current_user, current_user.record_id)
+    next_review = reviews.next_review(db, current_user, current_user.record_id)
     return render(
         template,
         summaries=summaries,
-        release=services.latest_release(db, current_user, current_user.id),
+        release=services.latest_release(db, current_user, current_user.record_id),
         next_review=next_review,
         asked={
-            item.test for item in services.agenda(db, current_user, current_user.id, next_review)
+            item.test
+            for item in services.agenda(db, current_user, current_user.record_id, next_review)
         },
         **context,
     )
@@ -303,7 +304,7 @@ def mine() -> Response:
     is rendered afresh, as the message is shown once.
     """
     db = get_session()
-    person = current_user.id
+    person = current_user.record_id
     version = services.results_version(db, current_user, person)
     next_review = reviews.next_review(db, current_user, person)
     asked = frozenset(item.test for item in services.agenda(db, current_user, person, next_review))
@@ -366,8 +367,8 @@ def letter() -> Response:
 def explain(slug: str) -> Response:
     """Explain one test in plain words, with the person's own readings of it."""
     db = get_session()
-    test, summary = services.own_test(db, current_user, current_user.id, slug)
-    asked = {item.test for item in services.agenda(db, current_user, current_user.id)}
+    test, summary = services.own_test(db, current_user, current_user.record_id, slug)
+    asked = {item.test for item in services.agenda(db, current_user, current_user.record_id)}
     return render("results/explain.html", test=test, summary=summary, asked=asked)
 
 
@@ -375,7 +376,7 @@ def explain(slug: str) -> Response:
 @login_required
 def download() -> Response:
     """Download the person's released results as a CSV file."""
-    summaries = services.own_results(get_session(), current_user, current_user.id)
+    summaries = services.own_results(get_session(), current_user, current_user.record_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["test", "date_taken", "value", "unit", "as_received"])
@@ -411,7 +412,7 @@ def ask() -> Response:
     """Add a result to the person's agenda for their next review."""
     key = request.form.get("test", "")[:200]
     db = get_session()
-    _item, added = services.ask_about(db, current_user, current_user.id, key)
+    _item, added = services.ask_about(db, current_user, current_user.record_id, key)
     if request.headers.get("HX-Request"):
         return render("results/_asked.html", key=key, added=added)
     flash(

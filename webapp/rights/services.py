@@ -26,6 +26,7 @@ from webapp.accounts.models import (
     PracticeRole,
 )
 from webapp.audit import AuditEvent
+from webapp.carers.models import CarerGrant
 from webapp.goals.models import (
     CarePlan,
     GoalAction,
@@ -103,6 +104,31 @@ def _what() -> dict[str, str]:
         "rights.download": _("downloaded your data"),
         "care_team.read_patient": _("read what you shared, your goals and your plan"),
         "rights.activity": _("looked at who has seen your record"),
+        "carer.invite": _("invited a carer"),
+        "carer.scopes": _("changed what a carer may help with"),
+        "carer.stop": _("stopped a carer's access"),
+        "carer.accept": _("accepted your invitation to help you"),
+        "carer.start": _("started helping you"),
+        "carer.end": _("stopped helping you for now"),
+    }
+
+
+def _carer_did(changed: bool) -> dict[str, str]:
+    """Say what a carer read, or changed, of the person's record, by part."""
+    if changed:
+        return {
+            "home": _("did something on your home page"),
+            "results": _("changed something in your results (for your review)"),
+            "planning": _("changed your preparation for the review"),
+            "crisis": _("changed your plan for when you are unwell"),
+            "goals": _("changed your goals or logged progress"),
+        }
+    return {
+        "home": _("looked at your home page"),
+        "results": _("looked at your results"),
+        "planning": _("looked at your preparation for the review"),
+        "crisis": _("looked at your plan for when you are unwell"),
+        "goals": _("looked at your goals and progress"),
     }
 
 
@@ -123,7 +149,15 @@ def _roles(session: Session, person_id: int, actor_ids: set[int]) -> dict[int, s
         session.exec(select(PracticeRole.practice_id).where(PracticeRole.person_id == person_id))
     )
     found: dict[int, str] = {}
-    if not actor_ids or not practices:
+    if not actor_ids:
+        return found
+    for carer_id in session.exec(
+        select(CarerGrant.carer_id).where(
+            CarerGrant.person_id == person_id, col(CarerGrant.carer_id).in_(actor_ids)
+        )
+    ):
+        found[carer_id] = _("your carer")
+    if not practices:
         return found
     rows = session.exec(
         select(PracticeRole.person_id, PracticeRole.role, Practice.name)
@@ -134,7 +168,7 @@ def _roles(session: Session, person_id: int, actor_ids: set[int]) -> dict[int, s
             col(PracticeRole.role).in_([str(r) for r in STAFF_ROLES]),
         )
     )
-    for actor_id, role, practice in rows:
+    for actor_id, role, practice in rows:  # staff of the person's practices
         words = (
             _("clinician at %(practice)s", practice=practice)
             if role == "clinician"
@@ -187,11 +221,23 @@ def activity(
                 at=event.at,
                 who=who,
                 role=role,
-                what=words.get(event.action, _("did something with your record")),
+                what=_carer_words(event)
+                or words.get(event.action, _("did something with your record")),
                 by_self=by_self,
             )
         )
     return found, more
+
+
+def _carer_words(event: AuditEvent) -> str | None:
+    """Say what a carer read or changed, from the part of the record named in the event."""
+    if event.action not in ("carer.read", "carer.change"):
+        return None
+    try:
+        section = json.loads(event.detail).get("section", "")
+    except ValueError:
+        section = ""
+    return _carer_did(event.action == "carer.change").get(section, _("looked at your record"))
 
 
 # --- everything held about the person ---------------------------------------------------------
@@ -289,6 +335,20 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
         ),
         "personal_targets": _rows(session, ResultTarget, ResultTarget.patient_id == person_id),
         "weekly_summary": _rows(session, WeeklySummary, WeeklySummary.person_id == person_id),
+        "my_carers": _rows(
+            session,
+            CarerGrant,
+            CarerGrant.person_id == person_id,
+            order=CarerGrant.id,
+            leave=frozenset({"token_hash", "code_hash"}),
+        ),
+        "people_i_help": _rows(
+            session,
+            CarerGrant,
+            CarerGrant.carer_id == person_id,
+            order=CarerGrant.id,
+            leave=frozenset({"token_hash", "code_hash"}),
+        ),
         "sign_ins": _rows(
             session,
             AuthSession,
@@ -339,6 +399,12 @@ def delete_account(session: Session, actor: Actor, person_id: int) -> None:
         update(AuditEvent)
         .where(AuditEvent.actor_id == person_id)
         .values(actor_id=None, detail="{" + CLOSED + "}")
+    )
+    # Carers' access to their record, and their access to others' as a carer, ends now.
+    session.exec(
+        delete(CarerGrant).where(
+            or_(CarerGrant.person_id == person_id, CarerGrant.carer_id == person_id)
+        )
     )
     session.delete(person)
     audit.record(session, None, "account.deleted", None)
