@@ -88,10 +88,10 @@ def invite() -> Response:
 def invitation(grant_id: int) -> Response:
     """Show a new invitation's link, code and QR code, once."""
     row = services.get_grant(get_session(), current_user, grant_id)
-    made = browser_session.get(JUST_MADE)
+    made = browser_session.pop(JUST_MADE, None)  # shown once
     link = code = qr = None
     if made and made.get("id") == grant_id and row.status == "waiting":
-        link = public_url(url_for("carers.accept_link", token=made["token"]))
+        link = public_url("carers.accept_link", token=made["token"])
         code = made["code"]
         qr = qr_svg(link)
     response = render(
@@ -100,6 +100,7 @@ def invitation(grant_id: int) -> Response:
         link=link,
         code=code,
         qr=qr,
+        code_url=public_url("carers.code_form"),
         short_names=services.scope_short_names(),
     )
     response.headers["Cache-Control"] = "no-store"  # the page holds the invitation

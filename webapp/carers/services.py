@@ -242,7 +242,6 @@ def change_grant(
             col(CarerGrant.revoked_at).is_(None),
         )
         .values(scopes=",".join(chosen), ends_on=ends_on, version=version + 1)
-        .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         session.rollback()
@@ -270,7 +269,6 @@ def stop_grant(session: Session, actor: Actor, grant_id: int) -> bool:
         update(CarerGrant)
         .where(col(CarerGrant.id) == grant.id, col(CarerGrant.revoked_at).is_(None))
         .values(revoked_at=utcnow(), version=grant.version + 1)
-        .execution_options(synchronize_session=False)
     )
     if stopped.rowcount != 1:
         session.rollback()
@@ -356,7 +354,6 @@ def _claim(session: Session, grant: CarerGrant, carer_id: int) -> None:
             CarerGrant.invitation_expires_at > now,
         )
         .values(carer_id=carer_id, accepted_at=now)
-        .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         session.rollback()
@@ -441,7 +438,6 @@ def _set_acting(session: Session, actor: Actor, grant_id: int | None) -> None:
         update(AuthSession)
         .where(col(AuthSession.token_hash) == hash_token(actor.session_token))
         .values(acting_grant_id=grant_id)
-        .execution_options(synchronize_session=False)
     )
 
 

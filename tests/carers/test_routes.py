@@ -1,0 +1,239 @@
+"""Carer pages through HTTP: inviting, accepting by link, code or a new account, acting with
+a banner, and the bad cases: a permission stopped or changed while the carer has a page open."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlmodel import select
+
+from tests.conftest import add_person, sign_in
+from tests.softauthn import SoftAuthenticator
+from webapp.accounts.models import Passkey, Person
+from webapp.audit import AuditEvent
+from webapp.carers.models import CarerGrant
+from webapp.goals.models import ProgressEntry
+from webapp.planning.models import Goal
+
+LINK = re.compile(r'href="(http://localhost/carers/accept/[^"]+)"')
+CODE = re.compile(r'<code class="big-code">([A-Z0-9-]+)</code>')
+
+
+@pytest.fixture
+def shared_goal(db, patient):
+    goal = Goal(patient_id=patient.id, text="Walk to the park", shared=True)
+    private = Goal(patient_id=patient.id, text="Something private")
+    db.add_all([goal, private])
+    db.commit()
+    return goal, private
+
+
+def make_invitation(client, scopes=("goals", "results"), **extra):
+    """Invite Sam as the signed-in person; return the invitation page, its link and code."""
+    response = client.form(
+        "/carers", {"name": "Sam Lee", "scopes": list(scopes), **extra}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    return page, LINK.search(page).group(1), CODE.search(page).group(1)
+
+
+def carer_acting(app, client, db, link):
+    """Sign Sam in, accept the link and act for the person; return Sam."""
+    sam = add_person(db, "Sam Lee", "sam@example.org")
+    sign_in(app, client, sam)
+    accepted = client.form("/carers/accept", {"token": link.rsplit("/", 1)[1]})
+    assert accepted.status_code == 303
+    grant = db.exec(select(CarerGrant).where(CarerGrant.carer_id == sam.id)).one()
+    assert client.form(f"/carers/act/{grant.id}").status_code == 303
+    return sam, grant
+
+
+def test_the_invitation_shows_link_code_and_qr_once(app, client, patient):
+    sign_in(app, client, patient)
+    page, link, code = make_invitation(client, ends_on="2027-01-31")
+    assert "Invitation for Sam Lee" in page and "<svg" in page and "31 January 2027" in page
+    assert "goals and progress" in page and "results" in page
+    again = client.get("/carers")
+    assert "Invitation waiting until" in again.get_data(as_text=True)
+    grant_page = client.get("/carers/1/invitation").get_data(as_text=True)
+    assert code not in grant_page and "shown only once" in grant_page
+    assert client.get(link.replace("http://localhost", "")).status_code == 200
+
+
+def test_a_bad_invitation_form_keeps_what_was_typed(app, client, patient):
+    sign_in(app, client, patient)
+    response = client.form("/carers", {"name": "Sam Lee", "ends_on": "2020-01-01"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose at least one thing" in page and "has passed" in page
+    assert 'value="Sam Lee"' in page
+
+
+def test_a_carer_accepts_acts_and_logs_progress_as_themselves(
+    app, client, db, patient, shared_goal
+):
+    goal, private = shared_goal
+    sign_in(app, client, patient)
+    _page, link, _code = make_invitation(client)
+    sam, _grant = carer_acting(app, client, db, link)
+
+    home = client.get("/").get_data(as_text=True)
+    assert "You are helping Pat Morgan" in home and "Stop helping Pat Morgan" in home
+    nav = home.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+    assert ">Results<" in nav and ">Goals<" in nav and "Prepare" not in nav
+
+    goals_page = client.get("/goals").get_data(as_text=True)
+    assert "Walk to the park" in goals_page and "Something private" not in goals_page
+    assert client.get(f"/goals/{private.id}").status_code == 404
+    assert client.get("/planning").status_code == 404  # not in scope
+    assert client.get("/planning/crisis-plan").status_code == 404
+
+    logged = client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "key": "k-sam-1"})
+    assert logged.status_code == 303
+    entry = db.exec(select(ProgressEntry)).one()
+    assert entry.patient_id == patient.id and entry.typed_by_id == sam.id
+    shown = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "logged by you, for Pat Morgan" in shown
+
+    # Pat sees it said as Sam's, for Pat, and Sam's reads in "who has seen my record".
+    sign_in(app, client, patient)
+    assert "logged by Sam Lee for Pat Morgan" in client.get(f"/goals/{goal.id}").get_data(
+        as_text=True
+    )
+    activity = client.get("/account/my-data").get_data(as_text=True)
+    assert "Sam Lee" in activity and "your carer" in activity
+    assert "looked at your goals and progress" in activity
+    assert "changed your goals or logged progress" in activity
+
+
+def test_stopping_refuses_the_carers_next_click_and_saves_nothing(
+    app, db, patient, shared_goal
+):
+    goal, _private = shared_goal
+    pat_client, sam_client = app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    _page, link, _code = make_invitation(pat_client)
+    _sam, grant = carer_acting(app, sam_client, db, link)
+    # Sam opens the goal's page and starts the form; Pat stops the access meanwhile.
+    assert sam_client.get(f"/goals/{goal.id}").status_code == 200
+    token = sam_client.csrf_token()
+    assert pat_client.form(f"/carers/{grant.id}/stop").status_code == 303
+    refused = sam_client.post(
+        f"/goals/{goal.id}/progress",
+        data={"outcome": "did", "key": "k-late", "csrf_token": token},
+    )
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/carers")
+    assert db.exec(select(ProgressEntry)).all() == []
+    page = sam_client.get("/carers").get_data(as_text=True)
+    assert "Your permission to help with that record has ended" in page
+    assert "You are helping" not in page
+    # And Sam's own goals page is Sam's again: nothing of Pat's.
+    assert "Walk to the park" not in sam_client.get("/goals").get_data(as_text=True)
+
+
+def test_a_queued_entry_after_stopping_gets_an_answer_the_script_reads(
+    app, db, patient, shared_goal
+):
+    goal, _private = shared_goal
+    pat_client, sam_client = app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    _page, link, _code = make_invitation(pat_client)
+    _sam, grant = carer_acting(app, sam_client, db, link)
+    token = sam_client.csrf_token()
+    pat_client.form(f"/carers/{grant.id}/stop")
+    refused = sam_client.post(
+        f"/goals/{goal.id}/progress",
+        data={"outcome": "did", "key": "k-queued", "csrf_token": token},
+        headers={"X-Outbox": "1"},
+    )
+    assert refused.status_code == 403 and refused.get_json()["ok"] is False
+    assert db.exec(select(ProgressEntry)).all() == []
+
+
+def test_scopes_changed_while_a_page_is_open(app, db, patient, shared_goal):
+    goal, _private = shared_goal
+    pat_client, sam_client = app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    _page, link, _code = make_invitation(pat_client)
+    _sam, grant = carer_acting(app, sam_client, db, link)
+    assert sam_client.get(f"/goals/{goal.id}").status_code == 200
+    token = sam_client.csrf_token()
+    changed = pat_client.form(f"/carers/{grant.id}", {"scopes": ["results"], "version": "1"})
+    assert changed.status_code == 303
+    answer = sam_client.post(
+        f"/goals/{goal.id}/progress", data={"outcome": "did", "key": "k2", "csrf_token": token}
+    )
+    assert answer.status_code == 404
+    assert db.exec(select(ProgressEntry)).all() == []
+    assert sam_client.get("/results").status_code == 200  # still helping with results
+    # A change from a page opened before that one is refused, and nothing is lost.
+    stale = pat_client.form(f"/carers/{grant.id}", {"scopes": ["goals"], "version": "1"})
+    assert stale.status_code == 422 and "another window" in stale.get_data(as_text=True)
+
+
+def test_a_typed_code_finds_the_invitation(app, client, db, patient):
+    sign_in(app, client, patient)
+    _page, _link, code = make_invitation(client)
+    sam = add_person(db, "Sam Lee", "sam@example.org")
+    sign_in(app, client, sam)
+    page = client.form("/carers/code", {"code": code.lower().replace("-", " ")})
+    assert page.status_code == 200 and "Pat Morgan invites you" in page.get_data(as_text=True)
+    accepted = client.form("/carers/accept", {"code": code}, follow_redirects=True)
+    assert "You can now help Pat Morgan" in accepted.get_data(as_text=True)
+    again = client.form("/carers/accept", {"code": code})
+    assert again.status_code == 422 and "already been used" in again.get_data(as_text=True)
+
+
+def test_the_person_accepting_their_own_invitation_is_told_why_not(app, client, patient):
+    sign_in(app, client, patient)
+    _page, link, _code = make_invitation(client)
+    answer = client.form("/carers/accept", {"token": link.rsplit("/", 1)[1]})
+    assert answer.status_code == 422 and "one you made" in answer.get_data(as_text=True)
+
+
+def test_a_new_carer_makes_an_account_with_a_passkey(app, client, db, patient):
+    sign_in(app, client, patient)
+    _page, link, _code = make_invitation(client)
+    newcomer = app.test_client()
+    token = link.rsplit("/", 1)[1]
+    page = newcomer.get(f"/carers/accept/{token}").get_data(as_text=True)
+    assert "Make your account" in page and "in the name Sam Lee" in page
+    authenticator = SoftAuthenticator(origin="http://localhost")
+    options = newcomer.json("/carers/join/options", {"token": token})
+    assert options.status_code == 200
+    credential = authenticator.create(options.get_json())
+    done = newcomer.json("/carers/join/verify", {"credential": credential, "name": "Phone"})
+    assert done.status_code == 200 and done.get_json()["redirect"] == "/carers"
+    sam = db.exec(select(Person).where(Person.name == "Sam Lee")).one()
+    assert db.exec(select(Passkey).where(Passkey.person_id == sam.id)).one()
+    helping = newcomer.get("/carers").get_data(as_text=True)
+    assert "Help Pat Morgan" in helping
+    # The link is spent: a second newcomer is told.
+    second = app.test_client().json("/carers/join/options", {"token": token})
+    assert second.status_code == 400 and "already been used" in second.get_json()["error"]
+
+
+def test_every_carer_request_is_audited_for_the_person(app, client, db, patient, shared_goal):
+    sign_in(app, client, patient)
+    _page, link, _code = make_invitation(client)
+    sam, _grant = carer_acting(app, client, db, link)
+    client.get("/results")
+    client.get("/goals")
+    client.get("/account")  # Sam's own account: not Pat's record
+    events = db.exec(
+        select(AuditEvent).where(AuditEvent.actor_id == sam.id, AuditEvent.action == "carer.read")
+    ).all()
+    assert {e.subject_id for e in events} == {patient.id}
+    sections = sorted(json.loads(e.detail)["section"] for e in events)
+    assert sections == ["goals", "results"]
+
+
+def test_stopping_acting_returns_to_the_carers_own_account(app, client, db, patient):
+    sign_in(app, client, patient)
+    _page, link, _code = make_invitation(client)
+    carer_acting(app, client, db, link)
+    stopped = client.form("/carers/stop-acting", follow_redirects=True)
+    page = stopped.get_data(as_text=True)
+    assert "You are using your own account again" in page and "You are helping" not in page
