@@ -553,6 +553,51 @@ def delete_account(server, page, ctx):
     expect(page.get_by_role("heading", name="Delete my account")).to_be_visible()
 
 
+def _carer_for_pat(server, ctx, scopes=("goals", "results")) -> int:
+    """Sam helps Pat with the scopes; return the grant's id."""
+    from webapp.carers import services as carers
+
+    with (
+        server.app.test_request_context(),
+        Session(server.app.extensions["db_engine"], expire_on_commit=False) as db,
+    ):
+        sam = add_person(db, "Sam Lee", "sam@example.org")
+        pat = services.load_actor(db, ctx["patient"])
+        grant, token, _code = carers.invite_carer(db, pat, pat.id, {"name": "Sam"}, list(scopes))
+        carers.accept(db, services.load_actor(db, sam), token=token)
+        return grant.id
+
+
+def carers_index_error(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(server.url + "/carers")
+    page.get_by_label("Last day they may help (optional)").fill("2020-01-01")
+    page.get_by_role("button", name="Create the invitation").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def carer_change(server, page, ctx):
+    grant_id = _carer_for_pat(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(f"{server.url}/carers/{grant_id}")
+    expect(page.get_by_role("heading", name="What Sam Lee can do")).to_be_visible()
+
+
+def carer_code(server, page, ctx):
+    page.goto(server.url + "/carers/code")
+    page.get_by_label("Code").fill("nope")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def carer_acting_results(server, page, ctx):
+    _carer_for_pat(server, ctx)
+    _sign_in_by_link(server, page, "sam@example.org")
+    page.get_by_role("button", name="Help Pat Morgan").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Results").click()
+    expect(page.get_by_role("region", name="Whose record")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -620,6 +665,10 @@ CASES: list[Callable] = [
     care_team_patient,
     outcomes_page,
     delete_account,
+    carers_index_error,
+    carer_change,
+    carer_code,
+    carer_acting_results,
     about,
     help_page,
     not_found,

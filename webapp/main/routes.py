@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from webapp.access import can
 from webapp.accounts import services
+from webapp.carers import services as carers
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.goals import services as goals
@@ -55,6 +56,7 @@ def index() -> Response:
         more_goals=max(len(open_goals) - HOME_GOALS, 0),
         outcomes=outcome_names(),
         passkey_count=passkey_count,
+        helped=carers.people_i_help(db, current_user),
         review=review,
         recovery_codes=recovery_codes,
     )
