@@ -282,3 +282,20 @@ def test_a_new_carer_gets_an_account_in_the_name_given(db, pat):
     assert person.name == "Sam Lee" and grant.carer_id == person.id
     with pytest.raises(CarerError, match="already been used"):
         carers.accept_as_new_carer(db, grant.id, b"i" * 32)
+
+
+def test_the_persons_download_names_their_carers(db, pat, sam_person):
+    from webapp.rights import fhir
+
+    grant, token, _code = invite(db, pat, ("goals",), ends_on="2027-06-30")
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _waiting = invite(db, pat, ("results",))
+    bundle = fhir.everything_bundle(db, pat, pat.id)
+    (related,) = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "RelatedPerson"
+    ]
+    assert related["name"] == [{"text": "Sam Lee"}] and related["active"] is True
+    assert related["period"]["end"] == "2027-06-30"
+    data = rights.everything(db, pat, pat.id)
+    assert [g["carer_name"] for g in data["my_carers"]] == ["Sam Lee", "Sam Lee"]
+    assert all("token_hash" not in g and "code_hash" not in g for g in data["my_carers"])

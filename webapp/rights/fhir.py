@@ -1,6 +1,6 @@
 """Everything held about the person that FHIR R4 has a place for, as one validated Bundle:
-the Patient, their released results as Observations, their goals as Goals, and each agreed
-plan as a CarePlan. Checked with fhir.resources (R4B models, R4's for these resources)."""
+the Patient, their released results as Observations, their goals as Goals, each agreed
+plan as a CarePlan, and their carers as RelatedPersons. Checked with fhir.resources (R4B models, R4's for these resources)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 from webapp import audit
 from webapp.access import Actor, require
 from webapp.accounts.models import Person
+from webapp.carers.models import CarerGrant
+from webapp.carers.services import status_of
 from webapp.goals.fhir import NHS_NUMBER_SYSTEM, fhir_date, goal_resource, urn
 from webapp.goals.models import CarePlan, GoalAction
 from webapp.planning.models import Goal
@@ -163,6 +165,32 @@ def everything_bundle(session: Session, actor: Actor, person_id: int) -> dict[st
             {
                 "fullUrl": urn("careplan", plan.id),
                 "resource": _careplan(plan, goals, actions, patient_ref, current=index == 0),
+            }
+        )
+    # The person's carers, each as a RelatedPerson with the time they may help.
+    carers = session.exec(
+        select(CarerGrant, Person.name)
+        .join(Person, col(Person.id) == CarerGrant.carer_id)
+        .where(CarerGrant.person_id == person_id, col(CarerGrant.accepted_at).is_not(None))
+        .order_by(CarerGrant.id)
+    )
+    for grant, name in carers:
+        period: dict[str, str] = {"start": fhir_date(grant.accepted_at)}
+        if grant.revoked_at is not None:
+            period["end"] = fhir_date(grant.revoked_at)
+        elif grant.ends_on is not None:
+            period["end"] = grant.ends_on.isoformat()
+        entries.append(
+            {
+                "fullUrl": urn("carer", grant.id),
+                "resource": {
+                    "resourceType": "RelatedPerson",
+                    "active": status_of(grant) == "active",
+                    "patient": patient_ref,
+                    "relationship": [{"text": "carer"}],
+                    "name": [{"text": name}],
+                    "period": period,
+                },
             }
         )
     bundle = {
