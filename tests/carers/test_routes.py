@@ -108,9 +108,7 @@ def test_a_carer_accepts_acts_and_logs_progress_as_themselves(
     assert "changed your goals or logged progress" in activity
 
 
-def test_stopping_refuses_the_carers_next_click_and_saves_nothing(
-    app, db, patient, shared_goal
-):
+def test_stopping_refuses_the_carers_next_click_and_saves_nothing(app, db, patient, shared_goal):
     goal, _private = shared_goal
     pat_client, sam_client = app.test_client(), app.test_client()
     sign_in(app, pat_client, patient)

@@ -163,9 +163,7 @@ def test_an_end_date_ends_acting_after_that_day(db, pat, sam_person):
     grant, token, _code = invite(db, pat, ends_on=TODAY.isoformat())
     carers.accept(db, load_actor(db, sam_person), token=token)
     session_token, _sam = acting_as(db, sam_person, grant)
-    db.exec(
-        update(CarerGrant).where(CarerGrant.id == grant.id).values(ends_on=dt.date(2020, 1, 1))
-    )
+    db.exec(update(CarerGrant).where(CarerGrant.id == grant.id).values(ends_on=dt.date(2020, 1, 1)))
     db.commit()
     sam = load_session(db, session_token)
     assert sam.acting is None and sam.acting_lapsed
@@ -287,7 +285,7 @@ def test_a_new_carer_gets_an_account_in_the_name_given(db, pat):
 def test_the_persons_download_names_their_carers(db, pat, sam_person):
     from webapp.rights import fhir
 
-    grant, token, _code = invite(db, pat, ("goals",), ends_on="2027-06-30")
+    _grant, token, _code = invite(db, pat, ("goals",), ends_on="2027-06-30")
     carers.accept(db, load_actor(db, sam_person), token=token)
     _waiting = invite(db, pat, ("results",))
     bundle = fhir.everything_bundle(db, pat, pat.id)

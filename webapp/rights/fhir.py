@@ -1,6 +1,7 @@
 """Everything held about the person that FHIR R4 has a place for, as one validated Bundle:
 the Patient, their released results as Observations, their goals as Goals, each agreed
-plan as a CarePlan, and their carers as RelatedPersons. Checked with fhir.resources (R4B models, R4's for these resources)."""
+plan as a CarePlan, and their carers as RelatedPersons. Checked with fhir.resources (R4B
+models, R4's for these resources)."""
 
 from __future__ import annotations
 
