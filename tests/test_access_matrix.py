@@ -367,17 +367,18 @@ MATRIX: dict[str, Entry] = {
         owner_or("goals", "422"),
         data={"agreed": "1", "version": "1"},
     ),
-    # The person's note goes with their coming review: only a patient with one booked.
+    # The person's note goes with their coming review: only a patient with one booked. It is
+    # the person's own words: a carer with the goals scope is told so (422).
     "POST plan.person_note": Entry(
         lambda c: "/plan/note",
         {**everyone("422"), **acting(NOT_FOUND), "anonymous": SIGNIN, "patient": OK}
-        | {"carer_goals": OK},
+        | {"carer_goals": "422"},
         data={"person_note": "Mornings are hard"},
     ),
     "GET plan.look_back": Entry(lambda c: "/plan/look-back", record_page("goals")),
     "POST plan.score": Entry(
         lambda c: f"/plan/goals/{c['agreed_goal_id']}/score",
-        owner_or("goals"),
+        owner_or("goals", "422"),  # looking back is the person's own view
         data={"score": "1"},
     ),
     "POST plan.clinician_score": Entry(

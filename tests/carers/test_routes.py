@@ -235,3 +235,111 @@ def test_stopping_acting_returns_to_the_carers_own_account(app, client, db, pati
     stopped = client.form("/carers/stop-acting", follow_redirects=True)
     page = stopped.get_data(as_text=True)
     assert "You are using your own account again" in page and "You are helping" not in page
+
+
+def test_a_form_for_one_persons_record_is_never_saved_into_another(app, db, patient, practice):
+    """Sam helps Pat and Bob: a form opened while helping Pat, sent after switching to Bob
+    (or after Pat stopped the help), is refused and saves nothing anywhere."""
+    from tests.conftest import add_person as person
+    from webapp.accounts.models import Role
+
+    bob = person(db, "Bob Hart", "bob@example.org", (practice, Role.PATIENT))
+    pat_client, bob_client, sam_client = app.test_client(), app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    sign_in(app, bob_client, bob)
+    _p, pat_link, _c = make_invitation(pat_client)
+    _p, bob_link, _c = make_invitation(bob_client)
+    _sam, pat_grant = carer_acting(app, sam_client, db, pat_link)
+    sam_client.form("/carers/accept", {"token": bob_link.rsplit("/", 1)[1]})
+    page = sam_client.get("/goals").get_data(as_text=True)
+    record = re.search(r'name="record" value="(\d+)"', page).group(1)
+    assert record == str(patient.id)
+    token = sam_client.csrf_token()
+    bob_grant = db.exec(
+        select(CarerGrant).where(CarerGrant.person_id == bob.id, CarerGrant.carer_id == _sam.id)
+    ).one()
+    sam_client.form(f"/carers/act/{bob_grant.id}")
+    sent = {"text": "Walk with Pat", "record": record, "csrf_token": token}
+    refused = sam_client.post("/goals", data=sent)
+    assert refused.status_code == 303
+    assert db.exec(select(Goal).where(Goal.text == "Walk with Pat")).all() == []
+    # After Pat stops the help, and Sam is back in their own account: still refused.
+    pat_client.form(f"/carers/{pat_grant.id}/stop")
+    sam_client.form("/carers/stop-acting")
+    assert sam_client.post("/goals", data=sent).status_code == 303
+    assert db.exec(select(Goal).where(Goal.text == "Walk with Pat")).all() == []
+    # The same form for Sam's own record is saved.
+    mine = {**sent, "record": str(_sam.id), "text": "My own goal"}
+    assert sam_client.post("/goals", data=mine).status_code == 303
+    assert db.exec(select(Goal).where(Goal.text == "My own goal")).one().patient_id == _sam.id
+
+
+def test_an_invitation_changed_after_the_carer_opened_it_is_shown_again(app, client, db, patient):
+    sign_in(app, client, patient)
+    _page, link, _code = make_invitation(client)
+    grant = db.exec(select(CarerGrant)).one()
+    sam = add_person(db, "Sam Lee", "sam@example.org")
+    sam_client = app.test_client()
+    sign_in(app, sam_client, sam)
+    token = link.rsplit("/", 1)[1]
+    assert 'name="version" value="1"' in sam_client.get(f"/carers/accept/{token}").get_data(
+        as_text=True
+    )
+    client.form(f"/carers/{grant.id}", {"scopes": ["results", "goals", "planning"], "version": "1"})
+    answer = sam_client.form("/carers/accept", {"token": token, "version": "1"})
+    assert answer.status_code == 422 and "changed since you opened it" in answer.get_data(
+        as_text=True
+    )
+    db.refresh(grant)
+    assert grant.carer_id is None
+
+
+def test_carers_leave_the_persons_own_say_to_the_person(app, db, patient, shared_goal):
+    """Sharing with the care team, looking back and the person's note are the person's."""
+    goal, _private = shared_goal
+    pat_client, sam_client = app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    _page, link, _code = make_invitation(pat_client, scopes=("goals", "planning"))
+    carer_acting(app, sam_client, db, link)
+    summary = sam_client.get("/planning/summary").get_data(as_text=True)
+    assert "Walk to the park" in summary and "Share with my care team" not in summary
+    assert "Make private" not in summary
+    answer = sam_client.form(
+        f"/planning/goal/{goal.id}/share", {"shared": "0"}, follow_redirects=True
+    )
+    assert "Only Pat Morgan decides what their care team sees" in answer.get_data(as_text=True)
+    db.refresh(goal)
+    assert goal.shared
+    assert sam_client.form("/plan/note", {"person_note": "Hi"}).status_code == 422
+
+
+def test_a_carer_with_results_only_sees_only_results_on_the_list(app, db, patient):
+    from webapp.planning.models import AgendaItem
+
+    db.add_all(
+        [
+            AgendaItem(patient_id=patient.id, kind="result", test="hba1c", text="My HbA1c"),
+            AgendaItem(patient_id=patient.id, kind="question", text="Ask about my low mood"),
+        ]
+    )
+    db.commit()
+    question = db.exec(select(AgendaItem).where(AgendaItem.kind == "question")).one()
+    pat_client, sam_client = app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    _page, link, _code = make_invitation(pat_client, scopes=("results",))
+    carer_acting(app, sam_client, db, link)
+    home = sam_client.get("/").get_data(as_text=True)
+    assert "My HbA1c" in home or "Helping Pat Morgan" in home
+    assert "low mood" not in home
+    assert sam_client.form(f"/results/agenda/{question.id}/remove").status_code == 404
+    assert db.get(AgendaItem, question.id) is not None
+
+
+def test_the_results_letter_names_the_person_not_the_carer(app, db, patient):
+    pat_client, sam_client = app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    _page, link, _code = make_invitation(pat_client, scopes=("results",))
+    carer_acting(app, sam_client, db, link)
+    letter = sam_client.get("/results/letter").get_data(as_text=True)
+    main = letter.split('id="main"', 1)[1]
+    assert "<p>Pat Morgan</p>" in main and "<p>Sam Lee</p>" not in main

@@ -297,3 +297,77 @@ def test_the_persons_download_names_their_carers(db, pat, sam_person):
     data = rights.everything(db, pat, pat.id)
     assert [g["carer_name"] for g in data["my_carers"]] == ["Sam Lee", "Sam Lee"]
     assert all("token_hash" not in g and "code_hash" not in g for g in data["my_carers"])
+
+
+def test_a_carer_holds_only_conversations_within_every_scope_they_touch(db, pat, sam_person):
+    from webapp.planning import conversations
+
+    grant, token, _code = invite(db, pat, ("planning",))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    slugs = {flow.slug for flow in conversations.flows_for(sam, pat.id)}
+    # Preparing for the review writes goals and speaks of results; the unwell plan writes
+    # the crisis plan: none of those scopes were given.
+    assert "prepare-review" not in slugs and "unwell-plan" not in slugs
+    assert "check-in" in slugs
+    for slug in ("prepare-review", "unwell-plan", "recovery"):
+        with pytest.raises(NotFound):
+            conversations.start(db, sam, pat.id, slug)
+    assert conversations.start(db, sam, pat.id, "check-in").conversation.patient_id == pat.id
+
+
+def test_a_conversation_that_made_a_private_goal_is_not_a_carers_to_read(db, pat, sam_person):
+    from webapp.planning import conversations
+
+    chat = conversations.start(db, pat, pat.id, "recovery").conversation
+    db.add(Goal(patient_id=pat.id, text="My secret goal", conversation_id=chat.id))
+    db.commit()
+    grant, token, _code = invite(db, pat, ("planning", "goals"))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    with pytest.raises(NotFound):
+        conversations.transcript(db, sam, chat.id)
+    with pytest.raises(NotFound):
+        conversations.start(db, sam, pat.id, "recovery")
+
+
+def test_plans_and_looking_back_leave_out_goals_made_private(db, pat, sam_person, practice):
+    from webapp.goals import lookback, plan
+    from webapp.goals.models import CarePlan
+    from webapp.reviews.models import Review
+
+    review = Review(
+        practice_id=practice.id,
+        patient_id=pat.id,
+        scheduled_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+    )
+    db.add(review)
+    db.commit()
+    now = dt.datetime.now(dt.UTC)
+    agreed = {"status": "agreed", "person_agreed_at": now, "clinician_agreed_at": now}
+    shown = Goal(patient_id=pat.id, review_id=review.id, text="Swim", shared=True, **agreed)
+    hidden = Goal(patient_id=pat.id, review_id=review.id, text="Made private", **agreed)
+    db.add_all([shown, hidden, CarePlan(review_id=review.id, patient_id=pat.id, agreed_at=now)])
+    db.commit()
+    grant, token, _code = invite(db, pat, ("goals",))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    assert [g.text for g in plan.current_plan(db, sam, pat.id).goals] == ["Swim"]
+    assert [g.text for g in lookback.mine(db, sam, pat.id).goals] == ["Swim"]
+    assert {g.text for g in plan.current_plan(db, pat, pat.id).goals} == {"Swim", "Made private"}
+
+
+def test_a_carer_moving_a_goal_keeps_the_persons_order_of_the_rest(db, pat, sam_person):
+    texts = ["First", "Private one", "Third"]
+    made = [goals.create_goal(db, pat, pat.id, {"text": t}, today=TODAY) for t in texts]
+    for goal in (made[0], made[2]):
+        goal.shared = True
+        db.add(goal)
+    db.commit()
+    grant, token, _code = invite(db, pat, ("goals",))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    goals.move_goal(db, sam, made[2].id, "up")
+    order = [g.text for g in goals.my_goals(db, pat, pat.id)]
+    assert order == ["Third", "Private one", "First"]
+    assert len({g.position for g in goals.my_goals(db, pat, pat.id)}) == 3

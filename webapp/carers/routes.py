@@ -14,6 +14,7 @@ from flask import (
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
+from markupsafe import Markup
 
 from webapp.accounts import passkeys
 from webapp.accounts.routes import (
@@ -33,10 +34,6 @@ from webapp.htmx import hx_redirect, render
 from webapp.links import public_url
 
 bp = Blueprint("carers", __name__, url_prefix="/carers")
-
-# The invitation's link and code are shown once, straight after it is made; only their hashes
-# are kept, so the browser session holds them until then.
-JUST_MADE = "carer_invitation"
 
 
 def _scopes() -> list[str]:
@@ -79,21 +76,15 @@ def invite() -> Response:
         )
     except CarerError as error:
         return _index(status=422, problems=error.problems, typed=form, typed_scopes=_scopes())
-    browser_session[JUST_MADE] = {"id": grant.id, "token": token, "code": code}
-    return hx_redirect(url_for("carers.invitation", grant_id=grant.id))
+    # Shown now, once: only hashes are kept, and the secrets never go into the cookie.
+    link = public_url("carers.accept_link", token=token)
+    return _invitation_page(grant.id, link=link, code=code, qr=qr_svg(link))
 
 
-@bp.get("/<int:grant_id>/invitation")
-@login_required
-def invitation(grant_id: int) -> Response:
-    """Show a new invitation's link, code and QR code, once."""
+def _invitation_page(
+    grant_id: int, link: str | None = None, code: str | None = None, qr: object = None
+) -> Response:
     row = services.get_grant(get_session(), current_user, grant_id)
-    made = browser_session.pop(JUST_MADE, None)  # shown once
-    link = code = qr = None
-    if made and made.get("id") == grant_id and row.status == "waiting":
-        link = public_url("carers.accept_link", token=made["token"])
-        code = made["code"]
-        qr = qr_svg(link)
     response = render(
         "carers/invitation.html",
         row=row,
@@ -105,6 +96,13 @@ def invitation(grant_id: int) -> Response:
     )
     response.headers["Cache-Control"] = "no-store"  # the page holds the invitation
     return response
+
+
+@bp.get("/<int:grant_id>/invitation")
+@login_required
+def invitation(grant_id: int) -> Response:
+    """Show an invitation: its link, code and QR code are shown only when it is made."""
+    return _invitation_page(grant_id)
 
 
 def _grant_page(grant_id: int, status: int = 200, **context: object) -> Response:
@@ -161,7 +159,6 @@ def stop(grant_id: int) -> Response:
             flash(_("%(name)s can no longer see or change your record.", name=row.carer), "success")
     else:
         flash(_("This had already stopped."))
-    browser_session.pop(JUST_MADE, None)
     return hx_redirect(url_for("carers.index"))
 
 
@@ -228,7 +225,13 @@ def accept() -> Response:
     token, typed = request.form.get("token", "")[:100], request.form.get("code", "")[:40]
     db = get_session()
     try:
-        grant = services.accept(db, current_user, token=token, code=typed)
+        grant = services.accept(
+            db,
+            current_user,
+            token=token,
+            code=typed,
+            version=request.form.get("version", type=int),
+        )
     except CarerError as error:
         return _code_page(error.message, typed)
     flash(
@@ -310,6 +313,7 @@ def stop_acting() -> Response:
 # person's "who has seen my record" names them.
 SECTIONS = {
     "main.index": "home",
+    "reviews.calendar": "review",
     "planning.crisis_plan": "crisis",
     "results": "results",
     "planning": "planning",
@@ -322,14 +326,28 @@ LAPSE_ALLOWED = {"static", "carers.index", "accounts.signout", "main.service_wor
 
 def _section() -> str | None:
     endpoint = request.endpoint or ""
+    if endpoint in SECTIONS:
+        return SECTIONS[endpoint]
     rule = request.url_rule.rule if request.url_rule is not None else ""
     if "/practices/" in rule or rule.startswith("/results/reviews") or "/reviews/" in rule:
         return None  # care-team pages: the carer's own staff role, not acting
-    return SECTIONS.get(endpoint) or SECTIONS.get(endpoint.partition(".")[0])
+    # Goals and the crisis plan are also changed from the summary page.
+    kind = (request.view_args or {}).get("kind")
+    if endpoint.startswith("planning.") and kind in ("goal", "crisis-plan"):
+        return "goals" if kind == "goal" else "crisis"
+    return SECTIONS.get(endpoint.partition(".")[0])
+
+
+def record_field() -> Markup:
+    """A hidden field naming whose record a form is for (templates put it beside the CSRF
+    token): a form opened for one person is never saved into another's record."""
+    whose = current_user.record_id if current_user.is_authenticated else ""
+    return Markup('<input type="hidden" name="record" value="%s">') % whose
 
 
 def init_app(app: Flask) -> None:
     """Refuse requests under a lapsed permission, and record what carers read and change."""
+    app.jinja_env.globals["record_field"] = record_field
 
     @app.before_request
     def _lapsed() -> Response | tuple[Response, int] | None:
@@ -348,9 +366,30 @@ def init_app(app: Flask) -> None:
         flash(message, "error")
         return hx_redirect(url_for("carers.index"))
 
+    @app.before_request
+    def _same_record() -> Response | tuple[Response, int] | None:
+        # A form made for one person's record (say, while helping Pat in another tab, or
+        # before Pat stopped the help) is refused, not saved into whoever's record is open now.
+        if request.method != "POST" or "record" not in request.form:
+            return None
+        if not current_user.is_authenticated or _section() is None:
+            return None
+        if request.form["record"] == str(current_user.record_id):
+            return None
+        message = _(
+            "That form was for someone else's record than the one you are using now, so "
+            "nothing was saved. Open the page again and make the change there."
+        )
+        if request.headers.get("X-Outbox") == "1":
+            return jsonify(ok=False, error=message), 409
+        flash(message, "error")
+        return hx_redirect(url_for("main.index"))
+
     @app.after_request
     def _record(response: Response) -> Response:
-        if response.status_code >= 400 or request.endpoint in (None, "static"):
+        # Pages shown again with a message (409, 422) still show the record.
+        shown = response.status_code < 400 or response.status_code in (409, 422)
+        if not shown or request.endpoint in (None, "static"):
             return response
         if current_user.is_authenticated and current_user.acting is not None:
             section = _section()

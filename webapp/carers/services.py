@@ -342,13 +342,15 @@ def person_name(session: Session, grant: CarerGrant) -> str:
     return person.name if person else ""
 
 
-def _claim(session: Session, grant: CarerGrant, carer_id: int) -> None:
-    """Mark the invitation accepted by the carer, once (the caller commits)."""
+def _claim(session: Session, grant: CarerGrant, carer_id: int, version: int | None = None) -> None:
+    """Mark the invitation accepted by the carer, once, and only as they read it (the caller
+    commits)."""
     now = utcnow()
     claimed = session.exec(
         update(CarerGrant)
         .where(
             col(CarerGrant.id) == grant.id,
+            col(CarerGrant.version) == (grant.version if version is None else version),
             col(CarerGrant.carer_id).is_(None),
             col(CarerGrant.revoked_at).is_(None),
             CarerGrant.invitation_expires_at > now,
@@ -361,9 +363,21 @@ def _claim(session: Session, grant: CarerGrant, carer_id: int) -> None:
     audit.record(session, carer_id, "carer.accept", grant.person_id, grant_id=grant.id)
 
 
-def accept(session: Session, actor: Actor, token: str = "", code: str = "") -> CarerGrant:
-    """Accept a carer invitation into the signed-in account."""
+def accept(
+    session: Session, actor: Actor, token: str = "", code: str = "", version: int | None = None
+) -> CarerGrant:
+    """Accept a carer invitation into the signed-in account, as it was when the carer read it
+    (`version`, from their page): one changed meanwhile is shown to them again first."""
     grant = find_invitation(session, token=token, code=code)
+    if version is not None and version != grant.version:
+        raise CarerError(
+            {
+                "code": _(
+                    "What this invitation allows was changed since you opened it. Open the "
+                    "link, or type the code, again to see it as it is now."
+                )
+            }
+        )
     if grant.person_id == actor.id:
         raise CarerError(
             {
@@ -388,7 +402,7 @@ def accept(session: Session, actor: Actor, token: str = "", code: str = "") -> C
                 )
             }
         )
-    _claim(session, grant, actor.id)
+    _claim(session, grant, actor.id, version)
     session.commit()
     session.refresh(grant)
     return grant
@@ -447,6 +461,10 @@ def start_acting(session: Session, actor: Actor, grant_id: int) -> Helped:
     grant = session.get(CarerGrant, grant_id)
     if grant is None or not grant_is_live(grant, actor.id):
         raise NotFound()
+    if actor.acting is not None and actor.acting.grant_id != grant.id:
+        audit.record(
+            session, actor.id, "carer.end", actor.acting.person_id, grant_id=actor.acting.grant_id
+        )
     _set_acting(session, actor, grant.id)
     audit.record(session, actor.id, "carer.start", grant.person_id, grant_id=grant.id)
     session.commit()

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
-from webapp.access import Actor, require
+from webapp.access import Actor, require, sees_goal
 from webapp.db import utcnow
 from webapp.goals.models import CarePlan, GoalScore
 from webapp.goals.plan import latest_plan
@@ -80,7 +80,9 @@ def _look_back(session: Session, plan: CarePlan | None, shared_only: bool = Fals
 def mine(session: Session, actor: Actor, patient_id: int) -> LookBack:
     """Return the goals of the person's latest agreed plan, to look back on."""
     require(actor, "goals.own", patient_id)
-    return _look_back(session, latest_plan(session, patient_id))
+    found = _look_back(session, latest_plan(session, patient_id))
+    found.goals = [g for g in found.goals if sees_goal(actor, g)]  # a carer: no private goals
+    return found
 
 
 def before_review(session: Session, actor: Actor, review: Review) -> LookBack:
@@ -132,6 +134,15 @@ def score(
     from the same side replaces the last one, and the history keeps both."""
     if side == "person":
         goal = get_goal(session, actor, goal_id)
+        if actor.acting is not None:
+            raise GoalError(
+                {
+                    "score": _(
+                        "Looking back is %(name)s's own view, so only they can give it.",
+                        name=actor.acting.person_name,
+                    )
+                }
+            )
     elif side == "clinician":
         goal = session.get(Goal, goal_id)
         review = session.get(Review, goal.review_id) if goal and goal.review_id else None

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
-from webapp.access import Actor, require
+from webapp.access import Actor, require, sees_goal
 from webapp.accounts.models import Person
 from webapp.db import utcnow
 from webapp.goals import services as goals
@@ -323,6 +323,16 @@ def set_person_note(session: Session, actor: Actor, patient_id: int, note: str) 
     from webapp.reviews.services import next_review
 
     require(actor, "goals.own", patient_id)
+    if actor.acting is not None:
+        raise GoalError(
+            {
+                "person_note": _(
+                    "This note is %(name)s's own words to their care team, so only they can "
+                    "write it.",
+                    name=actor.acting.person_name,
+                )
+            }
+        )
     review = next_review(session, actor, patient_id)
     if review is None:
         raise GoalError(
@@ -377,6 +387,8 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
         )
         if not agreed:  # its goals all went back to drafts: there is no agreed plan
             plan = None
+        # A carer never sees a goal the person made private, agreed or not.
+        agreed = [g for g in agreed if sees_goal(actor, g)]
     review = session.get(Review, plan.review_id) if plan else None
     from webapp.reviews.services import upcoming_review
 
@@ -396,6 +408,7 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
             .order_by(Goal.position, Goal.id)
         )
     )
+    waiting = [g for g in waiting if sees_goal(actor, g)]
     person = session.get(Person, patient_id)
     actions = _actions_of(session, [g.id for g in agreed if g.id is not None])
     names = _names(

@@ -65,7 +65,16 @@ def create() -> Response:
         goal = goals.create_goal(get_session(), current_user, current_user.record_id, form)
     except GoalError as error:
         return _list_page(status=422, problems=error.problems, typed=form)
-    flash(_("Your goal is saved. It is a draft until you agree it with your care team."))
+    if current_user.acting is not None:
+        flash(
+            _(
+                "The goal is saved for %(name)s. It is a draft until they agree it with their "
+                "care team.",
+                name=current_user.acting.person_name,
+            )
+        )
+    else:
+        flash(_("Your goal is saved. It is a draft until you agree it with your care team."))
     return hx_redirect(url_for("goals.show", goal_id=goal.id))
 
 

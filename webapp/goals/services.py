@@ -294,16 +294,16 @@ def set_status(session: Session, actor: Actor, goal_id: int, status: str, versio
 def move_goal(session: Session, actor: Actor, goal_id: int, direction: str) -> None:
     """Move a goal up or down the person's list (among goals in the same group)."""
     goal = get_goal(session, actor, goal_id)
-    group = [
-        g
-        for g in my_goals(session, actor, goal.patient_id)
-        if (g.status in OPEN) == (goal.status in OPEN)
-    ]
-    here = group.index(goal)
+    # Every goal of the group, also those a carer cannot see, so the person's order holds.
+    rows = session.exec(_GOALS, params={"patient_id": goal.patient_id})
+    group = [g for g in rows if (g.status in OPEN) == (goal.status in OPEN)]
+    visible = [g for g in group if sees_goal(actor, g)]
+    here = visible.index(goal)
     there = here - 1 if direction == "up" else here + 1
-    if not 0 <= there < len(group):
+    if not 0 <= there < len(visible):
         return
-    group[here], group[there] = group[there], group[here]
+    a, b = group.index(goal), group.index(visible[there])
+    group[a], group[b] = group[b], group[a]
     for position, each in enumerate(group, start=1):
         each.position = position
     record_event(session, actor, goal, "moved", direction=direction)

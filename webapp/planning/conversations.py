@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
-from webapp.access import Actor, can, require
+from webapp.access import Actor, can, require, sees_goal
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.formatting import day_month_year, local_date
@@ -109,14 +109,44 @@ def _own(session: Session, actor: Actor, conversation_id: int) -> Conversation:
     conversation = session.exec(_CONVERSATION, params={"id": conversation_id}).first()
     require(actor, "planning.own", conversation.patient_id if conversation else None)
     assert conversation is not None
-    _may_hold(actor, conversation.patient_id, get_flow(conversation.flow))
+    _may_hold(session, actor, conversation.patient_id, get_flow(conversation.flow), conversation)
     return conversation
 
 
-def _may_hold(actor: Actor, patient_id: int, flow: Flow) -> None:
-    """A flow that writes the plan for when the person is unwell needs that scope too."""
+def flows_for(actor: Actor, patient_id: int) -> list[Flow]:
+    """Return the flows the actor may hold for the person (a carer: those within scope)."""
+    found = []
+    for flow in get_content().flows.values():
+        try:
+            _may_hold(None, actor, patient_id, flow)  # type: ignore[arg-type]
+        except NotFound:
+            continue
+        found.append(flow)
+    return found
+
+
+def _may_hold(
+    session: Session,
+    actor: Actor,
+    patient_id: int,
+    flow: Flow,
+    conversation: Conversation | None = None,
+) -> None:
+    """A carer holds a conversation only with every scope it reads or writes: the results it
+    speaks of, the goals and crisis plan it writes; and never one that made a goal the person
+    keeps private (its answers hold that goal's words)."""
+    if actor.acting is None:
+        return
+    if flow.needs_results:
+        require(actor, "results.read_own", patient_id)
+    if flow.writes_goals:
+        require(actor, "goals.own", patient_id)
     if flow.writes_crisis_plan:
         require(actor, "crisis.own", patient_id)
+    if conversation is not None and flow.writes_goals:
+        made = session.exec(select(Goal).where(Goal.conversation_id == conversation.id))
+        if not all(sees_goal(actor, goal) for goal in made):
+            raise NotFound()
 
 
 def _settle(session: Session, actor: Actor, conversation: Conversation) -> View:
@@ -288,7 +318,7 @@ def start(session: Session, actor: Actor, patient_id: int, slug: str) -> View:
     """Resume the person's unfinished conversation on this flow, or start one."""
     require(actor, "planning.own", patient_id)
     flow = get_flow(slug)
-    _may_hold(actor, patient_id, flow)
+    _may_hold(session, actor, patient_id, flow)
     conversation = session.exec(
         select(Conversation)
         .where(
@@ -299,6 +329,8 @@ def start(session: Session, actor: Actor, patient_id: int, slug: str) -> View:
         .order_by(col(Conversation.started_at).desc())
         .limit(1)
     ).first()
+    if conversation is not None:
+        _may_hold(session, actor, patient_id, flow, conversation)
     if conversation is None:
         review = upcoming_review(session, patient_id)
         conversation = Conversation(

@@ -212,6 +212,13 @@ class Flow:
         return False
 
     @cached_property
+    def writes_goals(self) -> bool:
+        """Say whether any answer becomes a draft goal or part of one."""
+        return any(
+            step.becomes == "goal" or step.becomes in GOAL_PARTS for step in self.steps.values()
+        )
+
+    @cached_property
     def writes_crisis_plan(self) -> bool:
         """Say whether any answer becomes part of the plan for when the person is unwell."""
         return any(step.becomes in CRISIS_PARTS for step in self.steps.values())

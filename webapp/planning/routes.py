@@ -37,7 +37,10 @@ def index() -> Response:
     """List the conversations a person can have."""
     return render(
         "planning/index.html",
-        flows=sorted(get_content().flows.values(), key=lambda f: (f.order, f.title)),
+        flows=sorted(
+            conversations.flows_for(current_user, current_user.record_id),
+            key=lambda f: (f.order, f.title),
+        ),
         progress=conversations.progress(get_session(), current_user, current_user.record_id),
     )
 
@@ -82,6 +85,8 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
     chat, facts = found.conversation, found.facts
     cache_key = (
         "conversation",
+        current_user.id,  # the page carries who is signed in
+        current_user.acting,  # and, for a carer, the banner and their scopes
         chat.id,
         chat.updated_at,
         hash(chat.answers),
@@ -230,8 +235,16 @@ def summary_page() -> Response:
 def share(kind: str, thing_id: int) -> Response:
     """Share something with the care team, or make it private again."""
     shared = request.form.get("shared") == "1"
-    summary.set_shared(get_session(), current_user, kind, thing_id, shared)
-    flash(_("Shared with your care team.") if shared else _("Now private: only you can see it."))
+    try:
+        summary.set_shared(get_session(), current_user, kind, thing_id, shared)
+    except summary.EditError as error:
+        flash(str(error), "error")
+        return _back_to(kind, thing_id)
+    flash(
+        _("Shared with your care team.")
+        if shared
+        else _("Now private: your care team does not see it.")
+    )
     return _back_to(kind, thing_id)
 
 

@@ -141,8 +141,17 @@ def _own(
 
 
 def set_shared(session: Session, actor: Actor, kind: str, thing_id: int, shared: bool) -> None:
-    """Share something with the care team, or make it private again."""
+    """Share something with the care team, or make it private again (only the person decides
+    what their care team sees: a carer is refused with EditError)."""
     thing = _own(session, actor, kind, thing_id)
+    if actor.acting is not None:
+        raise EditError(
+            _(
+                "Only %(name)s decides what their care team sees, so only they can share or "
+                "make private.",
+                name=actor.acting.person_name,
+            )
+        )
     if thing.shared != shared:
         thing.shared = shared
         thing.updated_at = utcnow()

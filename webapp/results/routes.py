@@ -341,6 +341,8 @@ def mine() -> Response:
     else:
         key = (
             "page",
+            current_user.id,  # the page carries who is signed in
+            current_user.acting,  # and, for a carer, the banner and their scopes
             person,
             tuple(version),
             (next_review.id, next_review.scheduled_at) if next_review else None,

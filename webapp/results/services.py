@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
-from webapp.access import Actor, require
+from webapp.access import Actor, can, require
 from webapp.accounts.models import Person, Practice, PracticeRole, Role
 from webapp.content import get_content
 from webapp.db import utcnow
@@ -901,10 +901,15 @@ def agenda(
         review = agenda_review(session, patient_id)
     assert review is None or isinstance(review, Review)
     if review is None:
-        return list(session.exec(_OPEN_AGENDA, params={"patient_id": patient_id}))
-    return list(
-        session.exec(_REVIEW_AGENDA, params={"patient_id": patient_id, "review_id": review.id})
-    )
+        items = list(session.exec(_OPEN_AGENDA, params={"patient_id": patient_id}))
+    else:
+        items = list(
+            session.exec(_REVIEW_AGENDA, params={"patient_id": patient_id, "review_id": review.id})
+        )
+    if not can(actor, "planning.own", patient_id):
+        # A carer helping with results only: the results asked about, not the rest of the list.
+        items = [item for item in items if item.kind == "result"]
+    return items
 
 
 # The agenda shows on the home and results pages: built once.
@@ -967,6 +972,8 @@ def remove_agenda_item(session: Session, actor: Actor, item_id: int) -> None:
     item = session.get(AgendaItem, item_id)
     require(actor, "results.read_own", item.patient_id if item else None)
     assert item is not None
+    if item.kind != "result":  # the rest of the list is the planning scope's
+        require(actor, "planning.own", item.patient_id)
     audit.record(session, actor.id, "agenda.remove", item.patient_id, agenda_item_id=item.id)
     session.delete(item)
     session.commit()

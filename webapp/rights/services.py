@@ -118,6 +118,7 @@ def _carer_did(changed: bool) -> dict[str, str]:
     if changed:
         return {
             "home": _("did something on your home page"),
+            "review": _("did something with your review's date"),
             "results": _("changed something in your results (for your review)"),
             "planning": _("changed your preparation for the review"),
             "crisis": _("changed your plan for when you are unwell"),
@@ -125,6 +126,7 @@ def _carer_did(changed: bool) -> dict[str, str]:
         }
     return {
         "home": _("looked at your home page"),
+        "review": _("downloaded your review's date for a calendar"),
         "results": _("looked at your results"),
         "planning": _("looked at your preparation for the review"),
         "crisis": _("looked at your plan for when you are unwell"),
