@@ -419,7 +419,9 @@ MATRIX: dict[str, Entry] = {
         data={"helps": "Music"},
     ),
     "POST planning.remove": Entry(
-        lambda c: f"/planning/item/{c['agenda_item_id']}/remove", owner_or("planning")
+        # A result on the list is both scopes' (planning and results): no one-scope carer.
+        lambda c: f"/planning/item/{c['agenda_item_id']}/remove",
+        owner_only(),
     ),
     # Carers: anyone may invite their own carers (not while acting for someone else); only
     # the patient sees and changes theirs; anyone may open an invitation.
@@ -713,6 +715,8 @@ def test_route_answers_each_role_as_declared(app, route, role):
         data = dict((entry.data(ctx) if callable(entry.data) else entry.data) or {})
         if ctx["csrf"]:
             data["csrf_token"] = ctx["csrf"]
+        if role in ACTING:  # the page a carer's form came from names the person's record
+            data["record"] = str(ctx["patient_id"])
         response = client.form(path, data)
     response.close()
     answer = _answer(response)

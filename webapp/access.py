@@ -16,6 +16,8 @@ from webapp.accounts.models import STAFF_ROLES, Person, Role
 
 # What a carer may be allowed to do for a person; each names a part of the person's record.
 SCOPES = ("results", "planning", "goals", "crisis", "timebank")
+# The scopes that reach into the person's health record (the time bank does not).
+RECORD_SCOPES = frozenset({"results", "planning", "goals", "crisis"})
 
 
 @dataclass(frozen=True)
@@ -112,12 +114,13 @@ def _self_or_carer(scope: str) -> Rule:
 
 
 def _acts_with_any_scope(actor: Actor | None, person_id: object) -> bool:
-    """The person, or a carer acting for them with any scope (the review date is shared)."""
+    """The person, or a carer acting for them with any scope of their record (the review's
+    date goes with each)."""
     if actor is None:
         return False
     if actor.acting is None:
         return actor.id == person_id
-    return actor.acting.person_id == person_id and bool(actor.acting.scopes)
+    return actor.acting.person_id == person_id and bool(actor.acting.scopes & RECORD_SCOPES)
 
 
 def _is_practice_staff(actor: Actor | None, practice_id: object) -> bool:

@@ -90,7 +90,9 @@ def test_a_carer_accepts_acts_and_logs_progress_as_themselves(
     assert client.get("/planning").status_code == 404  # not in scope
     assert client.get("/planning/crisis-plan").status_code == 404
 
-    logged = client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "key": "k-sam-1"})
+    logged = client.form(
+        f"/goals/{goal.id}/progress", {"outcome": "did", "key": "k-sam-1", "record": patient.id}
+    )
     assert logged.status_code == 303
     entry = db.exec(select(ProgressEntry)).one()
     assert entry.patient_id == patient.id and entry.typed_by_id == sam.id
@@ -120,7 +122,7 @@ def test_stopping_refuses_the_carers_next_click_and_saves_nothing(app, db, patie
     assert pat_client.form(f"/carers/{grant.id}/stop").status_code == 303
     refused = sam_client.post(
         f"/goals/{goal.id}/progress",
-        data={"outcome": "did", "key": "k-late", "csrf_token": token},
+        data={"outcome": "did", "key": "k-late", "csrf_token": token, "record": patient.id},
     )
     assert refused.status_code == 303 and refused.headers["Location"].endswith("/carers")
     assert db.exec(select(ProgressEntry)).all() == []
@@ -143,7 +145,7 @@ def test_a_queued_entry_after_stopping_gets_an_answer_the_script_reads(
     pat_client.form(f"/carers/{grant.id}/stop")
     refused = sam_client.post(
         f"/goals/{goal.id}/progress",
-        data={"outcome": "did", "key": "k-queued", "csrf_token": token},
+        data={"outcome": "did", "key": "k-queued", "csrf_token": token, "record": patient.id},
         headers={"X-Outbox": "1"},
     )
     assert refused.status_code == 403 and refused.get_json()["ok"] is False
@@ -161,7 +163,8 @@ def test_scopes_changed_while_a_page_is_open(app, db, patient, shared_goal):
     changed = pat_client.form(f"/carers/{grant.id}", {"scopes": ["results"], "version": "1"})
     assert changed.status_code == 303
     answer = sam_client.post(
-        f"/goals/{goal.id}/progress", data={"outcome": "did", "key": "k2", "csrf_token": token}
+        f"/goals/{goal.id}/progress",
+        data={"outcome": "did", "key": "k2", "csrf_token": token, "record": patient.id},
     )
     assert answer.status_code == 404
     assert db.exec(select(ProgressEntry)).all() == []
@@ -305,12 +308,18 @@ def test_carers_leave_the_persons_own_say_to_the_person(app, db, patient, shared
     assert "Walk to the park" in summary and "Share with my care team" not in summary
     assert "Make private" not in summary
     answer = sam_client.form(
-        f"/planning/goal/{goal.id}/share", {"shared": "0"}, follow_redirects=True
+        f"/planning/goal/{goal.id}/share",
+        {"shared": "0", "record": patient.id},
+        follow_redirects=True,
     )
     assert "Only Pat Morgan decides what their care team sees" in answer.get_data(as_text=True)
     db.refresh(goal)
     assert goal.shared
-    assert sam_client.form("/plan/note", {"person_note": "Hi"}).status_code == 422
+    note = {"person_note": "Hi", "record": patient.id}
+    assert sam_client.form("/plan/note", note).status_code == 422
+    # A form without the record it was made for is refused while acting, and saves nothing.
+    bare = sam_client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "key": "bare"})
+    assert bare.status_code == 303 and db.exec(select(ProgressEntry)).all() == []
 
 
 def test_a_carer_with_results_only_sees_only_results_on_the_list(app, db, patient):
@@ -331,7 +340,8 @@ def test_a_carer_with_results_only_sees_only_results_on_the_list(app, db, patien
     home = sam_client.get("/").get_data(as_text=True)
     assert "My HbA1c" in home or "Helping Pat Morgan" in home
     assert "low mood" not in home
-    assert sam_client.form(f"/results/agenda/{question.id}/remove").status_code == 404
+    removed = sam_client.form(f"/results/agenda/{question.id}/remove", {"record": patient.id})
+    assert removed.status_code == 404
     assert db.get(AgendaItem, question.id) is not None
 
 

@@ -371,3 +371,104 @@ def test_a_carer_moving_a_goal_keeps_the_persons_order_of_the_rest(db, pat, sam_
     order = [g.text for g in goals.my_goals(db, pat, pat.id)]
     assert order == ["Third", "Private one", "First"]
     assert len({g.position for g in goals.my_goals(db, pat, pat.id)}) == 3
+
+
+def test_words_a_carer_changes_wait_for_the_person_to_share_them(db, pat, sam_person):
+    from webapp.planning import summary
+    from webapp.planning.models import CrisisPlan
+
+    plan = CrisisPlan(patient_id=pat.id, helps="Music", shared=True)
+    goal = goals.create_goal(db, pat, pat.id, {"text": "Walk"}, today=TODAY)
+    goal.shared = True
+    db.add_all([plan, goal])
+    db.commit()
+    grant, token, _code = invite(db, pat, ("goals", "crisis", "planning"))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    summary.edit(db, sam, "crisis-plan", plan.id, {"helps": "Quiet", "wishes": "Home"})
+    goals.update_goal(db, sam, goal.id, {"text": "Walk daily"}, goal.version, today=TODAY)
+    db.refresh(plan)
+    db.refresh(goal)
+    assert plan.helps == "Quiet" and not plan.shared
+    assert goal.text == "Walk daily" and not goal.shared
+
+
+def test_the_persons_own_decisions_stay_theirs(db, pat, sam_person, practice):
+    from webapp.goals import reminders
+    from webapp.goals.services import GoalError
+    from webapp.planning import summary
+    from webapp.reviews.models import Review
+
+    review = Review(
+        practice_id=practice.id,
+        patient_id=pat.id,
+        scheduled_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=9),
+    )
+    now = dt.datetime.now(dt.UTC)
+    agreed = Goal(
+        patient_id=pat.id,
+        text="Swim",
+        shared=True,
+        status="agreed",
+        person_agreed_at=now,
+        clinician_agreed_at=now,
+    )
+    db.add_all([review, agreed])
+    db.commit()
+    grant, token, _code = invite(db, pat, ("goals", "planning"))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    with pytest.raises(summary.EditError, match="Only Pat Morgan can tell their care team"):
+        summary.ready(db, sam, pat.id)
+    with pytest.raises(GoalError):
+        goals.set_status(db, sam, agreed.id, "stopped", agreed.version)
+    with pytest.raises(GoalError):
+        reminders.set_reminder(db, sam, agreed.id, ["0"], "08:30")
+    db.refresh(review)
+    db.refresh(agreed)
+    assert review.prepared_at is None and agreed.status == "agreed"
+
+
+def test_a_carer_cannot_say_the_person_is_safe(db, pat, sam_person):
+    from webapp.planning import conversations
+    from webapp.planning.flows import AnswerError
+
+    chat = conversations.start(db, pat, pat.id, "check-in").conversation
+    chat.safety_step = "overall"
+    db.add(chat)
+    db.commit()
+    grant, token, _code = invite(db, pat, ("planning",))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    with pytest.raises(AnswerError, match="Only Pat Morgan can say they are safe"):
+        conversations.safety(db, sam, chat.id, "carry-on")
+    db.refresh(chat)
+    assert chat.safety_step == "overall"
+
+
+def test_a_carer_sees_only_the_parts_of_the_list_in_their_scopes(db, pat, sam_person):
+    from webapp.planning import summary
+    from webapp.planning.models import AgendaItem
+
+    db.add_all(
+        [
+            AgendaItem(patient_id=pat.id, kind="result", test="hba1c", text="My HbA1c"),
+            AgendaItem(patient_id=pat.id, kind="question", text="Low mood"),
+        ]
+    )
+    db.commit()
+    grant, token, _code = invite(db, pat, ("planning",))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    assert [i.text for i in summary.summary(db, sam, pat.id).items] == ["Low mood"]
+    result_item = db.exec(select(AgendaItem).where(AgendaItem.kind == "result")).one()
+    with pytest.raises(NotFound):
+        summary.edit(db, sam, "item", result_item.id, {"text": "changed"})
+
+
+def test_a_time_bank_carer_reads_nothing_of_the_health_record(db, pat, sam_person):
+    grant, token, _code = invite(db, pat, ("timebank",))
+    carers.accept(db, load_actor(db, sam_person), token=token)
+    _t, sam = acting_as(db, sam_person, grant)
+    for permission in ("reviews.read_own", "results.read_own", "planning.own", "goals.own"):
+        assert not can(sam, permission, pat.id), permission

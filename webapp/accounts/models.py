@@ -138,7 +138,7 @@ class AuthSession(SQLModel, table=True):
     ended_at: dt.datetime | None = None
     # While a carer acts for someone in this session: the grant they act under.
     acting_grant_id: int | None = Field(
-        default=None, foreign_key="carergrant.id", ondelete="SET NULL"
+        default=None, foreign_key="carergrant.id", ondelete="SET NULL", index=True
     )
 
 
@@ -153,7 +153,7 @@ class WebAuthnChallenge(SQLModel, table=True):
     invitation_id: int | None = Field(default=None, foreign_key="invitation.id", ondelete="CASCADE")
     # For a new carer joining by a person's carer invitation.
     carer_grant_id: int | None = Field(
-        default=None, foreign_key="carergrant.id", ondelete="CASCADE"
+        default=None, foreign_key="carergrant.id", ondelete="CASCADE", index=True
     )
     # For a new person joining by invitation: the user handle their passkey is made with.
     user_handle: bytes | None = Field(default=None, sa_column=Column(LargeBinary(64)))

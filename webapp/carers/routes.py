@@ -370,11 +370,11 @@ def init_app(app: Flask) -> None:
     def _same_record() -> Response | tuple[Response, int] | None:
         # A form made for one person's record (say, while helping Pat in another tab, or
         # before Pat stopped the help) is refused, not saved into whoever's record is open now.
-        if request.method != "POST" or "record" not in request.form:
+        if request.method != "POST" or not current_user.is_authenticated or _section() is None:
             return None
-        if not current_user.is_authenticated or _section() is None:
-            return None
-        if request.form["record"] == str(current_user.record_id):
+        if "record" not in request.form and current_user.acting is None:
+            return None  # the person's own form from before forms named their record
+        if request.form.get("record") == str(current_user.record_id):
             return None
         message = _(
             "That form was for someone else's record than the one you are using now, so "

@@ -79,6 +79,19 @@ def reminder_for(session: Session, actor: Actor, goal_id: int) -> GoalReminder |
     return session.exec(select(GoalReminder).where(GoalReminder.goal_id == goal.id)).first()
 
 
+def _persons_own(actor: Actor) -> None:
+    """Reminders reach the person's own phone at times they chose: a carer cannot set them."""
+    if actor.acting is not None:
+        raise GoalError(
+            {
+                "days": _(
+                    "Reminders go to %(name)s's own phone, so only %(name)s chooses them.",
+                    name=actor.acting.person_name,
+                )
+            }
+        )
+
+
 def set_reminder(
     session: Session,
     actor: Actor,
@@ -89,6 +102,7 @@ def set_reminder(
 ) -> GoalReminder:
     """Remind the person about a goal on the chosen days at the chosen time (UK)."""
     goal = get_goal(session, actor, goal_id)
+    _persons_own(actor)
     chosen, time = check(days, at)
     reminder = session.exec(select(GoalReminder).where(GoalReminder.goal_id == goal.id)).first()
     if reminder is None:
@@ -107,6 +121,7 @@ def set_reminder(
 def clear_reminder(session: Session, actor: Actor, goal_id: int) -> None:
     """Choose no reminders for a goal."""
     reminder = reminder_for(session, actor, goal_id)
+    _persons_own(actor)
     if reminder is not None:
         session.delete(reminder)
         audit.record(session, actor.id, "goal.reminder_off", reminder.patient_id, goal_id=goal_id)

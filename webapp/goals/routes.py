@@ -155,6 +155,18 @@ def edit(goal_id: int) -> Response:
         )
     except GoalError as error:
         return _goal_page(goal_id, status=422, problems=error.problems, typed=form)
+    if current_user.acting is not None:
+        flash(
+            _(
+                "Saved. %(name)s's care team will see the new words once %(name)s shares the "
+                "goal again.",
+                name=current_user.acting.person_name,
+            )
+        )
+        still = goals.get_goal_or_none(get_session(), current_user, goal_id)
+        return hx_redirect(
+            url_for("goals.show", goal_id=goal_id) if still else url_for("goals.index")
+        )
     flash(_("Saved."))
     return hx_redirect(url_for("goals.show", goal_id=goal_id))
 
@@ -237,13 +249,13 @@ def _moment(raw: str) -> dt.datetime | None:
 def reminder(goal_id: int) -> Response:
     """Choose reminders for the goal (days and a time), or none."""
     db = get_session()
-    if request.form.get("none") == "1":
-        reminders.clear_reminder(db, current_user, goal_id)
-        flash(_("No reminders for this goal."))
-        return hx_redirect(url_for("goals.show", goal_id=goal_id))
     days = [d[:1] for d in request.form.getlist("days")[:7]]
     at = request.form.get("at", "")[:10]
     try:
+        if request.form.get("none") == "1":
+            reminders.clear_reminder(db, current_user, goal_id)
+            flash(_("No reminders for this goal."))
+            return hx_redirect(url_for("goals.show", goal_id=goal_id))
         reminders.set_reminder(db, current_user, goal_id, days, at)
     except GoalError as error:
         return _goal_page(

@@ -178,6 +178,14 @@ def my_goals(session: Session, actor: Actor, patient_id: int) -> list[Goal]:
     return sorted(goals, key=lambda g: g.status not in OPEN)
 
 
+def get_goal_or_none(session: Session, actor: Actor, goal_id: int) -> Goal | None:
+    """Return one of the actor's goals, or None if they may not see it (any more)."""
+    try:
+        return get_goal(session, actor, goal_id)
+    except NotFound:
+        return None
+
+
 def get_goal(session: Session, actor: Actor, goal_id: int) -> Goal:
     """Return one of the actor's own goals, or raise NotFound."""
     goal = session.get(Goal, goal_id)
@@ -260,6 +268,9 @@ def update_goal(
         goal.version += 1
         goal.updated_at = utcnow()
         _ask_again(goal)
+        if actor.acting is not None:
+            # Words a carer changed reach the care team only once the person shares them.
+            goal.shared = False
         record_event(session, actor, goal, "edited", **changes)
         session.commit()
     return goal
@@ -270,6 +281,16 @@ def set_status(session: Session, actor: Actor, goal_id: int, status: str, versio
     goal = get_goal(session, actor, goal_id)
     if status not in STATUSES or status == "agreed":
         raise GoalError({"status": _("Choose one of the answers.")})
+    if goal.status == "agreed" and actor.acting is not None:
+        raise GoalError(
+            {
+                "status": _(
+                    "This goal is part of the plan %(name)s agreed with their care team, so "
+                    "only %(name)s can mark it achieved, changed or stopped.",
+                    name=actor.acting.person_name,
+                )
+            }
+        )
     if status == "draft" and goal.status == "agreed":
         raise GoalError(
             {

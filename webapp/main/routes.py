@@ -47,7 +47,8 @@ def index() -> Response:
     )
     return render(
         "main/home.html",
-        notifications=notifications.unread(db, current_user),
+        # The carer's own news is theirs: not shown on the home of someone they help.
+        notifications=notifications.unread(db, current_user) if current_user.acting is None else [],
         agenda=results.agenda(db, current_user, whose, review)
         if patient and can(current_user, "results.read_own", whose)
         else [],

@@ -462,6 +462,14 @@ def safety(session: Session, actor: Actor, conversation_id: int, choice: str) ->
             conversation_id=conversation.id,
             choice=choice,
         )
+        if choice == "carry-on" and actor.acting is not None:
+            raise AnswerError(
+                _(
+                    "Only %(name)s can say they are safe. If you are with them and worried, "
+                    "the help lines below are there any time.",
+                    name=actor.acting.person_name,
+                )
+            )
         if choice == "carry-on":
             conversation.safety_step = None
             conversation.safety_checked_at = utcnow()

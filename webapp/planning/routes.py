@@ -281,6 +281,13 @@ def edit(kind: str, thing_id: int) -> Response:
             ),
             "safety",
         )
+    elif current_user.acting is not None:
+        flash(
+            _(
+                "Saved. %(name)s's care team will see it only once %(name)s shares it again.",
+                name=current_user.acting.person_name,
+            )
+        )
     else:
         flash(_("Saved."))
     return _back_to(kind, thing_id)
@@ -292,6 +299,8 @@ def remove(kind: str, thing_id: int) -> Response:
     """Remove an item, a draft goal or the crisis plan."""
     summary.remove(get_session(), current_user, kind, thing_id)
     flash(_("Removed."))
+    if kind == "crisis-plan" or not can(current_user, "planning.own", current_user.record_id):
+        return hx_redirect(url_for(_back()))  # a carer may help with the plan alone
     return hx_redirect(url_for("planning.summary_page"))
 
 
@@ -299,7 +308,11 @@ def remove(kind: str, thing_id: int) -> Response:
 @login_required
 def ready() -> Response:
     """Record that the person is ready for their review."""
-    summary.ready(get_session(), current_user, current_user.record_id)
+    try:
+        summary.ready(get_session(), current_user, current_user.record_id)
+    except summary.EditError as error:
+        flash(str(error), "error")
+        return hx_redirect(url_for("planning.summary_page"))
     flash(_("Thank you. Your review is marked as prepared. You can still change anything."))
     return hx_redirect(url_for("planning.summary_page"))
 

@@ -111,9 +111,12 @@ def summary(session: Session, actor: Actor, patient_id: int) -> Summary:
         if can(actor, "crisis.own", patient_id)
         else None
     )
+    items = list(session.exec(_ITEMS[booked], params=params))
+    if not can(actor, "results.read_own", patient_id):
+        items = [item for item in items if item.kind != "result"]  # a carer without results
     return Summary(
         review=review,
-        items=list(session.exec(_ITEMS[booked], params=params)),
+        items=items,
         goals=goals,
         plan=plan,
     )
@@ -137,6 +140,8 @@ def _own(
     assert thing is not None
     if isinstance(thing, Goal) and not sees_goal(actor, thing):
         raise NotFound()
+    if isinstance(thing, AgendaItem) and thing.kind == "result":
+        require(actor, "results.read_own", thing.patient_id)
     return thing
 
 
@@ -252,6 +257,10 @@ def edit(
             found = get_content().crisis.check(value)
         setattr(thing, name, value)
     thing.updated_at = utcnow()
+    if actor.acting is not None:
+        # Words a carer changed are not the person's: the care team sees them only once the
+        # person has read them and shares them again.
+        thing.shared = False
     audit.record(session, actor.id, "planning.edit", thing.patient_id, kind=kind, id=thing_id)
     if found is not None:
         audit.record(
@@ -282,6 +291,13 @@ def ready(session: Session, actor: Actor, patient_id: int) -> Review:
     review = upcoming_review(session, patient_id)
     if review is None:
         raise NotFound()
+    if actor.acting is not None:
+        raise EditError(
+            _(
+                "Only %(name)s can tell their care team they are ready for the review.",
+                name=actor.acting.person_name,
+            )
+        )
     if review.prepared_at is None:
         review.prepared_at = utcnow()
         if ReviewStatus(review.status).order < ReviewStatus.PREPARED.order:

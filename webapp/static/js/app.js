@@ -185,11 +185,12 @@
           headers: {"X-Outbox": "1", "X-CSRFToken": csrfToken(), "Accept": "application/json"},
           redirect: "manual",
         }).then(function (response) {
-          // Counted only when the server says so in JSON. Refused for good (422, 404): it
-          // leaves the queue and is reported. Anything else (no connection, a server error,
-          // a session that ended, a redirect) keeps it for later.
+          // Counted only when the server says so in JSON. Refused for good (422, 404; 403
+          // and 409 when a carer's help has ended or the entry was for another person's
+          // record): it leaves the queue and is reported. Anything else (no connection, a
+          // server error, a session that ended, a redirect) keeps it for later.
           if (response.status === 401) { signedOut = true; return; }
-          if (response.status === 422 || response.status === 404) {
+          if ([403, 404, 409, 422].indexOf(response.status) !== -1) {
             refused.push(entry);
             drop(entry);
             return;
