@@ -107,3 +107,34 @@ def test_a_carer_helps_with_two_scopes_until_the_person_stops_it(
     expect(activity).to_contain_text("changed your goals or logged progress")
     expect(activity).to_contain_text("looked at your goals and progress")
     assert axe_violations(pat) == []
+
+
+def test_a_carer_helps_without_javascript(server: LiveServer, browser: Browser):
+    people = _people(server)
+    with _db(server) as db:
+        goal = Goal(patient_id=people["patient"].id, text="Walk to the park", shared=True)
+        db.add(goal)
+        db.commit()
+        add_person(db, "Sam Lee", "sam@example.org")
+    pat = browser.new_context(java_script_enabled=False).new_page()
+    _sign_in_by_link(server, pat, "pat@example.org")
+    pat.goto(server.url + "/carers")
+    pat.get_by_label("Their name").fill("Sam Lee")
+    pat.get_by_label(re.compile("^Goals and progress")).check()
+    pat.get_by_role("button", name="Create the invitation").click()
+    code = pat.locator("code.big-code").inner_text()
+
+    sam = browser.new_context(java_script_enabled=False).new_page()
+    _sign_in_by_link(server, sam, "sam@example.org")
+    sam.goto(server.url + "/carers/code")
+    sam.get_by_label("Code").fill(code.lower())
+    sam.get_by_role("button", name="Continue").click()
+    sam.get_by_role("button", name="Accept as Sam Lee").click()
+    sam.get_by_role("button", name="Help Pat Morgan").click()
+    expect(sam.get_by_role("region", name="Whose record")).to_contain_text("Pat Morgan")
+    sam.get_by_role("link", name="Walk to the park").click()
+    sam.get_by_role("button", name="Did it").first.click()
+    expect(sam.get_by_text(re.compile("logged by you, for Pat Morgan"))).to_be_visible()
+    sam.get_by_role("button", name="Stop helping Pat Morgan").click()
+    expect(sam.get_by_text("You are using your own account again.")).to_be_visible()
+    expect(sam.get_by_role("heading", name="Hello, Sam")).to_be_visible()
