@@ -26,6 +26,7 @@ from webapp.accounts.models import AuthSession, Passkey, Practice, Role
 from webapp.carers import services as carers
 from webapp.carers.models import CarerGrant
 from webapp.goals.models import CarePlan, GoalAction, GoalScore
+from webapp.groups.models import PeerProfile
 from webapp.notifications.models import PushSubscription
 from webapp.planning import conversations
 from webapp.planning.models import AgendaItem, CrisisPlan, Goal
@@ -463,6 +464,35 @@ MATRIX: dict[str, Entry] = {
         {**everyone(NOT_FOUND), "anonymous": SIGNIN, "carer_idle": OK},
     ),
     "POST carers.stop_acting": Entry(lambda c: "/carers/stop-acting", signed_in()),
+    # Groups: names and guidelines are public; a carer acting for someone never sees groups.
+    "GET groups.index": Entry(lambda c: "/groups", {**everyone(OK), **acting(NOT_FOUND)}),
+    "GET groups.show": Entry(
+        lambda c: "/groups/living-with-diabetes", {**everyone(OK), **acting(NOT_FOUND)}
+    ),
+    # Joining: those without a display name are sent to choose one first (a redirect).
+    "POST groups.join": Entry(
+        lambda c: "/groups/living-with-diabetes/join", {**signed_in(), **acting(NOT_FOUND)}
+    ),
+    "POST groups.leave": Entry(
+        lambda c: "/groups/living-with-diabetes/leave",
+        {**everyone(NOT_FOUND), "anonymous": SIGNIN, "patient": OK},
+    ),
+    "GET groups.profile": Entry(lambda c: "/groups/profile", {**signed_in(), **acting(NOT_FOUND)}),
+    "POST groups.save_profile": Entry(
+        lambda c: "/groups/profile",
+        {**signed_in(), **acting(NOT_FOUND)},
+        data={"display_name": "Matrix Tester"},
+    ),
+    # Requests to join: the group's peer supporters only (Oli supports Breathing space).
+    "GET groups.requests": Entry(
+        lambda c: "/groups/breathing-space/requests",
+        {**everyone(NOT_FOUND), "anonymous": SIGNIN, "other_patient": OK},
+    ),
+    "POST groups.decide": Entry(
+        lambda c: f"/groups/breathing-space/requests/{c['pending_member_id']}",
+        {**everyone(NOT_FOUND), "anonymous": SIGNIN, "other_patient": OK},
+        data={"decision": "approve", "version": "1"},
+    ),
 }
 
 
@@ -631,6 +661,18 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             waiting, carer_token, _c = carers.invite_carer(
                 db, pat, pat.id, {"name": "Jo Lee"}, ["results"]
             )
+        # Groups: Pat is a member of one, Oli supports another, where Alex asked to join.
+        from webapp.content import get_content
+        from webapp.groups import services as groups
+
+        groups.sync_groups(db, get_content().groups)
+        for key, name in (("patient", "Pat M"), ("other_patient", "Oli R"), ("admin", "Alex K")):
+            db.add(PeerProfile(person_id=people[key].id, display_name=name, name_key=name))
+        db.commit()
+        groups.set_role(db, "living-with-diabetes", "pat@example.org", "member")
+        groups.set_role(db, "breathing-space", "oli@example.org", "supporter")
+        with app.test_request_context():
+            pending = groups.join(db, services.load_actor(db, people["admin"]), "breathing-space")
     client = app.test_client()
     if role in ACTING or role == "carer_lapsed":
         people[role] = cas
@@ -653,6 +695,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
                 )
             db.commit()
     ctx = {
+        "pending_member_id": pending.id,
         "csrf": csrf,
         "idle_grant_id": idle.id,
         "carer_grant_id": acting_grant.id,

@@ -79,3 +79,27 @@ def test_a_broken_flow_stops_start_up_naming_its_line(tmp_path, migrated):
     )
     with pytest.raises(ContentInvalid, match=r"flows/chat.yaml:5: step 'a' goes to 'b'"):
         make_app(CONTENT_DIR=str(root))
+
+
+def test_group_files_are_checked_line_by_line(tmp_path):
+    root = write_pages(tmp_path, {"good.yaml": "title: Fine\nbody: text\n"})
+    (root / "groups").mkdir()
+    base = "name: A group\ndescription: For us\nguidelines: Be kind\n"
+    files = {
+        "fine.yaml": base + "kind: open\nslow_mode_minutes: 5\n",
+        "kind.yaml": base + "kind: secret\n",
+        "slow.yaml": base + "kind: open\nslow_mode_minutes: 2.5\n",
+        "hold.yaml": base + "kind: open\nhold_first_posts: maybe\n",
+        "missing.yaml": "name: A group\nkind: open\n",
+        "extra.yaml": base + "kind: open\ncolour: red\n",
+    }
+    for name, text in files.items():
+        (root / "groups" / name).write_text(text)
+    loaded, errors = content.load(root)
+    shown = [str(e).replace(str(root) + "/", "") for e in errors]
+    assert "groups/kind.yaml:4: kind must be one of open, approval, invite" in shown
+    assert "groups/slow.yaml:5: slow_mode_minutes must be a whole number from 0 to 1440" in shown
+    assert "groups/hold.yaml:5: hold_first_posts is true or false" in shown
+    assert "groups/missing.yaml:1: 'description' is missing" in shown
+    assert any(s.startswith("groups/extra.yaml:5: unknown field 'colour'") for s in shown)
+    assert list(loaded.groups) == ["fine"] and loaded.groups["fine"].slow_mode_minutes == 5

@@ -80,6 +80,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.clinicians.routes import bp as clinicians_bp
     from webapp.goals.plan_routes import bp as plan_bp
     from webapp.goals.routes import bp as goals_bp
+    from webapp.groups.routes import bp as groups_bp
     from webapp.main.routes import bp as main_bp
     from webapp.notifications.routes import bp as notifications_bp
     from webapp.outcomes.routes import bp as outcomes_bp
@@ -100,6 +101,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(rights_bp)
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(carers.bp)
+    app.register_blueprint(groups_bp)
     carers.init_app(app)
 
     errors.init_app(app)

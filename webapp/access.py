@@ -168,6 +168,8 @@ RULES: dict[str, Rule] = {
     "carers.manage": _is_self,
     # A carer acts for a person under their own accepted grant.
     "carers.act": _is_account_holder,
+    # Groups are always the signed-in person's own: never while acting for someone else.
+    "groups.take_part": _is_self,
     # A clinician of the practice agrees the plan with the person at their review.
     "plan.agree": _is_practice_clinician,
 }

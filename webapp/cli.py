@@ -29,6 +29,40 @@ invite = AppGroup("invite", help="Invite people to a practice.")
 results_group = AppGroup("results", help="Import and release test results.")
 content_group = AppGroup("content", help="Check the files in content/.")
 practice_group = AppGroup("practice", help="Manage practices.")
+groups_group = AppGroup("groups", help="Set up peer-support groups and their peer supporters.")
+
+
+@groups_group.command("sync")
+def groups_sync() -> None:
+    """Create the groups content/groups/ describes, and update their words."""
+    from webapp.content import get_content
+    from webapp.groups.services import sync_groups
+
+    with session_scope() as session:
+        made = sync_groups(session, get_content().groups)
+    click.echo(f"Groups in step with content/groups/ ({len(made)} new).")
+
+
+@groups_group.command("role")
+@click.argument("slug")
+@click.option("--email", required=True, help="The person's email address.")
+@click.option(
+    "--role",
+    type=click.Choice(["supporter", "admin", "member"]),
+    required=True,
+    help="supporter (moderates the group), admin (hears appeals) or member.",
+)
+def groups_role(slug: str, email: str, role: str) -> None:
+    """Make someone a peer supporter (or administrator, or plain member) of a group."""
+    from webapp.groups.services import GroupError, set_role
+
+    with session_scope() as session:
+        try:
+            set_role(session, slug, email, role)
+        except GroupError as error:
+            click.echo(f"Could not set the role: {error.message}", err=True)
+            sys.exit(1)
+    click.echo(f"{email} is now {role} of {slug}.")
 
 
 def _invite(practice_id: int, name: str, email: str, role: str, nhs_number: str = "") -> None:
@@ -266,6 +300,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(invite)
     app.cli.add_command(content_group)
     app.cli.add_command(practice_group)
+    app.cli.add_command(groups_group)
     app.cli.add_command(demo)
     app.cli.add_command(backup)
     app.cli.add_command(purge)

@@ -14,6 +14,7 @@ import yaml
 from flask import Flask, current_app
 from markdown_it import MarkdownIt
 
+from webapp.groups.spec import GroupSpec, load_group
 from webapp.planning.flows import Flow, load_flow
 from webapp.results.catalogue import Catalogue, LocatedError, load_test
 from webapp.safety import check as safety
@@ -59,6 +60,7 @@ class Content:
     results: Catalogue = field(default_factory=Catalogue)
     flows: dict[str, Flow] = field(default_factory=dict)
     crisis: CrisisPhrases = field(default_factory=CrisisPhrases)
+    groups: dict[str, GroupSpec] = field(default_factory=dict)
 
 
 class ContentInvalid(RuntimeError):
@@ -160,6 +162,15 @@ def load(root: Path) -> tuple[Content, list[ContentError]]:
             continue
         try:
             content.flows[path.stem] = load_flow(path)
+        except LocatedError as error:
+            errors.append(ContentError(path, error.line, error.message))
+    groups_dir = root / "groups"
+    for path in sorted(groups_dir.glob("*")) if groups_dir.is_dir() else []:
+        if path.suffix not in {".yaml", ".yml"}:
+            errors.append(ContentError(path, 1, "content files must end in .yaml"))
+            continue
+        try:
+            content.groups[path.stem] = load_group(path, render_markdown)
         except LocatedError as error:
             errors.append(ContentError(path, error.line, error.message))
     crisis = root / "safety" / "crisis.yaml"

@@ -113,9 +113,25 @@ def seed(session: Session, scale: str = "small") -> Practice:
     _add_check_in(session, pat.id, review.id)
     _add_plan(session, practice.id, pat.id, clinician.id, random.Random(11))  # noqa: S311
     session.commit()
+    _add_groups(session, pat)
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
     return practice
+
+
+def _add_groups(session: Session, pat: Person) -> None:
+    """The groups content describes; Pat takes part as "Pat M", Alex as a peer supporter."""
+    from webapp.groups.models import PeerProfile
+    from webapp.groups.services import set_role, sync_groups
+
+    sync_groups(session, get_content().groups)
+    alex = session.execute(select(Person).where(Person.email == PEOPLE[2][1])).scalar_one()
+    session.add(PeerProfile(person_id=pat.id, display_name="Pat M", name_key="patm"))
+    session.add(PeerProfile(person_id=alex.id, display_name="Alex K", name_key="alexk"))
+    session.commit()
+    for slug in ("living-with-diabetes", "breathing-space", "carers-circle"):
+        set_role(session, slug, alex.email or "", "supporter")
+    set_role(session, "living-with-diabetes", pat.email or "", "member")
 
 
 PAT_NHS_NUMBER = "9434765919"

@@ -22,6 +22,7 @@ from webapp.goals.models import (
     ProgressEntry,
     WeeklySummary,
 )
+from webapp.groups.models import Membership, PeerGroup, PeerProfile
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -41,8 +42,11 @@ __all__ = [
     "GoalReminder",
     "GoalScore",
     "Invitation",
+    "Membership",
     "Notification",
     "Passkey",
+    "PeerGroup",
+    "PeerProfile",
     "Person",
     "Practice",
     "PracticeRole",

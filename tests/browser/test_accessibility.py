@@ -598,6 +598,51 @@ def carer_acting_results(server, page, ctx):
     expect(page.get_by_role("region", name="Whose record")).to_be_visible()
 
 
+def _groups(server, ctx) -> None:
+    from webapp.content import get_content
+    from webapp.groups import services as groups
+
+    with (
+        server.app.test_request_context(),
+        Session(server.app.extensions["db_engine"], expire_on_commit=False) as db,
+    ):
+        groups.sync_groups(db, get_content().groups)
+        pat = services.load_actor(db, ctx["patient"])
+        groups.set_display_name(db, pat, "Pat M")
+        groups.set_role(db, "breathing-space", "pat@example.org", "supporter")
+        asker = add_person(db, "Sam Lee", "sam@example.org")
+        groups.set_display_name(db, services.load_actor(db, asker), "Sam L")
+        groups.join(db, services.load_actor(db, asker), "breathing-space")
+
+
+def groups_directory(server, page, ctx):
+    _groups(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.get_by_role("link", name="Find a group").click()
+    expect(page.get_by_role("heading", name="Peer-support groups")).to_be_visible()
+
+
+def group_page(server, page, ctx):
+    _groups(server, ctx)
+    page.goto(server.url + "/groups/living-with-diabetes")
+    expect(page.get_by_role("heading", name="Guidelines")).to_be_visible()
+
+
+def group_profile_error(server, page, ctx):
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(server.url + "/groups/profile")
+    page.get_by_label("Display name").fill("<b>x</b>")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def group_requests(server, page, ctx):
+    _groups(server, ctx)
+    _sign_in_by_link(server, page, "pat@example.org")
+    page.goto(server.url + "/groups/breathing-space/requests")
+    expect(page.get_by_role("heading", name="Sam L")).to_be_visible()
+
+
 def about(server, page, ctx):
     page.goto(server.url + "/pages/about")
 
@@ -669,6 +714,10 @@ CASES: list[Callable] = [
     carer_change,
     carer_code,
     carer_acting_results,
+    groups_directory,
+    group_page,
+    group_profile_error,
+    group_requests,
     about,
     help_page,
     not_found,

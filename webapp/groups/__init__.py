@@ -1,0 +1,1 @@
+"""Peer-support groups: membership under a chosen display name, threads, and moderation."""

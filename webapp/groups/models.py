@@ -1,0 +1,66 @@
+"""Peer-support groups: who takes part and as what name, their threads and posts, and what
+peer supporters did to keep them safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from webapp.db import utcnow
+
+
+class PeerProfile(SQLModel, table=True):
+    """How a person appears in groups: a display name of their choosing, never their record."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", unique=True)
+    display_name: str = Field(max_length=40)
+    # Kept for uniqueness without regard to case or look-alike spacing.
+    name_key: str = Field(max_length=40, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PeerGroup(SQLModel, table=True):
+    """A group, set up from content/groups/<slug>.yaml; moderators' settings live here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=60, unique=True)
+    name: str = Field(max_length=80)
+    description: str = Field(max_length=500)
+    # open (join at once), approval (a peer supporter approves) or invite (invitation only).
+    kind: str = Field(max_length=20)
+    # One post per member per this many minutes; 0 is off.
+    slow_mode_minutes: int = Field(default=0)
+    # New members' first posts wait for a peer supporter (links from new members always do).
+    hold_first_posts: bool = Field(default=False)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """One person in one group: as a member, a peer supporter or the group's administrator."""
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "person_id"),
+        Index("ix_membership_person", "person_id", "status"),
+        Index("ix_membership_group_status", "group_id", "status", "requested_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    # member, supporter or admin
+    role: str = Field(default="member", max_length=20)
+    # pending (asked to join), invited, active, declined, left or removed
+    status: str = Field(max_length=20)
+    requested_at: dt.datetime = Field(default_factory=utcnow)
+    joined_at: dt.datetime | None = None
+    # Posts of theirs that went up (a new member is one with fewer than a few).
+    posts_approved: int = Field(default=0)
+    muted_until: dt.datetime | None = None
+    last_posted_at: dt.datetime | None = None
+    # Why they were declined or removed, as the peer supporter wrote it.
+    reason: str = Field(default="", max_length=500)
+    version: int = Field(default=1)
