@@ -22,7 +22,7 @@ from webapp.goals.models import (
     ProgressEntry,
     WeeklySummary,
 )
-from webapp.groups.models import Membership, PeerGroup, PeerProfile
+from webapp.groups.models import Membership, PeerGroup, PeerProfile, Post, Thanks, Thread
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -48,6 +48,7 @@ __all__ = [
     "PeerGroup",
     "PeerProfile",
     "Person",
+    "Post",
     "Practice",
     "PracticeRole",
     "ProgressEntry",
@@ -57,6 +58,8 @@ __all__ = [
     "ResultTarget",
     "Review",
     "SignInLink",
+    "Thanks",
+    "Thread",
     "Turn",
     "WebAuthnChallenge",
     "WeeklySummary",

@@ -64,3 +64,60 @@ class Membership(SQLModel, table=True):
     # Why they were declined or removed, as the peer supporter wrote it.
     reason: str = Field(default="", max_length=500)
     version: int = Field(default=1)
+
+
+class Thread(SQLModel, table=True):
+    """A conversation in a group: its title, and what peer supporters set on it."""
+
+    __table_args__ = (Index("ix_thread_group_recent", "group_id", "last_post_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
+    # None once the author's account has closed: shown as "a former member".
+    author_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    title: str = Field(max_length=120)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_post_at: dt.datetime = Field(default_factory=utcnow)
+    post_count: int = Field(default=0)
+    locked_at: dt.datetime | None = None
+    locked_reason: str = Field(default="", max_length=500)
+    pinned_until: dt.datetime | None = None
+    pinned: bool = Field(default=False)
+
+
+class Post(SQLModel, table=True):
+    """One post: the words as written, their safe HTML, and whether it is shown, waiting for a
+    peer supporter, or hidden by one (then shown in place with the reason)."""
+
+    __table_args__ = (
+        UniqueConstraint("thread_id", "key"),
+        Index("ix_post_thread_order", "thread_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    body: str = Field(max_length=10_000)
+    html: str = Field(max_length=40_000)
+    # shown, held (waiting for a peer supporter) or hidden
+    status: str = Field(default="shown", max_length=20)
+    hidden_reason: str = Field(default="", max_length=500)
+    hidden_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    # The words brought up the safety check: peer supporters see a flag.
+    crisis: bool = Field(default=False)
+    # Made where the post was written, so a double submit posts once.
+    key: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    edited_at: dt.datetime | None = None
+    version: int = Field(default=1)
+
+
+class Thanks(SQLModel, table=True):
+    """A "thank you" for a post (there are no dislikes, and no counts that shame)."""
+
+    __table_args__ = (UniqueConstraint("post_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", ondelete="CASCADE", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    created_at: dt.datetime = Field(default_factory=utcnow)

@@ -7,6 +7,7 @@ only http, https and mailto addresses become links at all.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import nh3
@@ -89,6 +90,11 @@ def check_post(text: str) -> str:
     return tidied
 
 
+# A web address written out, linked or not (people copy them all the same).
+ADDRESS = re.compile(r"(https?://|www\.)\S", re.IGNORECASE)
+
+
 def has_link(text: str) -> bool:
-    """Say whether a post holds a link (new members' links wait for a peer supporter)."""
-    return "<a " in render_post(text)
+    """Say whether a post holds a link or a written web address (new members' wait for a
+    peer supporter)."""
+    return "<a " in render_post(text) or ADDRESS.search(_tidy(text)) is not None

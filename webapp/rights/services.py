@@ -27,6 +27,7 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
+from webapp.groups.models import Membership, PeerProfile, Post
 from webapp.goals.models import (
     CarePlan,
     GoalAction,
@@ -337,6 +338,11 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
         ),
         "personal_targets": _rows(session, ResultTarget, ResultTarget.patient_id == person_id),
         "weekly_summary": _rows(session, WeeklySummary, WeeklySummary.person_id == person_id),
+        "group_display_name": _rows(session, PeerProfile, PeerProfile.person_id == person_id),
+        "group_memberships": _rows(session, Membership, Membership.person_id == person_id),
+        "group_posts": _rows(
+            session, Post, Post.author_id == person_id, order=Post.id, leave=frozenset({"key"})
+        ),
         "my_carers": _rows(
             session,
             CarerGrant,

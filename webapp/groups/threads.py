@@ -1,0 +1,284 @@
+"""Threads and posts without HTTP: starting a conversation, replying (once per key, within
+locks, mutes and slow mode, with a clear message saying when they can post), reading a page
+of posts by display name, editing within a window, and saying thank you.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from werkzeug.exceptions import NotFound
+
+from webapp import audit
+from webapp.access import Actor, require
+from webapp.content import get_content
+from webapp.db import utcnow
+from webapp.formatting import clock, day_month_year
+from webapp.groups.models import Membership, PeerGroup, PeerProfile, Post, Thanks, Thread
+from webapp.groups.services import GroupError, get_group, membership
+from webapp.groups.text import check_post, has_link, render_post
+
+POSTS_PER_PAGE = 30
+THREADS_PER_PAGE = 20
+TITLE_MAX = 120
+EDIT_WINDOW = dt.timedelta(minutes=30)
+# Someone with fewer posts than this that went up is a new member (links wait, and in some
+# groups so do their first posts).
+NEW_MEMBER_POSTS = 3
+
+
+def _active_member(session: Session, actor: Actor, group: PeerGroup) -> Membership:
+    """Return the actor's active membership, or raise NotFound (the group's words are its
+    members' only)."""
+    require(actor, "groups.take_part", actor.id)
+    member = membership(session, actor, group)
+    if member is None or member.status != "active":
+        raise NotFound()
+    return member
+
+
+def _moment(when: dt.datetime) -> str:
+    """Say a time in words for a message: "24 Nov 2026 at 14:05" (UK time)."""
+    return _("%(day)s at %(time)s", day=day_month_year(when), time=clock(when))
+
+
+def _may_post(
+    group: PeerGroup, member: Membership, thread: Thread | None, now: dt.datetime
+) -> None:
+    """Raise GroupError saying why the member cannot post now, and when they can."""
+    if thread is not None and thread.locked_at is not None:
+        reason = thread.locked_reason or _("no reason given")
+        raise GroupError(
+            _(
+                "A peer supporter locked this conversation, so nobody can reply: %(reason)s",
+                reason=reason,
+            ),
+            "body",
+        )
+    if member.muted_until is not None and member.muted_until > now:
+        raise GroupError(
+            _(
+                "A peer supporter has paused your posting in this group until %(when)s.",
+                when=_moment(member.muted_until),
+            ),
+            "body",
+        )
+    if group.slow_mode_minutes and member.last_posted_at is not None:
+        ready = member.last_posted_at + dt.timedelta(minutes=group.slow_mode_minutes)
+        if ready > now:
+            raise GroupError(
+                _(
+                    "This group is in slow mode: one post every %(n)d minutes. You can post "
+                    "again at %(when)s. What you wrote is still here.",
+                    n=group.slow_mode_minutes,
+                    when=_moment(ready),
+                ),
+                "body",
+            )
+
+
+def _checked_body(text: str) -> str:
+    try:
+        return check_post(text)
+    except ValueError as error:
+        if str(error) == "empty":
+            raise GroupError(_("Write something before you post."), "body") from None
+        raise GroupError(
+            _("A post can be at most %(n)d characters. Split it into two.", n=10_000), "body"
+        ) from None
+
+
+def _new_post(
+    session: Session, group: PeerGroup, member: Membership, thread: Thread, body: str, key: str
+) -> Post:
+    """Add a post: held for a peer supporter when it is a new member's link (or, in groups
+    that ask for it, any of a new member's first posts)."""
+    new_member = member.posts_approved < NEW_MEMBER_POSTS and member.role == "member"
+    held = new_member and (group.hold_first_posts or has_link(body))
+    crisis = get_content().crisis.check(body) is not None
+    post = Post(
+        thread_id=thread.id,
+        author_id=member.person_id,
+        body=body,
+        html=render_post(body),
+        status="held" if held else "shown",
+        crisis=crisis,
+        key=key[:64],
+    )
+    session.add(post)
+    now = utcnow()
+    member.last_posted_at = now
+    if not held:
+        member.posts_approved += 1
+        thread.post_count += 1
+        thread.last_post_at = now
+    session.add_all([member, thread])
+    return post
+
+
+def start_thread(
+    session: Session, actor: Actor, slug: str, title: str, body: str, key: str
+) -> Post:
+    """Start a conversation with its first post; a double submit (same key) starts one."""
+    group = get_group(session, slug)
+    member = _active_member(session, actor, group)
+    title = " ".join(title.split())
+    if not title:
+        raise GroupError(_("Give the conversation a short title."), "title")
+    if len(title) > TITLE_MAX:
+        raise GroupError(_("A title can be at most %(n)d characters.", n=TITLE_MAX), "title")
+    text = _checked_body(body)
+    now = utcnow()
+    _may_post(group, member, None, now)
+    earlier = session.exec(
+        select(Post)
+        .join(Thread, col(Thread.id) == Post.thread_id)
+        .where(Thread.group_id == group.id, Post.author_id == actor.id, Post.key == key[:64])
+    ).first()
+    if earlier is not None:
+        return earlier
+    thread = Thread(group_id=group.id, author_id=actor.id, title=title)
+    session.add(thread)
+    session.flush()
+    post = _new_post(session, group, member, thread, text, key)
+    audit.record(session, actor.id, "groups.thread", actor.id, group=slug)
+    session.commit()
+    return post
+
+
+def get_thread(
+    session: Session, actor: Actor, thread_id: int
+) -> tuple[Thread, PeerGroup, Membership]:
+    """Return a thread of a group the actor is an active member of, or raise NotFound."""
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound()
+    group = session.get(PeerGroup, thread.group_id)
+    assert group is not None
+    return thread, group, _active_member(session, actor, group)
+
+
+def reply(session: Session, actor: Actor, thread_id: int, body: str, key: str) -> Post:
+    """Reply in a thread, once per key (a double submit posts once)."""
+    thread, group, member = get_thread(session, actor, thread_id)
+    text = _checked_body(body)
+    earlier = session.exec(
+        select(Post).where(Post.thread_id == thread.id, Post.key == key[:64])
+    ).first()
+    if earlier is not None and earlier.author_id == actor.id:
+        return earlier
+    _may_post(group, member, thread, utcnow())
+    post = _new_post(session, group, member, thread, text, key)
+    try:
+        session.commit()
+    except IntegrityError:  # the same key at the same moment: the other one went up
+        session.rollback()
+        found = session.exec(
+            select(Post).where(Post.thread_id == thread.id, Post.key == key[:64])
+        ).first()
+        if found is None:
+            raise
+        return found
+    return post
+
+
+@dataclass
+class Shown:
+    """A post as a reader sees it: by display name ("a former member" once gone)."""
+
+    post: Post
+    author: str
+    mine: bool
+    thanked: bool
+
+
+def posts(
+    session: Session, actor: Actor, thread_id: int, page: int = 1
+) -> tuple[Thread, list[Shown], bool]:
+    """Return a page of a thread's posts, oldest first, and whether there is another page.
+
+    Held posts are shown only to their author (as waiting); hidden ones stay in place.
+    """
+    thread, _group, _member = get_thread(session, actor, thread_id)
+    rows = session.exec(
+        select(Post, PeerProfile.display_name)
+        .join(PeerProfile, col(PeerProfile.person_id) == Post.author_id, isouter=True)
+        .where(
+            Post.thread_id == thread.id,
+            (Post.status != "held") | (Post.author_id == actor.id),
+        )
+        .order_by(Post.id)
+        .offset((page - 1) * POSTS_PER_PAGE)
+        .limit(POSTS_PER_PAGE + 1)
+    ).all()
+    more = len(rows) > POSTS_PER_PAGE
+    rows = rows[:POSTS_PER_PAGE]
+    ids = [post.id for post, _n in rows]
+    thanked = set(
+        session.exec(
+            select(Thanks.post_id).where(col(Thanks.post_id).in_(ids), Thanks.person_id == actor.id)
+        )
+    )
+    former = _("a former member")
+    return (
+        thread,
+        [
+            Shown(post, name or former, post.author_id == actor.id, post.id in thanked)
+            for post, name in rows
+        ],
+        more,
+    )
+
+
+def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: int) -> Post:
+    """Change one's own post within the window after posting (marked as edited)."""
+    post = session.get(Post, post_id)
+    if post is None or post.author_id != actor.id:
+        raise NotFound()
+    get_thread(session, actor, post.thread_id)
+    if post.status == "hidden":
+        raise GroupError(_("A peer supporter hid this post, so it cannot be edited."), "body")
+    if utcnow() - post.created_at > EDIT_WINDOW:
+        raise GroupError(
+            _(
+                "Posts can be changed for %(n)d minutes after posting. Write a reply instead.",
+                n=int(EDIT_WINDOW.total_seconds() // 60),
+            ),
+            "body",
+        )
+    text = _checked_body(body)
+    done = session.exec(
+        update(Post)
+        .where(col(Post.id) == post.id, col(Post.version) == version)
+        .values(body=text, html=render_post(text), edited_at=utcnow(), version=version + 1)
+    )
+    if done.rowcount != 1:
+        session.rollback()
+        raise GroupError(_("This post changed since you opened it. Here it is now."), "body")
+    session.commit()
+    session.refresh(post)
+    return post
+
+
+def thank(session: Session, actor: Actor, post_id: int, thanked: bool) -> None:
+    """Say thank you for a post, or take it back (saying it twice counts once)."""
+    post = session.get(Post, post_id)
+    if post is None or post.status != "shown":
+        raise NotFound()
+    get_thread(session, actor, post.thread_id)
+    found = session.exec(
+        select(Thanks).where(Thanks.post_id == post.id, Thanks.person_id == actor.id)
+    ).first()
+    if thanked and found is None:
+        session.add(Thanks(post_id=post.id, person_id=actor.id))
+    elif not thanked and found is not None:
+        session.delete(found)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # thanked twice at once: once is kept
