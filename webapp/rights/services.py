@@ -27,7 +27,6 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
-from webapp.groups.models import Membership, PeerProfile, Post
 from webapp.goals.models import (
     CarePlan,
     GoalAction,
@@ -37,6 +36,7 @@ from webapp.goals.models import (
     ProgressEntry,
     WeeklySummary,
 )
+from webapp.groups.models import Membership, PeerProfile, Post
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
