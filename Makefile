@@ -8,6 +8,8 @@ HTMX_VERSION := 2.0.11
 VENDOR := webapp/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := webapp:create_app
+# Both cores: each test worker has its own SQLite database (the PostgreSQL leg runs alone).
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint format install vendor chromium redis wrk bench lighthouse test-python test-browser migrate messages clean
 

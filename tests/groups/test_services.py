@@ -47,7 +47,14 @@ def person(db, name, email, display=None):
         ("javascript:alert(1)", "Take out"),
         ("a", "at least 2"),
         ("x" * 31, "at most 30"),
-        ("\u0301\u0301\u0301", "needs a letter"),  # combining marks alone
+        ("\u0301\u0301", "needs a letter"),  # combining marks alone
+        ("a" + "\u0301" * 28, "too many accents"),
+        ("Pat M\ufe0f", "hidden character"),  # variation selector
+        ("Pat M\u034f", "hidden character"),  # combining grapheme joiner
+        ("Pat\u3164M", "hidden character"),  # Hangul filler
+        ("\u0420at M", "different alphabets"),  # Cyrillic Р in a Latin name
+        ("a former member", "kept for the app"),
+        ("Coproduce", "kept for the app"),
         ("   ", "at least 2"),
     ],
 )
@@ -66,6 +73,12 @@ def test_display_names_are_tidied_and_unique_whatever_the_spacing(db, pat):
     for lookalike in ("pat m", "PAT-M", "Pat.M", "patm"):
         with pytest.raises(GroupError, match="already uses that display name"):
             groups.set_display_name(db, other, lookalike)
+    # Look-alikes from one other alphabet, or small capitals, count as the same name.
+    for lookalike in ("Рат М", "Pat ᴍ"):
+        with pytest.raises(GroupError, match="already uses that display name"):
+            groups.set_display_name(db, other, lookalike)
+    # A name whose folded form is longer than itself still fits.
+    assert groups.set_display_name(db, other, "ß" * 30).name_key == "ss" * 30
     # Letters of any script are welcome.
     assert groups.set_display_name(db, other, "Zoë Ó'Brien").display_name == "Zoë Ó'Brien"
     assert groups.set_display_name(db, other, "سارة").display_name == "سارة"
@@ -79,7 +92,8 @@ def test_the_directory_is_searchable_and_shows_where_the_viewer_stands(db, pat):
     mine = {row.group.slug: (row.status, row.members) for row in everything}
     assert mine["living-with-diabetes"] == ("active", 1)
     assert mine["breathing-space"] == (None, 0)
-    # Wildcards typed are plain characters.
+    # Control characters and wildcards typed are plain characters, never errors.
+    assert groups.directory(db, pat, "zz\x00zz")[0] == []
     assert groups.directory(db, pat, "%")[0] == []
     assert groups.directory(db, None, "_")[0] == []
 
@@ -99,7 +113,10 @@ def test_the_directory_pages_through_many_groups(db, pat):
 def test_joining_each_kind_of_group(db, pat):
     assert groups.join(db, pat, "living-with-diabetes").status == "active"
     assert groups.join(db, pat, "living-with-diabetes").status == "active"  # twice is once
-    assert groups.join(db, pat, "breathing-space").status == "pending"
+    asked = groups.join(db, pat, "breathing-space")
+    assert asked.status == "pending"
+    again = groups.join(db, pat, "breathing-space")  # asked twice: the place is kept
+    assert (again.requested_at, again.version) == (asked.requested_at, asked.version)
     with pytest.raises(GroupError, match="by invitation"):
         groups.join(db, pat, "carers-circle")
     members = db.exec(select(Membership).where(Membership.person_id == pat.id)).all()
@@ -126,6 +143,12 @@ def test_leaving_and_coming_back_but_not_after_removal(db, pat):
     db.commit()
     with pytest.raises(GroupError, match="removed you"):
         groups.join(db, pat, "living-with-diabetes")
+
+
+def test_a_peer_supporter_who_leaves_and_comes_back_is_a_member(db, pat):
+    groups.set_role(db, "living-with-diabetes", "pat@example.org", "supporter")
+    groups.leave(db, pat, "living-with-diabetes")
+    assert groups.join(db, pat, "living-with-diabetes").role == "member"
 
 
 def test_peer_supporters_answer_requests_and_one_wins(db, pat):

@@ -32,6 +32,9 @@ PAYLOADS = [
     "<javascript:alert(1)>",
     '[x](https://ok.example "onmouseover=alert(1)")',
     "<a href='https://ok.example' onclick='alert(1)'>x</a>",
+    "[x](//evil.example/login)",
+    "[x](/account/delete)",
+    "[x](?next=//evil)",
 ]
 ALLOWED_TAG = re.compile(r"</?(p|em|strong|ul|ol|li|br|a)\b")
 

@@ -189,3 +189,61 @@ def test_the_persons_download_holds_their_groups_and_posts(db, pat):
     assert data["group_display_name"][0]["display_name"] == "Pat M"
     assert [m["status"] for m in data["group_memberships"]] == ["active"]
     assert [p["body"] for p in data["group_posts"]] == ["Check your feet"]
+
+
+def test_a_double_submit_in_slow_mode_returns_the_thread_already_made(db, pat):
+    group = db.exec(select(PeerGroup).where(PeerGroup.slug == "living-with-diabetes")).one()
+    group.slow_mode_minutes = 10
+    db.add(group)
+    db.commit()
+    first = threads.start_thread(db, pat, "living-with-diabetes", "Hi", "Hello", "same")
+    again = threads.start_thread(db, pat, "living-with-diabetes", "Hi", "Hello", "same")
+    assert again.id == first.id and len(db.exec(select(Thread)).all()) == 1
+
+
+def test_the_same_key_from_two_people_posts_both(db, pat, sam):
+    post = threads.start_thread(db, pat, "living-with-diabetes", "Hi", "Hello", "k")
+    mine = threads.reply(db, pat, post.thread_id, "Pat again", "r")
+    theirs = threads.reply(db, sam, post.thread_id, "Sam here", "r")
+    assert mine.id != theirs.id and theirs.author_id == sam.id and theirs.body == "Sam here"
+    blank = threads.reply(db, sam, post.thread_id, "No key", "")
+    assert blank.key and blank.key != "r"
+
+
+def test_a_hidden_posts_words_are_not_handed_to_other_readers(db, pat, sam):
+    post = threads.start_thread(db, pat, "living-with-diabetes", "Hi", "Nasty words", "k")
+    post.status, post.hidden_reason = "hidden", "Unkind"
+    db.add(post)
+    db.commit()
+    (theirs,) = threads.posts(db, sam, post.thread_id)[1]
+    (own,) = threads.posts(db, pat, post.thread_id)[1]
+    assert theirs.html == "" and own.html == "<p>Nasty words</p>\n"
+
+
+def test_an_edit_is_held_to_what_a_new_post_is(db, pat, ctx):
+    newcomer = load_actor(db, add_person(db, "Noa Bell", "noa@example.org"))
+    groups.set_display_name(db, newcomer, "Noa B")
+    groups.join(db, newcomer, "living-with-diabetes")
+    start = threads.start_thread(db, pat, "living-with-diabetes", "Hi", "Hello", "k")
+    post = threads.reply(db, newcomer, start.thread_id, "Hello", "n")
+    edited = threads.edit_post(db, newcomer, post.id, "See https://evil.example", post.version)
+    assert edited.status == "held"
+    flagged = threads.edit_post(db, pat, start.id, "I want to kill myself", start.version)
+    assert flagged.crisis
+    thread = db.get(Thread, start.thread_id)
+    thread.locked_at = utcnow()
+    db.add(thread)
+    db.commit()
+    with pytest.raises(GroupError, match="locked"):
+        threads.edit_post(db, pat, start.id, "Later words", flagged.version)
+
+
+def test_a_crisis_word_in_a_title_is_flagged(db, pat):
+    post = threads.start_thread(
+        db, pat, "living-with-diabetes", "I want to end my life", "Just that", "k"
+    )
+    assert post.crisis
+    assert threads.start_thread(
+        db, pat, "living-with-diabetes", "Ti\u202etle\x00", "Words", "k2"
+    ).thread_id
+    assert db.exec(select(Thread).where(Thread.key == "k2")).one().title == "Title"

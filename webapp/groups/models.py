@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from webapp.db import utcnow
@@ -18,7 +18,7 @@ class PeerProfile(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", unique=True)
     display_name: str = Field(max_length=40)
     # Kept for uniqueness without regard to case or look-alike spacing.
-    name_key: str = Field(max_length=40, unique=True)
+    name_key: str = Field(max_length=120, unique=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -69,13 +69,20 @@ class Membership(SQLModel, table=True):
 class Thread(SQLModel, table=True):
     """A conversation in a group: its title, and what peer supporters set on it."""
 
-    __table_args__ = (Index("ix_thread_group_recent", "group_id", "last_post_at"),)
+    __table_args__ = (
+        Index("ix_thread_group_recent", "group_id", "last_post_at"),
+        # Made where the first post was written, so a double submit starts one thread.
+        UniqueConstraint("group_id", "author_id", "key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
     # None once the author's account has closed: shown as "a former member".
-    author_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    author_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
     title: str = Field(max_length=120)
+    key: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow)
     last_post_at: dt.datetime = Field(default_factory=utcnow)
     post_count: int = Field(default=0)
@@ -90,19 +97,24 @@ class Post(SQLModel, table=True):
     peer supporter, or hidden by one (then shown in place with the reason)."""
 
     __table_args__ = (
-        UniqueConstraint("thread_id", "key"),
+        UniqueConstraint("thread_id", "author_id", "key"),
         Index("ix_post_thread_order", "thread_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     thread_id: int = Field(foreign_key="thread.id", ondelete="CASCADE")
-    author_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    author_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
     body: str = Field(max_length=10_000)
-    html: str = Field(max_length=40_000)
+    # Escaping can make the HTML several times longer than the words: no length limit.
+    html: str = Field(sa_column=Column(Text, nullable=False))
     # shown, held (waiting for a peer supporter) or hidden
     status: str = Field(default="shown", max_length=20)
     hidden_reason: str = Field(default="", max_length=500)
-    hidden_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    hidden_by_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
     # The words brought up the safety check: peer supporters see a flag.
     crisis: bool = Field(default=False)
     # Made where the post was written, so a double submit posts once.
@@ -119,5 +131,5 @@ class Thanks(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", ondelete="CASCADE", index=True)
-    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
     created_at: dt.datetime = Field(default_factory=utcnow)

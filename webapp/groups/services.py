@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
@@ -21,6 +22,7 @@ from webapp.access import Actor, require
 from webapp.db import utcnow
 from webapp.groups.models import Membership, PeerGroup, PeerProfile
 from webapp.groups.spec import GroupSpec
+from webapp.groups.text import plain_line
 
 NAME_MIN, NAME_MAX = 2, 30
 # Letters of any script, marks that belong to them, digits, spaces and a little punctuation.
@@ -38,27 +40,105 @@ class GroupError(ValueError):
         self.field = field
 
 
+# Characters that show nothing (Unicode's default-ignorable code points, and the Hangul
+# fillers): refused in names, as they let two names look the same.
+IGNORABLE = [
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+]
+# Letters of other scripts that look like Latin ones: names are compared by these.
+LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝмтнвкгпиьАВЕКМНОРСТУХІЈЅαβεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdqwmthbkrnubabekmhopctyxijsabeiknoptuxabezhikmnoptyx",
+)
+# Scripts that are written together in one name.
+TOGETHER = {"CJK": "CJK", "HIRAGANA": "CJK", "KATAKANA": "CJK"}
+# Names that would pass for the app or a role (compared as skeletons).
+RESERVED = (
+    "a former member",
+    "coproduce",
+    "peer supporter",
+    "moderator",
+    "administrator",
+    "admin",
+    "nhs",
+    "care team",
+)
+MARKS_PER_LETTER = 2
+
+
+def _ignorable(char: str) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in IGNORABLE)
+
+
+def _script(char: str) -> str | None:
+    """Name the script of a letter (LATIN, CYRILLIC, ...), None for anything else."""
+    if unicodedata.category(char)[0] != "L":
+        return None
+    word = unicodedata.name(char, "UNKNOWN").split()[0]
+    return TOGETHER.get(word, word)
+
+
+def skeleton(name: str) -> str:
+    """Return what a name looks like, for comparing: accents, case, look-alike letters from
+    other scripts, small capitals, spaces and punctuation all set aside."""
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", name) if unicodedata.category(c)[0] != "M"
+    )
+    letters = []
+    for char in plain.casefold().translate(LOOKALIKES):
+        described = unicodedata.name(char, "")
+        if "SMALL CAPITAL" in described:
+            char = described.rsplit(" ", 1)[-1].lower()
+        letters.append(char)
+    return re.sub(r"[\s._'-]+", "", "".join(letters))
+
+
 def check_display_name(text: str) -> tuple[str, str]:
     """Return a display name as shown and its key for uniqueness, or raise GroupError.
 
     Invisible and direction-changing characters are refused, not silently removed, so what a
-    person sees is exactly what others see.
+    person sees is exactly what others see; so are names mixing scripts, piles of accents,
+    and names that look like another's or like the app's own labels.
     """
     name = unicodedata.normalize("NFKC", text)
     name = " ".join(name.split())
+    hidden = _(
+        "Your display name has a hidden character in it (for example one that changes the "
+        "writing direction). Type it again using only letters, numbers and spaces."
+    )
+    marks = 0
     for char in name:
         category = unicodedata.category(char)
-        if category[0] in "LMN" or char in NAME_PUNCTUATION:
+        if _ignorable(char) or category in ("Cf", "Cc", "Co", "Cn", "Zl", "Zp"):
+            raise GroupError(hidden, "display_name")
+        if category[0] == "M":
+            marks += 1
+            if marks > MARKS_PER_LETTER:
+                raise GroupError(
+                    _("A letter in your display name carries too many accents. Type it again."),
+                    "display_name",
+                )
             continue
-        if category in ("Cf", "Cc", "Co", "Cn", "Zl", "Zp"):
-            raise GroupError(
-                _(
-                    "Your display name has a hidden character in it (for example one that "
-                    "changes the writing direction). Type it again using only letters, "
-                    "numbers and spaces."
-                ),
-                "display_name",
-            )
+        marks = 0
+        if category[0] in "LN" or char in NAME_PUNCTUATION:
+            continue
         raise GroupError(
             _(
                 "A display name can use letters, numbers, spaces, full stops, hyphens, "
@@ -77,7 +157,20 @@ def check_display_name(text: str) -> tuple[str, str]:
         )
     if not any(unicodedata.category(c)[0] in "LN" for c in name):
         raise GroupError(_("A display name needs a letter or a number."), "display_name")
-    key = re.sub(r"[\s._'-]+", "", name.casefold())
+    scripts = {script for c in name if (script := _script(c))}
+    if len(scripts) > 1:
+        raise GroupError(
+            _(
+                "Your display name mixes letters from different alphabets, which can make it "
+                "look like someone else's. Use letters from one alphabet."
+            ),
+            "display_name",
+        )
+    key = skeleton(name)
+    if key in {skeleton(label) for label in RESERVED}:
+        raise GroupError(_("That name is kept for the app itself. Choose another."), "display_name")
+    if not key or len(key) > 120:
+        raise GroupError(_("Choose a different display name."), "display_name")
     return name, key
 
 
@@ -104,7 +197,14 @@ def set_display_name(session: Session, actor: Actor, text: str) -> PeerProfile:
         found.display_name, found.name_key, found.updated_at = name, key, utcnow()
     session.add(found)
     audit.record(session, actor.id, "groups.display_name", actor.id)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # someone took the same name at the same moment
+        session.rollback()
+        raise GroupError(
+            _("Someone already uses that display name, or one very like it. Choose another."),
+            "display_name",
+        ) from None
     return found
 
 
@@ -192,9 +292,9 @@ def directory(
     statement = select(PeerGroup, func.coalesce(counts.c.members, 0)).join(
         counts, counts.c.group_id == PeerGroup.id, isouter=True
     )
-    words = " ".join(query.split())[:80]
+    words = plain_line(query, 80)
     if words:
-        pattern = f"%{_escape_like(words.casefold())}%"
+        pattern = f"%{_escape_like(words.lower())}%"
         statement = statement.where(
             func.lower(PeerGroup.name).like(pattern, escape="\\")
             | func.lower(PeerGroup.description).like(pattern, escape="\\")
@@ -250,8 +350,8 @@ def join(session: Session, actor: Actor, slug: str) -> Membership:
             _("Choose the display name you take part under first, then join."), "display_name"
         )
     member = membership(session, actor, group)
-    if member is not None and member.status == "active":
-        return member
+    if member is not None and member.status in ("active", "pending"):
+        return member  # asked twice: their place in the queue is kept
     if member is not None and member.status == "removed":
         raise GroupError(
             _(
@@ -278,7 +378,13 @@ def join(session: Session, actor: Actor, slug: str) -> Membership:
         actor.id,
         group=group.slug,
     )
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # a double click: the other one joined
+        session.rollback()
+        found = membership(session, actor, group)
+        assert found is not None
+        return found
     return member
 
 
@@ -289,7 +395,7 @@ def leave(session: Session, actor: Actor, slug: str) -> None:
     member = membership(session, actor, group)
     if member is None or member.status not in ("active", "pending", "invited"):
         raise NotFound()
-    member.status = "left"
+    member.status, member.role = "left", "member"  # a peer supporter who leaves is one no more
     member.version += 1
     session.add(member)
     audit.record(session, actor.id, "groups.leave", actor.id, group=group.slug)
@@ -342,7 +448,7 @@ def decide(
     member = session.get(Membership, member_id)
     if member is None or member.group_id != group.id:
         raise NotFound()
-    reason = " ".join(reason.split())
+    reason = plain_line(reason, 1000)
     if not approve and not reason:
         raise GroupError(_("Say why, in a few kind words: the person will see it."), "reason")
     if len(reason) > 500:

@@ -20,6 +20,8 @@ SCHEMES = {"http", "https", "mailto"}
 # Characters that hide or reorder text; taken out of posts (they have no use in one).
 INVISIBLE = {"Cf", "Co", "Cn"}
 
+WEB_OR_MAIL = re.compile(r"(https?://[^/\s]|mailto:)", re.IGNORECASE)
+
 _markdown = MarkdownIt("zero", {"linkify": False, "html": False, "breaks": True}).enable(
     ["emphasis", "list", "link", "newline", "autolink"]
 )
@@ -44,6 +46,7 @@ def _clean(html: str) -> str:
         tags=TAGS,
         attributes=ATTRIBUTES,
         url_schemes=SCHEMES,
+        url_relative="deny",
         link_rel="nofollow noopener noreferrer ugc",
         attribute_filter=_only_addresses,
     )
@@ -61,23 +64,34 @@ def render_post(text: str) -> str:
         # Replace each link's words with its address.
         children = token.children or []
         rebuilt = []
-        skipping = False
+        skipping = linking = False
         for child in children:
             if child.type == "link_open":
-                rebuilt.append(child)
+                address = str(child.attrGet("href") or "")
+                # Only whole web and mail addresses become links; anything else is words.
+                linking = WEB_OR_MAIL.match(address) is not None
+                if linking:
+                    rebuilt.append(child)
                 words = child.__class__("text", "", 0)
-                words.content = child.attrGet("href") or ""
+                words.content = address
                 rebuilt.append(words)
                 skipping = True
             elif child.type == "link_close":
-                rebuilt.append(child)
-                skipping = False
+                if linking:
+                    rebuilt.append(child)
+                skipping = linking = False
             elif not skipping:
                 rebuilt.append(child)
         if token.children is not None:
             token.children = rebuilt
     html = _markdown.renderer.render(tokens, _markdown.options, {})
     return _clean(html)
+
+
+def plain_line(text: str, limit: int) -> str:
+    """Return a one-line text (a title, a reason, search words) without control or hidden
+    characters, its spaces tidied, cut to the limit."""
+    return " ".join(_tidy(text).split())[:limit]
 
 
 def check_post(text: str) -> str:

@@ -6,6 +6,7 @@ of posts by display name, editing within a window, and saying thank you.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -21,7 +22,7 @@ from webapp.db import utcnow
 from webapp.formatting import clock, day_month_year
 from webapp.groups.models import Membership, PeerGroup, PeerProfile, Post, Thanks, Thread
 from webapp.groups.services import GroupError, get_group, membership
-from webapp.groups.text import check_post, has_link, render_post
+from webapp.groups.text import check_post, has_link, plain_line, render_post
 
 POSTS_PER_PAGE = 30
 THREADS_PER_PAGE = 20
@@ -48,7 +49,11 @@ def _moment(when: dt.datetime) -> str:
 
 
 def _may_post(
-    group: PeerGroup, member: Membership, thread: Thread | None, now: dt.datetime
+    group: PeerGroup,
+    member: Membership,
+    thread: Thread | None,
+    now: dt.datetime,
+    slow_mode: bool = True,
 ) -> None:
     """Raise GroupError saying why the member cannot post now, and when they can."""
     if thread is not None and thread.locked_at is not None:
@@ -68,7 +73,7 @@ def _may_post(
             ),
             "body",
         )
-    if group.slow_mode_minutes and member.last_posted_at is not None:
+    if slow_mode and group.slow_mode_minutes and member.last_posted_at is not None:
         ready = member.last_posted_at + dt.timedelta(minutes=group.slow_mode_minutes)
         if ready > now:
             raise GroupError(
@@ -93,14 +98,33 @@ def _checked_body(text: str) -> str:
         ) from None
 
 
+def _locked(session: Session, member: Membership) -> Membership:
+    """Read the membership again, locked until commit (PostgreSQL), so two posts sent at the
+    same moment both see the other in slow mode."""
+    found = session.exec(
+        select(Membership).where(col(Membership.id) == member.id).with_for_update()
+    ).one()
+    session.refresh(found)
+    return found
+
+
+def _is_new(member: Membership) -> bool:
+    return member.posts_approved < NEW_MEMBER_POSTS and member.role == "member"
+
+
 def _new_post(
-    session: Session, group: PeerGroup, member: Membership, thread: Thread, body: str, key: str
+    session: Session,
+    group: PeerGroup,
+    member: Membership,
+    thread: Thread,
+    body: str,
+    key: str,
+    title: str = "",
 ) -> Post:
     """Add a post: held for a peer supporter when it is a new member's link (or, in groups
     that ask for it, any of a new member's first posts)."""
-    new_member = member.posts_approved < NEW_MEMBER_POSTS and member.role == "member"
-    held = new_member and (group.hold_first_posts or has_link(body))
-    crisis = get_content().crisis.check(body) is not None
+    held = _is_new(member) and (group.hold_first_posts or has_link(body) or has_link(title))
+    crisis = get_content().crisis.check(f"{title}\n{body}") is not None
     post = Post(
         thread_id=thread.id,
         author_id=member.person_id,
@@ -108,17 +132,30 @@ def _new_post(
         html=render_post(body),
         status="held" if held else "shown",
         crisis=crisis,
-        key=key[:64],
+        key=key,
     )
     session.add(post)
     now = utcnow()
-    member.last_posted_at = now
+    session.exec(
+        update(Membership)
+        .where(col(Membership.id) == member.id)
+        .values(
+            last_posted_at=now,
+            posts_approved=Membership.posts_approved + (0 if held else 1),
+        )
+    )
     if not held:
-        member.posts_approved += 1
-        thread.post_count += 1
-        thread.last_post_at = now
-    session.add_all([member, thread])
+        session.exec(
+            update(Thread)
+            .where(col(Thread.id) == thread.id)
+            .values(post_count=Thread.post_count + 1, last_post_at=now)
+        )
     return post
+
+
+def _key(key: str) -> str:
+    """Return the form's key; a missing one gets its own (no double-submit guard then)."""
+    return key[:64] if key.strip() else secrets.token_urlsafe(16)
 
 
 def start_thread(
@@ -127,28 +164,43 @@ def start_thread(
     """Start a conversation with its first post; a double submit (same key) starts one."""
     group = get_group(session, slug)
     member = _active_member(session, actor, group)
-    title = " ".join(title.split())
+    key = _key(key)
+    earlier = session.exec(
+        select(Thread).where(
+            Thread.group_id == group.id, Thread.author_id == actor.id, Thread.key == key
+        )
+    ).first()
+    if earlier is not None:
+        return _first_post(session, earlier)
+    title = plain_line(title, TITLE_MAX + 1)
     if not title:
         raise GroupError(_("Give the conversation a short title."), "title")
     if len(title) > TITLE_MAX:
         raise GroupError(_("A title can be at most %(n)d characters.", n=TITLE_MAX), "title")
     text = _checked_body(body)
-    now = utcnow()
-    _may_post(group, member, None, now)
-    earlier = session.exec(
-        select(Post)
-        .join(Thread, col(Thread.id) == Post.thread_id)
-        .where(Thread.group_id == group.id, Post.author_id == actor.id, Post.key == key[:64])
-    ).first()
-    if earlier is not None:
-        return earlier
-    thread = Thread(group_id=group.id, author_id=actor.id, title=title)
+    member = _locked(session, member)
+    _may_post(group, member, None, utcnow())
+    thread = Thread(group_id=group.id, author_id=actor.id, title=title, key=key)
     session.add(thread)
-    session.flush()
-    post = _new_post(session, group, member, thread, text, key)
+    try:
+        session.flush()
+    except IntegrityError:  # the same submit at the same moment: that one started it
+        session.rollback()
+        found = session.exec(
+            select(Thread).where(
+                Thread.group_id == group.id, Thread.author_id == actor.id, Thread.key == key
+            )
+        ).one()
+        return _first_post(session, found)
+    post = _new_post(session, group, member, thread, text, key, title)
     audit.record(session, actor.id, "groups.thread", actor.id, group=slug)
     session.commit()
+    session.refresh(post)
     return post
+
+
+def _first_post(session: Session, thread: Thread) -> Post:
+    return session.exec(select(Post).where(Post.thread_id == thread.id).order_by(Post.id)).one()
 
 
 def get_thread(
@@ -166,24 +218,23 @@ def get_thread(
 def reply(session: Session, actor: Actor, thread_id: int, body: str, key: str) -> Post:
     """Reply in a thread, once per key (a double submit posts once)."""
     thread, group, member = get_thread(session, actor, thread_id)
-    text = _checked_body(body)
-    earlier = session.exec(
-        select(Post).where(Post.thread_id == thread.id, Post.key == key[:64])
-    ).first()
-    if earlier is not None and earlier.author_id == actor.id:
+    key = _key(key)
+    mine = select(Post).where(
+        Post.thread_id == thread.id, Post.author_id == actor.id, Post.key == key
+    )
+    earlier = session.exec(mine).first()
+    if earlier is not None:
         return earlier
+    text = _checked_body(body)
+    member = _locked(session, member)
     _may_post(group, member, thread, utcnow())
     post = _new_post(session, group, member, thread, text, key)
     try:
         session.commit()
-    except IntegrityError:  # the same key at the same moment: the other one went up
+    except IntegrityError:  # the same key at the same moment: that one went up
         session.rollback()
-        found = session.exec(
-            select(Post).where(Post.thread_id == thread.id, Post.key == key[:64])
-        ).first()
-        if found is None:
-            raise
-        return found
+        return session.exec(mine).one()
+    session.refresh(post)
     return post
 
 
@@ -195,6 +246,9 @@ class Shown:
     author: str
     mine: bool
     thanked: bool
+    # The words to show: none for a post a peer supporter hid (its reason shows instead),
+    # except to its author.
+    html: str
 
 
 def posts(
@@ -228,7 +282,13 @@ def posts(
     return (
         thread,
         [
-            Shown(post, name or former, post.author_id == actor.id, post.id in thanked)
+            Shown(
+                post,
+                name or former,
+                post.author_id == actor.id,
+                post.id in thanked,
+                post.html if post.status != "hidden" or post.author_id == actor.id else "",
+            )
             for post, name in rows
         ],
         more,
@@ -240,7 +300,7 @@ def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: 
     post = session.get(Post, post_id)
     if post is None or post.author_id != actor.id:
         raise NotFound()
-    get_thread(session, actor, post.thread_id)
+    thread, group, member = get_thread(session, actor, post.thread_id)
     if post.status == "hidden":
         raise GroupError(_("A peer supporter hid this post, so it cannot be edited."), "body")
     if utcnow() - post.created_at > EDIT_WINDOW:
@@ -252,10 +312,22 @@ def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: 
             "body",
         )
     text = _checked_body(body)
+    # An edit is held to what a new post is: not in a locked thread or while paused, and a
+    # new member's added link waits for a peer supporter; crisis words are flagged.
+    _may_post(group, member, thread, utcnow(), slow_mode=False)
+    status = "held" if _is_new(member) and has_link(text) else post.status
+    crisis = post.crisis or get_content().crisis.check(text) is not None
     done = session.exec(
         update(Post)
         .where(col(Post.id) == post.id, col(Post.version) == version)
-        .values(body=text, html=render_post(text), edited_at=utcnow(), version=version + 1)
+        .values(
+            body=text,
+            html=render_post(text),
+            edited_at=utcnow(),
+            version=version + 1,
+            status=status,
+            crisis=crisis,
+        )
     )
     if done.rowcount != 1:
         session.rollback()
