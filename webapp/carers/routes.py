@@ -7,6 +7,7 @@ from flask import (
     Flask,
     Response,
     flash,
+    g,
     jsonify,
     request,
     url_for,
@@ -50,6 +51,7 @@ def _index(status: int = 200, **context: object) -> Response:
     return render(
         "carers/index.html",
         status=status,
+        help_ended=lapsed_message() if g.get("help_ended") else "",
         carers=services.my_carers(db, current_user, current_user.id) if manages else [],
         helped=services.people_i_help(db, current_user),
         scope_names=services.scope_names(),
@@ -321,7 +323,13 @@ SECTIONS = {
     "plan": "goals",
 }
 # Pages a carer may still open once their permission has lapsed (to leave or sign out).
-LAPSE_ALLOWED = {"static", "carers.index", "accounts.signout", "main.service_worker"}
+LAPSE_ALLOWED = {
+    "static",
+    "carers.index",
+    "carers.stop_acting",
+    "accounts.signout",
+    "main.service_worker",
+}
 
 
 def _section() -> str | None:
@@ -338,6 +346,14 @@ def _section() -> str | None:
     return SECTIONS.get(endpoint.partition(".")[0])
 
 
+def lapsed_message() -> str:
+    """Say that a carer's permission ended and nothing was opened or saved."""
+    return _(
+        "Your permission to help with that record has ended or changed, so nothing was "
+        "opened or saved. You are using your own account again."
+    )
+
+
 def record_field() -> Markup:
     """A hidden field naming whose record a form is for (templates put it beside the CSRF
     token): a form opened for one person is never saved into another's record."""
@@ -351,19 +367,20 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _lapsed() -> Response | tuple[Response, int] | None:
+        # Every request under a permission that has ended is refused and sent to the carers
+        # page, which says so and returns the carer to their own account. Only that page
+        # ends the acting, so a background request (the service worker, a queued entry)
+        # cannot use up the message before the carer sees it.
         if not current_user.is_authenticated or not current_user.acting_lapsed:
             return None
-        db = get_session()
-        services.stop_acting(db, current_user)
+        if request.endpoint == "carers.index":
+            services.stop_acting(get_session(), current_user)
+            g.help_ended = True
+            return None
         if request.endpoint in LAPSE_ALLOWED:
             return None
-        message = _(
-            "Your permission to help with that record has ended or changed, so nothing was "
-            "opened or saved. You are using your own account again."
-        )
         if request.is_json or request.headers.get("X-Outbox") == "1":
-            return jsonify(ok=False, error=message), 403
-        flash(message, "error")
+            return jsonify(ok=False, error=lapsed_message()), 403
         return hx_redirect(url_for("carers.index"))
 
     @app.before_request
