@@ -50,14 +50,15 @@ def carer_acting(app, client, db, link):
     return sam, grant
 
 
-def test_the_invitation_shows_link_code_and_qr_once(app, client, patient):
+def test_the_invitation_shows_link_code_and_qr_once(app, client, db, patient):
     sign_in(app, client, patient)
     page, link, code = make_invitation(client, ends_on="2027-01-31")
     assert "Invitation for Sam Lee" in page and "<svg" in page and "31 January 2027" in page
     assert "goals and progress" in page and "results" in page
     again = client.get("/carers")
     assert "Invitation waiting until" in again.get_data(as_text=True)
-    grant_page = client.get("/carers/1/invitation").get_data(as_text=True)
+    grant = db.exec(select(CarerGrant)).one()
+    grant_page = client.get(f"/carers/{grant.id}/invitation").get_data(as_text=True)
     assert code not in grant_page and "shown only once" in grant_page
     assert client.get(link.replace("http://localhost", "")).status_code == 200
 
