@@ -22,7 +22,18 @@ from webapp.goals.models import (
     ProgressEntry,
     WeeklySummary,
 )
-from webapp.groups.models import Membership, PeerGroup, PeerProfile, Post, Thanks, Thread
+from webapp.groups.models import (
+    Appeal,
+    Membership,
+    ModAction,
+    PeerGroup,
+    PeerProfile,
+    Post,
+    Report,
+    Thanks,
+    Thread,
+    ThreadState,
+)
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -30,6 +41,7 @@ from webapp.reviews.models import Review
 
 __all__ = [
     "AgendaItem",
+    "Appeal",
     "AuditEvent",
     "AuthSession",
     "CarePlan",
@@ -43,6 +55,7 @@ __all__ = [
     "GoalScore",
     "Invitation",
     "Membership",
+    "ModAction",
     "Notification",
     "Passkey",
     "PeerGroup",
@@ -54,12 +67,14 @@ __all__ = [
     "ProgressEntry",
     "PushSubscription",
     "RecoveryCode",
+    "Report",
     "Result",
     "ResultTarget",
     "Review",
     "SignInLink",
     "Thanks",
     "Thread",
+    "ThreadState",
     "Turn",
     "WebAuthnChallenge",
     "WeeklySummary",

@@ -59,7 +59,8 @@ def test_a_conversation_starts_and_replies_follow_once_each(db, pat, sam):
     assert again.id == first.id and len(db.exec(select(Thread)).all()) == 1
     reply = threads.reply(db, sam, first.thread_id, "Nuts and an apple", "r1")
     assert threads.reply(db, sam, first.thread_id, "Nuts and an apple", "r1").id == reply.id
-    thread, shown, more = threads.posts(db, pat, first.thread_id)
+    view = threads.read_page(db, pat, first.thread_id)
+    thread, shown, more = view.thread, view.posts, view.page < view.pages
     assert thread.post_count == 2 and not more
     assert [(s.author, s.post.html) for s in shown] == [
         ("Pat M", "<p>What <em>works</em>?</p>\n"),
@@ -76,7 +77,7 @@ def test_only_active_members_read_or_post(db, pat, ctx):
     )
     for who in (outsider, elsewhere):
         with pytest.raises(NotFound):
-            threads.posts(db, who, post.thread_id)
+            threads.read_page(db, who, post.thread_id)
         with pytest.raises(NotFound):
             threads.reply(db, who, post.thread_id, "hi", "x")
 
@@ -126,8 +127,11 @@ def test_a_new_members_links_wait_for_a_peer_supporter(db, pat, ctx):
     linked = threads.reply(db, newcomer, post.thread_id, "Try https://example.org", "n2")
     assert plain.status == "shown" and linked.status == "held"
     # Others do not see it yet; its author sees it waiting.
-    assert [s.post.id for s in threads.posts(db, pat, post.thread_id)[1]] == [post.id, plain.id]
-    assert linked.id in [s.post.id for s in threads.posts(db, newcomer, post.thread_id)[1]]
+    assert [s.post.id for s in threads.read_page(db, pat, post.thread_id).posts] == [
+        post.id,
+        plain.id,
+    ]
+    assert linked.id in [s.post.id for s in threads.read_page(db, newcomer, post.thread_id).posts]
 
 
 def test_groups_that_ask_hold_a_new_members_first_posts(db, ctx):
@@ -163,7 +167,7 @@ def test_thanks_count_once_and_can_be_taken_back(db, pat, sam):
     threads.thank(db, sam, post.id, True)
     threads.thank(db, sam, post.id, True)
     assert len(db.exec(select(Thanks)).all()) == 1
-    assert threads.posts(db, sam, post.thread_id)[1][0].thanked
+    assert threads.read_page(db, sam, post.thread_id).posts[0].thanked
     threads.thank(db, sam, post.id, False)
     assert db.exec(select(Thanks)).all() == []
 
@@ -174,7 +178,7 @@ def test_a_closed_accounts_posts_read_as_a_former_members(db, pat, sam):
     post = threads.start_thread(db, pat, "living-with-diabetes", "Feet", "Check your feet", "k")
     threads.reply(db, sam, post.thread_id, "Good tip", "r")
     delete_account(db, pat, pat.id)
-    _thread, shown, _more = threads.posts(db, sam, post.thread_id)
+    shown = threads.read_page(db, sam, post.thread_id).posts
     assert [(s.author, s.post.body) for s in shown] == [
         ("a former member", "Check your feet"),
         ("Sam L", "Good tip"),
@@ -215,8 +219,8 @@ def test_a_hidden_posts_words_are_not_handed_to_other_readers(db, pat, sam):
     post.status, post.hidden_reason = "hidden", "Unkind"
     db.add(post)
     db.commit()
-    (theirs,) = threads.posts(db, sam, post.thread_id)[1]
-    (own,) = threads.posts(db, pat, post.thread_id)[1]
+    (theirs,) = threads.read_page(db, sam, post.thread_id).posts
+    (own,) = threads.read_page(db, pat, post.thread_id).posts
     assert theirs.html == "" and own.html == "<p>Nasty words</p>\n"
 
 

@@ -19,6 +19,8 @@ class PeerProfile(SQLModel, table=True):
     display_name: str = Field(max_length=40)
     # Kept for uniqueness without regard to case or look-alike spacing.
     name_key: str = Field(max_length=120, unique=True)
+    # Replies and mentions also go to their devices (when they have allowed notifications).
+    push_replies: bool = Field(default=False)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -86,6 +88,8 @@ class Thread(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     last_post_at: dt.datetime = Field(default_factory=utcnow)
     post_count: int = Field(default=0)
+    # The newest post that went up (for "new since you last read").
+    last_post_id: int = Field(default=0)
     locked_at: dt.datetime | None = None
     locked_reason: str = Field(default="", max_length=500)
     pinned_until: dt.datetime | None = None
@@ -133,3 +137,107 @@ class Thanks(SQLModel, table=True):
     post_id: int = Field(foreign_key="post.id", ondelete="CASCADE", index=True)
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ThreadState(SQLModel, table=True):
+    """One person and one thread: how far they have read, whether they took part (and so hear
+    of replies), and whether they muted it."""
+
+    __table_args__ = (
+        UniqueConstraint("thread_id", "person_id"),
+        Index("ix_threadstate_listeners", "thread_id", "posted", "muted"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    last_read_post_id: int = Field(default=0)
+    posted: bool = Field(default=False)
+    muted: bool = Field(default=False)
+
+
+class Report(SQLModel, table=True):
+    """An item in a group's review queue: a member's report of a post (with the post as it was
+    then), a new member's post waiting to go up, or a post with crisis words."""
+
+    __table_args__ = (
+        Index("ix_report_queue", "group_id", "status", "crisis", "created_at"),
+        Index("ix_report_post", "post_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
+    post_id: int = Field(foreign_key="post.id", ondelete="CASCADE")
+    # report (a member asked), held (waiting to go up) or crisis (the words need a look)
+    kind: str = Field(max_length=20)
+    reporter_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    # One of content's report reasons, and the reporter's own words.
+    reason: str = Field(default="", max_length=40)
+    note: str = Field(default="", max_length=500)
+    # The post as it was when reported: an edit afterwards cannot hide what was seen.
+    snapshot: str = Field(sa_column=Column(Text, nullable=False))
+    crisis: bool = Field(default=False)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    # open, or done (what was decided is in the moderation log)
+    status: str = Field(default="open", max_length=20)
+    decided_by_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    decided_at: dt.datetime | None = None
+    outcome: str = Field(default="", max_length=20)
+    version: int = Field(default=1)
+
+
+class ModAction(SQLModel, table=True):
+    """One thing a peer supporter did, with their reason: the group's moderation log."""
+
+    __table_args__ = (Index("ix_modaction_group", "group_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
+    actor_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    # hide, show, approve, keep, lock, unlock, pin, unpin, slow_mode, mute, unmute, remove,
+    # welcome, decline, appeal_upheld, appeal_overturned
+    action: str = Field(max_length=30)
+    thread_id: int | None = Field(
+        default=None, foreign_key="thread.id", ondelete="SET NULL", index=True
+    )
+    post_id: int | None = Field(
+        default=None, foreign_key="post.id", ondelete="SET NULL", index=True
+    )
+    # Whom it was about (a membership of this group).
+    member_id: int | None = Field(
+        default=None, foreign_key="membership.id", ondelete="SET NULL", index=True
+    )
+    reason: str = Field(default="", max_length=500)
+    # What was set, in words ("until 1 December", "10 minutes").
+    detail: str = Field(default="", max_length=120)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Appeal(SQLModel, table=True):
+    """A request for a second look at a peer supporter's decision, answered by a group
+    administrator: from the member it was about, or from a peer supporter unsure of a call."""
+
+    __table_args__ = (Index("ix_appeal_group", "group_id", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
+    action_id: int = Field(foreign_key="modaction.id", ondelete="CASCADE", index=True)
+    by_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    words: str = Field(max_length=1000)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    # open, upheld (the decision stands) or overturned (undone)
+    status: str = Field(default="open", max_length=20)
+    decided_by_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    decided_at: dt.datetime | None = None
+    answer: str = Field(default="", max_length=500)
+    version: int = Field(default=1)

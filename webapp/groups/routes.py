@@ -42,6 +42,19 @@ def _group_page(slug: str, status: int = 200, **context: object) -> Response:
     member = services.membership(db, _actor(), group)  # type: ignore[arg-type]
     spec = get_content().groups.get(slug)
     context.setdefault("error", "")
+    page = requested_page()
+    listed: list = []
+    more, waiting_count, paused = False, 0, ""
+    if member is not None and member.status == "active":
+        from webapp.groups import moderation, threads
+
+        listed, more = threads.list_threads(db, current_user, group, page)
+        if services.is_supporter(member):
+            waiting_count = moderation.queue_count(db, group)
+        try:
+            threads.check_may_post(group, member, None)
+        except GroupError as error:
+            paused = error.message
     return render(
         "groups/show.html",
         status=status,
@@ -49,6 +62,12 @@ def _group_page(slug: str, status: int = 200, **context: object) -> Response:
         member=member,
         guidelines=spec.guidelines_html if spec else "",
         supporter=services.is_supporter(member),
+        admin=member is not None and member.status == "active" and member.role == "admin",
+        threads=listed,
+        more=more,
+        page=page,
+        waiting_count=waiting_count,
+        paused=paused,
         has_name=current_user.is_authenticated and services.profile(db, current_user) is not None,
         **context,
     )
@@ -157,3 +176,7 @@ def decide(slug: str, member_id: int) -> Response:
         return _requests_page(slug, status=422, error=error.message, problem_id=member_id)
     flash(_("Welcomed to the group.") if approve else _("Declined, with your reason."), "success")
     return hx_redirect(url_for("groups.requests", slug=slug))
+
+
+# The conversation and moderation pages add their routes to this blueprint.
+from webapp.groups import conversation, moderating  # noqa: E402, F401

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
@@ -20,7 +20,17 @@ from webapp.access import Actor, require
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.formatting import clock, day_month_year
-from webapp.groups.models import Membership, PeerGroup, PeerProfile, Post, Thanks, Thread
+from webapp.groups import notices
+from webapp.groups.models import (
+    Membership,
+    PeerGroup,
+    PeerProfile,
+    Post,
+    Report,
+    Thanks,
+    Thread,
+    ThreadState,
+)
 from webapp.groups.services import GroupError, get_group, membership
 from webapp.groups.text import check_post, has_link, plain_line, render_post
 
@@ -43,7 +53,7 @@ def _active_member(session: Session, actor: Actor, group: PeerGroup) -> Membersh
     return member
 
 
-def _moment(when: dt.datetime) -> str:
+def moment(when: dt.datetime) -> str:
     """Say a time in words for a message: "24 Nov 2026 at 14:05" (UK time)."""
     return _("%(day)s at %(time)s", day=day_month_year(when), time=clock(when))
 
@@ -69,7 +79,7 @@ def _may_post(
         raise GroupError(
             _(
                 "A peer supporter has paused your posting in this group until %(when)s.",
-                when=_moment(member.muted_until),
+                when=moment(member.muted_until),
             ),
             "body",
         )
@@ -81,10 +91,30 @@ def _may_post(
                     "This group is in slow mode: one post every %(n)d minutes. You can post "
                     "again at %(when)s. What you wrote is still here.",
                     n=group.slow_mode_minutes,
-                    when=_moment(ready),
+                    when=moment(ready),
                 ),
                 "body",
             )
+
+
+def check_may_post(group: PeerGroup, member: Membership, thread: Thread | None) -> None:
+    """Raise GroupError saying why the member cannot post now (for the reply form)."""
+    _may_post(group, member, thread, utcnow())
+
+
+def can_edit(post: Post) -> bool:
+    """Say whether a post is still within the window for changing it."""
+    return post.status != "hidden" and utcnow() - post.created_at <= EDIT_WINDOW
+
+
+def page_of(session: Session, actor: Actor, post: Post) -> int:
+    """Return the page of its thread a post is on, as the actor reads the thread."""
+    before = session.exec(
+        select(func.count())
+        .select_from(Post)
+        .where(_visible(actor, post.thread_id), col(Post.id) < post.id)
+    ).one()
+    return before // POSTS_PER_PAGE + 1
 
 
 def _checked_body(text: str) -> str:
@@ -135,6 +165,7 @@ def _new_post(
         key=key,
     )
     session.add(post)
+    session.flush()
     now = utcnow()
     session.exec(
         update(Membership)
@@ -144,13 +175,66 @@ def _new_post(
             posts_approved=Membership.posts_approved + (0 if held else 1),
         )
     )
-    if not held:
-        session.exec(
-            update(Thread)
-            .where(col(Thread.id) == thread.id)
-            .values(post_count=Thread.post_count + 1, last_post_at=now)
+    took_part(session, thread.id, member.person_id, post.id)
+    if held or crisis:
+        # Peer supporters see it in their queue: to let it go up, or to reach out.
+        session.add(
+            Report(
+                group_id=group.id,
+                post_id=post.id,
+                kind="held" if held else "crisis",
+                snapshot=body,
+                crisis=crisis,
+            )
         )
+    if not held:
+        went_up(session, group, thread, post)
     return post
+
+
+def went_up(session: Session, group: PeerGroup, thread: Thread, post: Post) -> None:
+    """Count a post that is now shown in its thread, and tell those listening."""
+    session.exec(
+        update(Thread)
+        .where(col(Thread.id) == thread.id)
+        .values(post_count=Thread.post_count + 1, last_post_at=utcnow())
+    )
+    session.exec(
+        update(Thread)
+        .where(col(Thread.id) == thread.id, col(Thread.last_post_id) < post.id)
+        .values(last_post_id=post.id)
+    )
+    notices.tell_about_post(session, group, thread, post)
+
+
+def _state(session: Session, thread_id: int, person_id: int) -> ThreadState:
+    """Return the person's state in the thread, made if it is their first time."""
+    found = session.exec(
+        select(ThreadState).where(
+            ThreadState.thread_id == thread_id, ThreadState.person_id == person_id
+        )
+    ).first()
+    if found is not None:
+        return found
+    state = ThreadState(thread_id=thread_id, person_id=person_id)
+    try:
+        with session.begin_nested():
+            session.add(state)
+    except IntegrityError:  # opened in two tabs at once: the other made it
+        return session.exec(
+            select(ThreadState).where(
+                ThreadState.thread_id == thread_id, ThreadState.person_id == person_id
+            )
+        ).one()
+    return state
+
+
+def took_part(session: Session, thread_id: int, person_id: int, post_id: int) -> None:
+    """Mark that the person wrote in the thread (so they hear of replies) and read to here."""
+    state = _state(session, thread_id, person_id)
+    state.posted = True
+    state.last_read_post_id = max(state.last_read_post_id, post_id)
+    session.add(state)
 
 
 def _key(key: str) -> str:
@@ -249,29 +333,20 @@ class Shown:
     # The words to show: none for a post a peer supporter hid (its reason shows instead),
     # except to its author.
     html: str
+    # Not read before (a marker goes above the first of these).
+    new: bool = False
 
 
-def posts(
-    session: Session, actor: Actor, thread_id: int, page: int = 1
-) -> tuple[Thread, list[Shown], bool]:
-    """Return a page of a thread's posts, oldest first, and whether there is another page.
+def _visible(actor: Actor, thread_id: int):
+    """Posts of the thread the actor may see: all but others' posts still waiting."""
+    return (col(Post.thread_id) == thread_id) & (
+        (col(Post.status) != "held") | (col(Post.author_id) == actor.id)
+    )
 
-    Held posts are shown only to their author (as waiting); hidden ones stay in place.
-    """
-    thread, _group, _member = get_thread(session, actor, thread_id)
-    rows = session.exec(
-        select(Post, PeerProfile.display_name)
-        .join(PeerProfile, col(PeerProfile.person_id) == Post.author_id, isouter=True)
-        .where(
-            Post.thread_id == thread.id,
-            (Post.status != "held") | (Post.author_id == actor.id),
-        )
-        .order_by(Post.id)
-        .offset((page - 1) * POSTS_PER_PAGE)
-        .limit(POSTS_PER_PAGE + 1)
-    ).all()
-    more = len(rows) > POSTS_PER_PAGE
-    rows = rows[:POSTS_PER_PAGE]
+
+def _shown(
+    session: Session, actor: Actor, rows: list[tuple[Post, str | None]], read_to: int
+) -> list[Shown]:
     ids = [post.id for post, _n in rows]
     thanked = set(
         session.exec(
@@ -279,20 +354,175 @@ def posts(
         )
     )
     former = _("a former member")
-    return (
-        thread,
-        [
-            Shown(
-                post,
-                name or former,
-                post.author_id == actor.id,
-                post.id in thanked,
-                post.html if post.status != "hidden" or post.author_id == actor.id else "",
-            )
-            for post, name in rows
-        ],
-        more,
+    return [
+        Shown(
+            post,
+            name or former,
+            post.author_id == actor.id,
+            post.id in thanked,
+            post.html if post.status != "hidden" or post.author_id == actor.id else "",
+            new=(post.id or 0) > read_to and post.author_id != actor.id,
+        )
+        for post, name in rows
+    ]
+
+
+def _with_names():
+    return select(Post, PeerProfile.display_name).join(
+        PeerProfile, col(PeerProfile.person_id) == Post.author_id, isouter=True
     )
+
+
+@dataclass
+class ThreadPage:
+    """One page of a thread, as the actor reads it."""
+
+    thread: Thread
+    group: PeerGroup
+    member: Membership
+    posts: list[Shown]
+    page: int
+    pages: int
+    muted: bool
+    # The newest post id on this page, for asking "anything new since?".
+    last_id: int
+
+
+def read_page(session: Session, actor: Actor, thread_id: int, page: int = 1) -> ThreadPage:
+    """Return a page of a thread's posts, oldest first, and note how far the actor read.
+
+    Held posts are shown only to their author (as waiting); hidden ones stay in place.
+    """
+    thread, group, member = get_thread(session, actor, thread_id)
+    visible = _visible(actor, thread.id)
+    total = session.exec(select(func.count()).select_from(Post).where(visible)).one()
+    pages = max(1, -(-total // POSTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = session.exec(
+        _with_names()
+        .where(visible)
+        .order_by(col(Post.id))
+        .offset((page - 1) * POSTS_PER_PAGE)
+        .limit(POSTS_PER_PAGE)
+    ).all()
+    state = _state(session, thread.id, actor.id)
+    read_to = state.last_read_post_id
+    shown = _shown(session, actor, list(rows), read_to)
+    last_id = max((item.post.id or 0 for item in shown), default=0)
+    if last_id > read_to:
+        session.exec(
+            update(ThreadState)
+            .where(col(ThreadState.id) == state.id, col(ThreadState.last_read_post_id) < last_id)
+            .values(last_read_post_id=last_id)
+        )
+    session.commit()
+    return ThreadPage(thread, group, member, shown, page, pages, state.muted, last_id)
+
+
+def since(session: Session, actor: Actor, thread_id: int, after: int) -> list[Shown]:
+    """Return posts that went up after the given one (at most a page), and note them read."""
+    thread, _group, _member = get_thread(session, actor, thread_id)
+    rows = session.exec(
+        _with_names()
+        .where(_visible(actor, thread.id), col(Post.id) > after)
+        .order_by(col(Post.id))
+        .limit(POSTS_PER_PAGE)
+    ).all()
+    if not rows:
+        return []
+    state = _state(session, thread.id, actor.id)
+    shown = _shown(session, actor, list(rows), state.last_read_post_id)
+    newest = max(item.post.id or 0 for item in shown)
+    session.exec(
+        update(ThreadState)
+        .where(col(ThreadState.id) == state.id, col(ThreadState.last_read_post_id) < newest)
+        .values(last_read_post_id=newest)
+    )
+    session.commit()
+    return shown
+
+
+def first_unread(session: Session, actor: Actor, thread_id: int) -> tuple[int, int | None]:
+    """Return the page holding the first post the actor has not read, and that post (none
+    when everything is read: then the last page)."""
+    thread, _group, _member = get_thread(session, actor, thread_id)
+    read_to = session.exec(
+        select(ThreadState.last_read_post_id).where(
+            ThreadState.thread_id == thread.id, ThreadState.person_id == actor.id
+        )
+    ).first()
+    visible = _visible(actor, thread.id)
+    target = session.exec(
+        select(func.min(Post.id)).where(
+            visible, col(Post.id) > (read_to or 0), col(Post.author_id) != actor.id
+        )
+    ).one()
+    if target is None:
+        total = session.exec(select(func.count()).select_from(Post).where(visible)).one()
+        return max(1, -(-total // POSTS_PER_PAGE)), None
+    before = session.exec(
+        select(func.count()).select_from(Post).where(visible, col(Post.id) < target)
+    ).one()
+    return before // POSTS_PER_PAGE + 1, target
+
+
+def mute_thread(session: Session, actor: Actor, thread_id: int, muted: bool) -> None:
+    """Stop (or start again) hearing of replies and mentions in one thread."""
+    thread, _group, _member = get_thread(session, actor, thread_id)
+    state = _state(session, thread.id, actor.id)
+    state.muted = muted
+    session.add(state)
+    session.commit()
+
+
+@dataclass
+class Listed:
+    """A thread in a group's list: pinned ones first, then the most recently active."""
+
+    thread: Thread
+    author: str
+    pinned: bool
+    unread: bool
+    read_before: bool
+
+
+def list_threads(
+    session: Session, actor: Actor, group: PeerGroup, page: int = 1
+) -> tuple[list[Listed], bool]:
+    """Return a page of the group's threads for a member, and whether there is another."""
+    now = utcnow()
+    pinned = col(Thread.pinned) & (
+        col(Thread.pinned_until).is_(None) | (col(Thread.pinned_until) > now)
+    )
+    rows = session.exec(
+        select(Thread, PeerProfile.display_name, ThreadState.last_read_post_id)
+        .join(PeerProfile, col(PeerProfile.person_id) == Thread.author_id, isouter=True)
+        .join(
+            ThreadState,
+            (col(ThreadState.thread_id) == Thread.id) & (col(ThreadState.person_id) == actor.id),
+            isouter=True,
+        )
+        .where(
+            Thread.group_id == group.id,
+            (col(Thread.post_count) > 0) | (Thread.author_id == actor.id),
+        )
+        .order_by(
+            case((pinned, 0), else_=1), col(Thread.last_post_at).desc(), col(Thread.id).desc()
+        )
+        .offset((page - 1) * THREADS_PER_PAGE)
+        .limit(THREADS_PER_PAGE + 1)
+    ).all()
+    listed = [
+        Listed(
+            thread,
+            name or _("a former member"),
+            bool(thread.pinned and (thread.pinned_until is None or thread.pinned_until > now)),
+            read is not None and thread.last_post_id > read,
+            read is not None,
+        )
+        for thread, name, read in rows[:THREADS_PER_PAGE]
+    ]
+    return listed, len(rows) > THREADS_PER_PAGE
 
 
 def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: int) -> Post:

@@ -23,6 +23,8 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: dt.datetime = Field(default_factory=utcnow)
     read_at: dt.datetime | None = None
+    # Waiting for the clock to send it to the person's devices too.
+    push_pending: bool = Field(default=False, index=True)
 
 
 class PushSubscription(SQLModel, table=True):
