@@ -74,6 +74,8 @@ def main() -> int:
         url = url.replace("127.0.0.1", "localhost")
         try:
             for page in PAGES:
+                if page.fragment:  # part of a page, fetched by htmx: nothing for a browser to load
+                    continue
                 cookie = ""
                 if page.reader != "anonymous":
                     cookie = f"{app.config['SESSION_COOKIE_NAME']}=" + session_cookie(

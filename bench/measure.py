@@ -67,8 +67,10 @@ def practice_id(app: Flask) -> int:
 
 
 def path_ids(app: Flask) -> dict[str, int]:
-    """Return the ids page paths may name: {practice}, {conversation} (Pat's check-in) and
-    {goal} (Pat's first goal)."""
+    """Return the ids page paths may name: {practice}, {conversation} (Pat's check-in),
+    {goal} (Pat's first goal), and the long group thread's (bench/groups.py; made at small
+    scale if the database has no group data yet)."""
+    from bench.groups import thread_ids
     from webapp.accounts.models import Person
     from webapp.planning.models import Conversation, Goal
 
@@ -88,6 +90,7 @@ def path_ids(app: Flask) -> dict[str, int]:
         "practice": practice_id(app),
         "conversation": conversation.id if conversation and conversation.id else 0,
         "goal": goal.id if goal and goal.id else 0,
+        **thread_ids(app),
     }
 
 
@@ -99,20 +102,27 @@ def signed_in_client(app: Flask, reader: str) -> FlaskClient:
     return client
 
 
-def weigh(app: Flask, client: FlaskClient, path: str) -> Weight:
+def weigh(
+    app: Flask, client: FlaskClient, path: str, extra: tuple[tuple[str, str], ...] = ()
+) -> Weight:
     """Fetch a page as a browser on a first and a repeat visit would, compressed with brotli.
 
     The second fetch is measured, so one-off work (a session touched once a minute) does not
     count; assets are fetched once each, as a first visit does, and not at all on a repeat.
+    `extra` are more request headers (an htmx request's, for a fragment).
     """
-    headers = {"Accept-Encoding": "br, gzip"}
+    headers = {"Accept-Encoding": "br, gzip", **dict(extra)}
     client.get(path, headers=headers)
     with counting_queries(app) as statements:
         page = client.get(path, headers=headers)
     assert page.status_code == 200, (path, page.status_code)
     html = len(page.get_data())
     text = page.get_data(as_text=False)
-    plain = client.get(path).get_data(as_text=True) if page.content_encoding else text.decode()
+    plain = (
+        client.get(path, headers=dict(extra)).get_data(as_text=True)
+        if page.content_encoding
+        else text.decode()
+    )
     assets = 0
     for url in ASSET.findall(plain):
         asset = client.get(url, headers=headers)

@@ -2,7 +2,9 @@
 
 Each page is read as a demo person would read it ("anonymous", or a demo person's email).
 Paths may name `{practice}`, the demo practice's id, `{conversation}`, Pat's check-in,
-and `{goal}`, Pat's first goal.
+`{goal}`, Pat's first goal, and `{thread}`, `{thread_last_page}` and `{thread_poll_after}`
+for the long group thread bench/groups.py adds. A page may send extra request headers (the
+thread's polling is an htmx request, answered with a fragment).
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ class Page:
     name: str
     path: str
     reader: str = "anonymous"
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fragment(self) -> bool:
+        """Say whether this is an htmx request answered with part of a page."""
+        return ("HX-Request", "true") in self.headers
 
 
 PATIENT = "pat@example.org"
@@ -41,4 +49,21 @@ PAGES = [
     Page("my goals", "/goals", PATIENT),
     Page("goal page", "/goals/{goal}", PATIENT),
     Page("my plan", "/plan", PATIENT),
+    # Groups (bench/groups.py): Pat is a member of "living-with-diabetes", whose long thread has
+    # 10,000 posts at large scale among 2,000 threads; the directory has 1,000 more groups.
+    Page("group_page", "/groups/living-with-diabetes", PATIENT),
+    Page(
+        "group_thread_last_page",
+        "/groups/living-with-diabetes/threads/{thread}?page={thread_last_page}",
+        PATIENT,
+    ),
+    # What every open thread page asks every 10 s; here five replies are new.
+    Page(
+        "group_thread_poll",
+        "/groups/living-with-diabetes/threads/{thread}/since?after={thread_poll_after}",
+        PATIENT,
+        (("HX-Request", "true"),),
+    ),
+    Page("group_directory", "/groups", PATIENT),
+    Page("group_search", "/groups?q=diab", PATIENT),
 ]

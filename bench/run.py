@@ -144,9 +144,13 @@ def worker_memory_mb(process: subprocess.Popen) -> float:
     return max(sizes, default=0.0)
 
 
-def load(url: str, cookie: str = "") -> Load:
+def load(url: str, cookie: str = "", headers: tuple[tuple[str, str], ...] = ()) -> Load:
     """Warm up, then load url with wrk: 32 connections, a bounded time, one line of results."""
-    env = {**os.environ, "BENCH_COOKIE": cookie}
+    env = {
+        **os.environ,
+        "BENCH_COOKIE": cookie,
+        "BENCH_HEADERS": "\n".join(f"{name}: {value}" for name, value in headers),
+    }
     script = str(ROOT / "bench" / "wrk.lua")
     base = ["wrk", "-t2", f"-c{CONNECTIONS}", "-s", script, "--timeout", "5s"]
     subprocess.run([*base, f"-d{WARM_SECONDS}s", url], env=env, capture_output=True, check=True)
@@ -183,6 +187,14 @@ def prepare(scale: str, folder: Path) -> dict[str, str]:
     )
     subprocess.run(
         [*flask, "demo", "--scale", scale],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    # Group threads, posts and more groups at the same scale (not part of the demo).
+    subprocess.run(
+        [sys.executable, "-m", "bench.groups", scale],
         env=env,
         cwd=ROOT,
         check=True,
@@ -298,12 +310,12 @@ def main() -> int:
                     if ONLY and page.name not in ONLY:
                         continue
                     path = page.path.format(**practice)
-                    weight = weigh(app, signed_in_client(app, page.reader), path)
+                    weight = weigh(app, signed_in_client(app, page.reader), path, page.headers)
                     cookie = ""
                     if page.reader != "anonymous":
                         name = app.config["SESSION_COOKIE_NAME"]
                         cookie = f"{name}={session_cookie(app, page.reader)}"
-                    result = load(url + path, cookie)
+                    result = load(url + path, cookie, page.headers)
                     rows.append(
                         Row(page.name, scale, result, weight, ratio=result.rps / hello[scale].rps)
                     )
@@ -331,7 +343,8 @@ Each page is loaded by wrk with {CONNECTIONS} connections for {SECONDS} s (after
 "hello" served the same way in the same run. Byte counts are brotli-compressed; first load is
 the HTML plus every CSS and JS file it loads; a repeat visit fetches only the HTML (assets
 have content-hashed names and a year's cache lifetime). Large scale is `flask demo --scale
-large`: 10,000 patients in the practice, each with an invitation.
+large`: 10,000 patients in the practice, each with an invitation; bench/groups.py adds a
+thread of 10,000 posts among 2,000 threads in one group, and 1,000 more groups.
 
 Targets (QUALITY.md): ratio to hello at least {MIN_RATIO}, p95 at most {MAX_P95_MS:.0f} ms,
 large within {MAX_SCALE_DROP:.0%} of small, the same SQL query count at both scales, first

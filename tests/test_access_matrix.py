@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.conftest import add_person, make_app, sign_in
 from webapp.access import SCOPES
@@ -121,6 +121,19 @@ def practice_staff() -> dict[str, str]:
 def practice_staff_asked() -> dict[str, str]:
     """Practice staff are asked to put a form right (422); everyone else signed in gets 404."""
     return {**practice_staff(), "clinician": "422", "admin": "422"}
+
+
+LIVING, BREATHING = "/groups/living-with-diabetes", "/groups/breathing-space"
+
+
+def member_only() -> dict[str, str]:
+    """Only the group's active members (Pat, of Living with diabetes); others get 404."""
+    return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "patient": OK}
+
+
+def supporter_only() -> dict[str, str]:
+    """Only the group's peer supporters (Oli, of Breathing space); others get 404."""
+    return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "other_patient": OK}
 
 
 def _static(ctx: dict) -> str:
@@ -499,6 +512,125 @@ MATRIX: dict[str, Entry] = {
         {**everyone(NOT_FOUND), "anonymous": SIGNIN, "other_patient": OK},
         data={"decision": "approve", "version": "1"},
     ),
+    # Conversations: the group's active members only (Pat is one of Living with diabetes).
+    # tests/groups/test_group_matrix.py answers them for every role in a group too.
+    **{
+        f"{method} groups.{name}": Entry(path, member_only(), data=data)
+        for method, name, path, data in (
+            ("GET", "thread", lambda c: f"{LIVING}/threads/{c['thread_id']}", None),
+            ("GET", "first_unread", lambda c: f"{LIVING}/threads/{c['thread_id']}/unread", None),
+            ("GET", "since", lambda c: f"{LIVING}/threads/{c['thread_id']}/since?after=0", None),
+            ("GET", "post", lambda c: f"{LIVING}/posts/{c['post_id']}", None),
+            ("GET", "new_thread", lambda c: f"{LIVING}/threads/new", None),
+            ("GET", "edit_post", lambda c: f"{LIVING}/posts/{c['own_post_id']}/edit", None),
+            ("GET", "report_form", lambda c: f"{LIVING}/posts/{c['post_id']}/report", None),
+            (
+                "POST",
+                "reply",
+                lambda c: f"{LIVING}/threads/{c['thread_id']}/reply",
+                {"body": "Me too", "key": "m1"},
+            ),
+            (
+                "POST",
+                "start_thread",
+                lambda c: f"{LIVING}/threads",
+                {"title": "Hello", "body": "Hi all", "key": "m2"},
+            ),
+            (
+                "POST",
+                "save_post",
+                lambda c: f"{LIVING}/posts/{c['own_post_id']}/edit",
+                {"body": "Changed", "version": "1"},
+            ),
+            (
+                "POST",
+                "thanks",
+                lambda c: f"{LIVING}/posts/{c['post_id']}/thanks",
+                {"thanked": "yes"},
+            ),
+            (
+                "POST",
+                "mute_thread",
+                lambda c: f"{LIVING}/threads/{c['thread_id']}/mute",
+                {"muted": "yes"},
+            ),
+            (
+                "POST",
+                "report",
+                lambda c: f"{LIVING}/posts/{c['post_id']}/report",
+                {"reason": "spam"},
+            ),
+        )
+    },
+    # Moderation: the group's peer supporters (Oli is Breathing space's administrator).
+    **{
+        f"{method} groups.{name}": Entry(path, supporter_only(), data=data)
+        for method, name, path, data in (
+            ("GET", "queue", lambda c: f"{BREATHING}/queue", None),
+            ("GET", "members", lambda c: f"{BREATHING}/members", None),
+            ("GET", "log", lambda c: f"{BREATHING}/log", None),
+            ("GET", "appeals", lambda c: f"{BREATHING}/appeals", None),
+            ("GET", "hide_form", lambda c: f"{BREATHING}/posts/{c['b_post_id']}/hide", None),
+            (
+                "POST",
+                "decide_item",
+                lambda c: f"{BREATHING}/queue/{c['b_report_id']}",
+                {"decision": "keep", "reason": "Fine", "version": "1"},
+            ),
+            (
+                "POST",
+                "hide",
+                lambda c: f"{BREATHING}/posts/{c['b_post_id']}/hide",
+                {"reason": "Off topic"},
+            ),
+            (
+                "POST",
+                "lock",
+                lambda c: f"{BREATHING}/threads/{c['b_thread_id']}/lock",
+                {"lock": "yes", "reason": "Heated"},
+            ),
+            (
+                "POST",
+                "pin",
+                lambda c: f"{BREATHING}/threads/{c['b_thread_id']}/pin",
+                {"pin": "yes", "reason": "Useful"},
+            ),
+            (
+                "POST",
+                "mute",
+                lambda c: f"{BREATHING}/members/{c['b_member_id']}/mute",
+                {"length": "1h", "reason": "Cool off"},
+            ),
+            (
+                "POST",
+                "remove",
+                lambda c: f"{BREATHING}/members/{c['b_member_id']}/remove",
+                {"reason": "Unkind"},
+            ),
+            (
+                "POST",
+                "slow_mode",
+                lambda c: f"{BREATHING}/slow-mode",
+                {"minutes": "10", "reason": "Busy"},
+            ),
+            (
+                "POST",
+                "answer_appeal",
+                lambda c: f"{BREATHING}/appeals/{c['b_appeal_id']}",
+                {"decision": "uphold", "answer": "It stands", "version": "1"},
+            ),
+        )
+    },
+    # Second looks: the person a decision was about (Pat's hidden post), and the peer supporters.
+    "GET groups.appeal_form": Entry(
+        lambda c: f"{BREATHING}/appeal/{c['b_pat_action_id']}",
+        {**supporter_only(), "patient": OK},
+    ),
+    "POST groups.appeal": Entry(
+        lambda c: f"{BREATHING}/appeal/{c['b_pat_action_id']}",
+        {**supporter_only(), "patient": OK},
+        data={"words": "Please look again"},
+    ),
 }
 
 
@@ -676,9 +808,10 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             db.add(PeerProfile(person_id=people[key].id, display_name=name, name_key=name))
         db.commit()
         groups.set_role(db, "living-with-diabetes", "pat@example.org", "member")
-        groups.set_role(db, "breathing-space", "oli@example.org", "supporter")
+        groups.set_role(db, "breathing-space", "oli@example.org", "admin")
         with app.test_request_context():
             pending = groups.join(db, services.load_actor(db, people["admin"]), "breathing-space")
+            conversation = _group_conversations(db, people)
     client = app.test_client()
     if role in ACTING or role == "carer_lapsed":
         people[role] = cas
@@ -701,6 +834,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
                 )
             db.commit()
     ctx = {
+        **conversation,
         "pending_member_id": pending.id,
         "csrf": csrf,
         "idle_grant_id": idle.id,
@@ -732,6 +866,52 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "plan_id": plan.id,
     }
     return ctx, client
+
+
+def _group_conversations(db: Session, people: dict) -> dict[str, int]:
+    """A thread in each group: Gus writes in Pat's group (Pat wrote too); in Oli's group Pat
+    has a post that Oli hid and Pat asked about, and Gus a reported post."""
+    from webapp.groups import moderation, threads
+    from webapp.groups import services as groups
+    from webapp.groups.models import Membership, ModAction, Report
+
+    gus = services.load_actor(db, add_person(db, "Gus Hale", "gus@example.org"))
+    groups.set_display_name(db, gus, "Gus H")
+    pat = services.load_actor(db, people["patient"])
+    oli = services.load_actor(db, people["other_patient"])
+    groups.set_role(db, "living-with-diabetes", "gus@example.org", "member")
+    groups.set_role(db, "breathing-space", "gus@example.org", "member")
+    groups.set_role(db, "breathing-space", "pat@example.org", "member")
+    db.exec(update(Membership).values(posts_approved=threads.NEW_MEMBER_POSTS))
+    db.commit()
+    first = threads.start_thread(db, gus, "living-with-diabetes", "Snacks", "Nuts help", "g1")
+    own = threads.reply(db, pat, first.thread_id, "Apples for me", "p1")
+    b_first = threads.start_thread(db, gus, "breathing-space", "Pacing", "Slowly does it", "g2")
+    moderation.report(db, pat, b_first.id, "spam", "")
+    hidden = threads.reply(db, pat, b_first.thread_id, "Try my shop", "p2")
+    moderation.hide_post(db, oli, "breathing-space", hidden.id, "Advertising")
+    pat_action = db.exec(select(ModAction).where(ModAction.post_id == hidden.id)).one()
+    extra = threads.reply(db, gus, b_first.thread_id, "Buy now", "g3")
+    moderation.hide_post(db, oli, "breathing-space", extra.id, "Advertising")
+    action = db.exec(select(ModAction).where(ModAction.post_id == extra.id)).one()
+    appeal = moderation.appeal(db, gus, "breathing-space", action.id, "It was a joke")
+    report = db.exec(select(Report).where(Report.post_id == b_first.id)).one()
+    gus_member = db.exec(
+        select(Membership).where(
+            Membership.person_id == gus.id, Membership.group_id == report.group_id
+        )
+    ).one()
+    return {
+        "thread_id": first.thread_id,
+        "post_id": first.id,
+        "own_post_id": own.id,
+        "b_thread_id": b_first.thread_id,
+        "b_post_id": b_first.id,
+        "b_report_id": report.id,
+        "b_member_id": gus_member.id,
+        "b_pat_action_id": pat_action.id,
+        "b_appeal_id": appeal.id,
+    }
 
 
 def _answer(response) -> str:
