@@ -21,6 +21,7 @@ from webapp.accounts.models import Person, Practice, Role
 from webapp.accounts.services import AccountError
 from webapp.db import get_engine, session_scope
 from webapp.goals import reminders
+from webapp.groups import notices as group_notices
 from webapp.links import public_url
 from webapp.results import services as results
 from webapp.results.importing import ImportFailed
@@ -248,7 +249,8 @@ def results_release_due() -> None:
 @click.option("--once", is_flag=True, help="Run the due jobs once and stop.")
 @with_appcontext
 def clock(every: int, once: bool) -> None:
-    """Run scheduled jobs: results released on their day, reminders at their time. Keep one of
+    """Run scheduled jobs: results released on their day, reminders at their time, group
+    notifications to devices. Keep one of
     these running (a second one would do no harm: each reminder is claimed before it is sent)."""
     log = current_app.logger
     while True:
@@ -262,6 +264,10 @@ def clock(every: int, once: bool) -> None:
                 sent = reminders.send_due(session)
             if sent:
                 log.info("clock: sent %d reminders", sent)
+            with session_scope() as session:
+                pushed = group_notices.push_pending(session)
+            if pushed:
+                log.info("clock: sent %d group notifications to devices", pushed)
         except Exception:  # a failed run is logged and retried next time; the clock keeps going
             log.exception("clock: a scheduled job failed")
         if once:

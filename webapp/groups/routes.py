@@ -126,7 +126,9 @@ def save_profile() -> Response:
     """Choose or change the display name."""
     typed = request.form.get("display_name", "")[:200]
     try:
-        services.set_display_name(get_session(), current_user, typed)
+        services.set_display_name(
+            get_session(), current_user, typed, request.form.get("push_replies") == "yes"
+        )
     except GroupError as error:
         return _profile_page(status=422, error=error.message, typed=typed)
     flash(_("Saved. This is the name others see in groups."), "success")

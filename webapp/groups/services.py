@@ -180,8 +180,11 @@ def profile(session: Session, actor: Actor) -> PeerProfile | None:
     return session.exec(select(PeerProfile).where(PeerProfile.person_id == actor.id)).first()
 
 
-def set_display_name(session: Session, actor: Actor, text: str) -> PeerProfile:
-    """Choose or change the name the person takes part under, unique across groups."""
+def set_display_name(
+    session: Session, actor: Actor, text: str, push_replies: bool | None = None
+) -> PeerProfile:
+    """Choose or change the name the person takes part under, unique across groups (and,
+    when given, whether replies and mentions also go to their devices)."""
     require(actor, "groups.take_part", actor.id)
     name, key = check_display_name(text)
     taken = session.exec(select(PeerProfile.person_id).where(PeerProfile.name_key == key)).first()
@@ -195,6 +198,8 @@ def set_display_name(session: Session, actor: Actor, text: str) -> PeerProfile:
         found = PeerProfile(person_id=actor.id, display_name=name, name_key=key)
     else:
         found.display_name, found.name_key, found.updated_at = name, key, utcnow()
+    if push_replies is not None:
+        found.push_replies = push_replies
     session.add(found)
     audit.record(session, actor.id, "groups.display_name", actor.id)
     try:
