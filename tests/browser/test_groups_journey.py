@@ -43,7 +43,7 @@ def _world(server: LiveServer) -> dict:
 def test_a_post_is_reported_hidden_with_a_reason_and_the_thread_reads_on(
     server: LiveServer, browser: Browser
 ):
-    people = _world(server)
+    _world(server)
     pat = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
     _sign_in_by_link(server, pat, "pat@example.org")
     pat.goto(f"{server.url}/groups/{SLUG}")

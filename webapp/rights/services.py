@@ -36,7 +36,7 @@ from webapp.goals.models import (
     ProgressEntry,
     WeeklySummary,
 )
-from webapp.groups.models import Membership, PeerProfile, Post
+from webapp.groups.models import Appeal, Membership, PeerProfile, Post, Report, ThreadState
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -343,6 +343,11 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
         "group_posts": _rows(
             session, Post, Post.author_id == person_id, order=Post.id, leave=frozenset({"key"})
         ),
+        "group_threads_read": _rows(session, ThreadState, ThreadState.person_id == person_id),
+        "group_reports_made": _rows(
+            session, Report, Report.reporter_id == person_id, order=Report.id
+        ),
+        "group_second_looks_asked": _rows(session, Appeal, Appeal.by_id == person_id),
         "my_carers": _rows(
             session,
             CarerGrant,
