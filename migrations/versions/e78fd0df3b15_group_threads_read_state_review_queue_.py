@@ -52,6 +52,8 @@ def upgrade() -> None:
         sa.Column("member_id", sa.Integer(), nullable=True),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("prior", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["person.id"], name="fk_modaction_actor_id_person", ondelete="SET NULL"
@@ -161,7 +163,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("appeal", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_appeal_action_id"), ["action_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_appeal_action_id"), ["action_id"], unique=True)
         batch_op.create_index(batch_op.f("ix_appeal_by_id"), ["by_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_appeal_decided_by_id"), ["decided_by_id"], unique=False
@@ -180,6 +182,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("last_post_id", sa.Integer(), server_default="0", nullable=False)
         )
+    # Threads already there: their newest shown post, so "new replies" works at once.
+    op.execute(
+        "UPDATE thread SET last_post_id = COALESCE((SELECT MAX(post.id) FROM post "
+        "WHERE post.thread_id = thread.id AND post.status = 'shown'), 0)"
+    )
 
     with op.batch_alter_table("peerprofile", schema=None) as batch_op:
         batch_op.add_column(

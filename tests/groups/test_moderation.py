@@ -266,3 +266,97 @@ def test_jump_to_first_unread_finds_the_page(db, people, monkeypatch):
     assert [s.post.id for s in threads.since(db, people["pat"], post.thread_id, view.last_id)] == [
         later.id
     ]
+
+
+def _newcomer(db):
+    newcomer = member(db, "Nia Bell", "nia@example.org", "Nia B")
+    row = _membership(db, newcomer)
+    row.posts_approved = 0
+    db.add(row)
+    db.commit()
+    return newcomer
+
+
+def test_a_new_members_edit_that_adds_a_link_waits_in_the_queue_with_its_new_words(db, people):
+    post = _post(db, people["pat"])
+    newcomer = _newcomer(db)
+    reply = threads.reply(db, newcomer, post.thread_id, "Hello all", "n1")
+    assert reply.status == "shown" and db.get(Thread, post.thread_id).post_count == 2
+    threads.edit_post(db, newcomer, reply.id, "See https://example.org", reply.version)
+    db.refresh(reply)
+    assert reply.status == "held" and db.get(Thread, post.thread_id).post_count == 1
+    _group, items = moderation.queue(db, people["ali"], SLUG)
+    (item,) = [i for i in items if i.post.id == reply.id]
+    assert item.report.kind == "held" and item.report.snapshot == "See https://example.org"
+    with pytest.raises(GroupError, match="waiting to go up"):
+        moderation.decide(db, people["ali"], SLUG, item.report.id, "keep", "Fine", 1)
+    # Changed again while waiting: the peer supporter reads the words as they are now.
+    threads.edit_post(db, newcomer, reply.id, "See https://example.org/rude", reply.version)
+    _group, items = moderation.queue(db, people["ali"], SLUG)
+    (item,) = [i for i in items if i.post.id == reply.id]
+    assert item.report.snapshot == "See https://example.org/rude"
+    moderation.decide(db, people["ali"], SLUG, item.report.id, "approve", "", item.report.version)
+    assert db.get(Thread, post.thread_id).post_count == 2
+    assert _membership(db, newcomer).posts_approved == 1
+
+
+def test_an_edit_that_adds_crisis_words_reaches_the_queue(db, people):
+    post = _post(db, people["pat"])
+    threads.edit_post(db, people["pat"], post.id, "Honestly I want to end my life", post.version)
+    _group, (item,) = moderation.queue(db, people["ali"], SLUG)
+    assert item.report.kind == "crisis" and item.report.crisis
+
+
+def test_undoing_a_hide_of_a_waiting_post_counts_it_as_gone_up(db, people):
+    post = _post(db, people["pat"])
+    newcomer = _newcomer(db)
+    held = threads.reply(db, newcomer, post.thread_id, "Visit https://example.org", "h")
+    _group, items = moderation.queue(db, people["ali"], SLUG)
+    (item,) = [i for i in items if i.post.id == held.id]
+    moderation.decide(db, people["ali"], SLUG, item.report.id, "hide", "Looks like spam", 1)
+    entry = db.exec(select(ModAction).where(ModAction.action == "hide")).one()
+    made = moderation.appeal(db, newcomer, SLUG, entry.id, "It is the charity's site")
+    moderation.decide_appeal(db, people["kim"], SLUG, made.id, True, "Right: a charity", 1)
+    db.refresh(held)
+    thread = db.get(Thread, post.thread_id)
+    assert held.status == "shown" and thread.post_count == 2 and thread.last_post_id == held.id
+    assert _membership(db, newcomer).posts_approved == 1
+
+
+def test_undoing_a_pause_or_removal_undoes_only_that_one(db, people):
+    sam_row = _membership(db, people["sam"])
+    moderation.mute_member(db, people["ali"], SLUG, sam_row.id, "1d", "First")
+    first = db.exec(select(ModAction).where(ModAction.action == "mute")).one()
+    moderation.mute_member(db, people["ali"], SLUG, sam_row.id, "7d", "Second, another thing")
+    made = moderation.appeal(db, people["sam"], SLUG, first.id, "The first was unfair")
+    moderation.decide_appeal(db, people["kim"], SLUG, made.id, True, "Agreed", 1)
+    db.refresh(sam_row)
+    assert sam_row.muted_until is not None  # the later, longer pause stands
+    bo_row = _membership(db, people["bo"])
+    moderation.remove_member(db, people["kim"], SLUG, bo_row.id, "Mistaken")
+    removal = db.exec(select(ModAction).where(ModAction.action == "remove")).one()
+    again = moderation.appeal(db, people["bo"], SLUG, removal.id, "Please")
+    moderation.decide_appeal(db, people["kim"], SLUG, again.id, True, "Sorry", 1)
+    db.refresh(bo_row)
+    assert bo_row.status == "active" and bo_row.role == "supporter"
+
+
+def test_the_starter_of_a_locked_conversation_may_ask_for_a_second_look(db, people):
+    post = _post(db, people["pat"])
+    moderation.lock_thread(db, people["ali"], SLUG, post.thread_id, True, "Heated")
+    entry = db.exec(select(ModAction).where(ModAction.action == "lock")).one()
+    assert moderation.appeal(db, people["pat"], SLUG, entry.id, "It calmed down").id
+    with pytest.raises(NotFound):
+        moderation.appealable(db, people["sam"], SLUG, entry.id)
+
+
+def test_someone_removed_hears_nothing_more_of_the_groups_threads(db, people):
+    post = _post(db, people["pat"])
+    threads.reply(db, people["sam"], post.thread_id, "Me too", "s")
+    moderation.remove_member(db, people["ali"], SLUG, _membership(db, people["sam"]).id, "Rude")
+    before = len(
+        db.exec(select(Notification).where(Notification.person_id == people["sam"].id)).all()
+    )
+    threads.reply(db, people["pat"], post.thread_id, "Hello @Sam L", "p")
+    after = db.exec(select(Notification).where(Notification.person_id == people["sam"].id)).all()
+    assert len(after) == before

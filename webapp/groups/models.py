@@ -216,6 +216,10 @@ class ModAction(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
     # What was set, in words ("until 1 December", "10 minutes").
     detail: str = Field(default="", max_length=120)
+    # What undoing it needs: the post's status or the member's role before, and the pause
+    # or lock it set (undone only while that is still the one in force).
+    prior: str = Field(default="", max_length=20)
+    until: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -227,7 +231,10 @@ class Appeal(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
-    action_id: int = Field(foreign_key="modaction.id", ondelete="CASCADE", index=True)
+    # One second look per decision (asked twice at once: one is kept).
+    action_id: int = Field(
+        foreign_key="modaction.id", ondelete="CASCADE", unique=True, index=True
+    )
     by_id: int | None = Field(
         default=None, foreign_key="person.id", ondelete="SET NULL", index=True
     )

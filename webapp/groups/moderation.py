@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
@@ -115,6 +116,8 @@ def _log(
     post_id: int | None = None,
     member_id: int | None = None,
     detail: str = "",
+    prior: str = "",
+    until: dt.datetime | None = None,
 ) -> ModAction:
     entry = ModAction(
         group_id=group.id,
@@ -125,6 +128,8 @@ def _log(
         member_id=member_id,
         reason=reason,
         detail=detail[:120],
+        prior=prior,
+        until=until,
     )
     session.add(entry)
     session.flush()
@@ -289,9 +294,19 @@ def decide(
         raise GroupError(_("Choose what to do with the post."), "decision")
     if decision == "approve" and post.status != "held":
         decision = "keep"
+    if decision == "keep" and post.status == "held":
+        raise GroupError(_("This post is waiting to go up: let it go up, or hide it."), "decision")
     reason = _reason(reason, needed=decision != "approve")
     if found.status != "open":
         raise _done_already(session, report_id)
+    if post.status == "hidden":  # hidden from its thread meanwhile: nothing left to decide
+        session.exec(
+            update(Report)
+            .where(col(Report.post_id) == post.id, col(Report.status) == "open")
+            .values(status="done", decided_at=utcnow(), outcome="hide")
+        )
+        session.commit()
+        raise GroupError(_("A peer supporter has already hidden this post."))
     now = utcnow()
     done = session.exec(
         update(Report)
@@ -359,6 +374,7 @@ def _approve(
 def _hide(
     session: Session, actor: Actor, group: PeerGroup, thread: Thread, post: Post, reason: str
 ) -> ModAction:
+    prior = post.status
     done = session.exec(
         update(Post)
         .where(col(Post.id) == post.id, col(Post.status) != "hidden")
@@ -372,7 +388,7 @@ def _hide(
     if done.rowcount != 1:
         session.rollback()
         raise GroupError(_("A peer supporter has already hidden this post."))
-    entry = _log(session, actor, group, "hide", reason, thread.id, post.id)
+    entry = _log(session, actor, group, "hide", reason, thread.id, post.id, prior=prior)
     notices.tell_member(
         session,
         post.author_id,
@@ -421,7 +437,15 @@ def lock_thread(
     thread.locked_at = utcnow() if lock else None
     thread.locked_reason = reason if lock else ""
     session.add(thread)
-    _log(session, actor, group, "lock" if lock else "unlock", reason, thread.id)
+    _log(
+        session,
+        actor,
+        group,
+        "lock" if lock else "unlock",
+        reason,
+        thread.id,
+        until=thread.locked_at,
+    )
     session.commit()
 
 
@@ -543,6 +567,7 @@ def mute_member(
             reason,
             member_id=target.id,
             detail=_("until %(when)s", when=when),
+            until=target.muted_until,
         )
         words = _("A peer supporter has paused your posting in a group until %(when)s.", when=when)
     target.version += 1
@@ -556,6 +581,7 @@ def remove_member(session: Session, actor: Actor, slug: str, member_id: int, rea
     group = get_group(session, slug)
     target = _target(session, actor, group, member_id)
     reason = _reason(reason)
+    role = target.role
     done = session.exec(
         update(Membership)
         .where(col(Membership.id) == target.id, col(Membership.status) == "active")
@@ -564,7 +590,7 @@ def remove_member(session: Session, actor: Actor, slug: str, member_id: int, rea
     if done.rowcount != 1:
         session.rollback()
         raise GroupError(_("They are no longer a member of the group."))
-    _log(session, actor, group, "remove", reason, member_id=target.id)
+    _log(session, actor, group, "remove", reason, member_id=target.id, prior=role)
     notices.tell_member(
         session,
         target.person_id,
@@ -640,6 +666,9 @@ def _about(session: Session, entry: ModAction) -> int | None:
     if entry.member_id is not None:
         target = session.get(Membership, entry.member_id)
         return target.person_id if target is not None else None
+    if entry.thread_id is not None:  # a lock: the conversation's starter
+        thread = session.get(Thread, entry.thread_id)
+        return thread.author_id if thread is not None else None
     return None
 
 
@@ -671,6 +700,11 @@ def appeal(session: Session, actor: Actor, slug: str, action_id: int, words: str
         raise GroupError(_("Keep it to %(n)d characters.", n=1000), "words")
     made = Appeal(group_id=group.id, action_id=entry.id, by_id=actor.id, words=text)
     session.add(made)
+    try:
+        session.flush()
+    except IntegrityError:  # asked twice at once: the other one is kept
+        session.rollback()
+        raise GroupError(_("A second look at this decision has already been asked for.")) from None
     admins = session.exec(
         select(Membership.person_id).where(
             Membership.group_id == group.id,
@@ -760,7 +794,7 @@ def decide_appeal(
     entry = session.get(ModAction, found.action_id)
     assert entry is not None
     if overturn:
-        _undo(session, entry)
+        _undo(session, group, entry)
     _log(
         session,
         actor,
@@ -780,28 +814,53 @@ def decide_appeal(
     session.commit()
 
 
-def _undo(session: Session, entry: ModAction) -> None:
-    """Undo a decision: show the post again, end the pause, take the member back, unlock."""
+def _undo(session: Session, group: PeerGroup, entry: ModAction) -> None:
+    """Undo a decision while what it set is still in force: show the post again (counted as
+    going up if it had been waiting), end that pause, take the member back in their role,
+    or lift that lock."""
     if entry.action == "hide" and entry.post_id is not None:
-        session.exec(
+        shown = session.exec(
             update(Post)
             .where(col(Post.id) == entry.post_id, col(Post.status) == "hidden")
             .values(status="shown", hidden_reason="", hidden_by_id=None, version=Post.version + 1)
         )
+        post = session.get(Post, entry.post_id)
+        if shown.rowcount == 1 and entry.prior == "held" and post is not None:
+            session.refresh(post)
+            thread = session.get(Thread, post.thread_id)
+            assert thread is not None
+            session.exec(
+                update(Membership)
+                .where(
+                    col(Membership.group_id) == group.id,
+                    col(Membership.person_id) == post.author_id,
+                )
+                .values(posts_approved=Membership.posts_approved + 1)
+            )
+            went_up(session, group, thread, post, late=True)
     elif entry.action == "mute" and entry.member_id is not None:
         session.exec(
-            update(Membership).where(col(Membership.id) == entry.member_id).values(muted_until=None)
+            update(Membership)
+            .where(
+                col(Membership.id) == entry.member_id, col(Membership.muted_until) == entry.until
+            )
+            .values(muted_until=None)
         )
     elif entry.action == "remove" and entry.member_id is not None:
         session.exec(
             update(Membership)
             .where(col(Membership.id) == entry.member_id, col(Membership.status) == "removed")
-            .values(status="active", reason="", version=Membership.version + 1)
+            .values(
+                status="active",
+                role=entry.prior or "member",
+                reason="",
+                version=Membership.version + 1,
+            )
         )
     elif entry.action == "lock" and entry.thread_id is not None:
         session.exec(
             update(Thread)
-            .where(col(Thread.id) == entry.thread_id)
+            .where(col(Thread.id) == entry.thread_id, col(Thread.locked_at) == entry.until)
             .values(locked_at=None, locked_reason="")
         )
 

@@ -45,17 +45,24 @@ def thread_link(group: PeerGroup, thread: Thread) -> str:
     return f"/groups/{group.slug}/threads/{thread.id}/unread"
 
 
-def tell_about_post(session: Session, group: PeerGroup, thread: Thread, post: Post) -> None:
+def tell_about_post(
+    session: Session, group: PeerGroup, thread: Thread, post: Post, late: bool = False
+) -> None:
     """Tell those who took part in the thread, and those the post mentions, that it went up.
 
     One unread notification per thread per person: a busy thread never floods anyone. Those
     who muted the thread hear nothing of it. The caller commits.
     """
-    link = thread_link(group, thread)
+    link = f"/groups/{group.slug}/posts/{post.id}" if late else thread_link(group, thread)
+    # Only those still in the group: someone who left or was removed hears nothing more.
     states = session.exec(
-        select(ThreadState.person_id, ThreadState.posted, ThreadState.muted).where(
-            ThreadState.thread_id == thread.id
+        select(ThreadState.person_id, ThreadState.posted, ThreadState.muted)
+        .join(
+            Membership,
+            (col(Membership.person_id) == ThreadState.person_id)
+            & (col(Membership.group_id) == group.id),
         )
+        .where(ThreadState.thread_id == thread.id, Membership.status == "active")
     ).all()
     muted = {person for person, _posted, quiet in states if quiet}
     listeners = {person for person, posted, quiet in states if posted and not quiet}

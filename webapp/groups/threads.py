@@ -192,8 +192,11 @@ def _new_post(
     return post
 
 
-def went_up(session: Session, group: PeerGroup, thread: Thread, post: Post) -> None:
-    """Count a post that is now shown in its thread, and tell those listening."""
+def went_up(
+    session: Session, group: PeerGroup, thread: Thread, post: Post, late: bool = False
+) -> None:
+    """Count a post that is now shown in its thread, and tell those listening (a post let
+    up later than newer ones is linked to itself, as "first unread" would pass it by)."""
     session.exec(
         update(Thread)
         .where(col(Thread.id) == thread.id)
@@ -204,7 +207,7 @@ def went_up(session: Session, group: PeerGroup, thread: Thread, post: Post) -> N
         .where(col(Thread.id) == thread.id, col(Thread.last_post_id) < post.id)
         .values(last_post_id=post.id)
     )
-    notices.tell_about_post(session, group, thread, post)
+    notices.tell_about_post(session, group, thread, post, late)
 
 
 def _state(session: Session, thread_id: int, person_id: int) -> ThreadState:
@@ -311,9 +314,14 @@ def reply(session: Session, actor: Actor, thread_id: int, body: str, key: str) -
         return earlier
     text = _checked_body(body)
     member = _locked(session, member)
+    # The same submit may have been waiting for the lock while the first one posted.
+    earlier = session.exec(mine).first()
+    if earlier is not None:
+        session.rollback()
+        return earlier
     _may_post(group, member, thread, utcnow())
-    post = _new_post(session, group, member, thread, text, key)
     try:
+        post = _new_post(session, group, member, thread, text, key)
         session.commit()
     except IntegrityError:  # the same key at the same moment: that one went up
         session.rollback()
@@ -454,7 +462,9 @@ def first_unread(session: Session, actor: Actor, thread_id: int) -> tuple[int, i
     visible = _visible(actor, thread.id)
     target = session.exec(
         select(func.min(Post.id)).where(
-            visible, col(Post.id) > (read_to or 0), col(Post.author_id) != actor.id
+            visible,
+            col(Post.id) > (read_to or 0),
+            col(Post.author_id).is_(None) | (col(Post.author_id) != actor.id),
         )
     ).one()
     if target is None:
@@ -545,8 +555,9 @@ def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: 
     # An edit is held to what a new post is: not in a locked thread or while paused, and a
     # new member's added link waits for a peer supporter; crisis words are flagged.
     _may_post(group, member, thread, utcnow(), slow_mode=False)
-    status = "held" if _is_new(member) and has_link(text) else post.status
-    crisis = post.crisis or get_content().crisis.check(text) is not None
+    was, had_crisis = post.status, post.crisis
+    status = "held" if _is_new(member) and has_link(text) else was
+    crisis = had_crisis or get_content().crisis.check(text) is not None
     done = session.exec(
         update(Post)
         .where(col(Post.id) == post.id, col(Post.version) == version)
@@ -562,6 +573,42 @@ def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: 
     if done.rowcount != 1:
         session.rollback()
         raise GroupError(_("This post changed since you opened it. Here it is now."), "body")
+    if was == "held":
+        # Nobody has read it yet: the peer supporter reads the words as they are now.
+        session.exec(
+            update(Report)
+            .where(
+                col(Report.post_id) == post.id,
+                col(Report.kind) == "held",
+                col(Report.status) == "open",
+            )
+            .values(snapshot=text, crisis=crisis)
+        )
+    elif status == "held":
+        # A new member added a link: it leaves the thread until a peer supporter reads it.
+        session.exec(
+            update(Thread)
+            .where(col(Thread.id) == thread.id)
+            .values(post_count=Thread.post_count - 1)
+        )
+        session.exec(
+            update(Membership)
+            .where(col(Membership.id) == member.id)
+            .values(posts_approved=Membership.posts_approved - 1)
+        )
+        session.add(
+            Report(
+                group_id=group.id,
+                post_id=post.id,
+                kind="held",
+                snapshot=text,
+                crisis=crisis,
+            )
+        )
+    elif crisis and not had_crisis:
+        session.add(
+            Report(group_id=group.id, post_id=post.id, kind="crisis", snapshot=text, crisis=True)
+        )
     session.commit()
     session.refresh(post)
     return post
