@@ -132,6 +132,34 @@ def _add_groups(session: Session, pat: Person) -> None:
     for slug in ("living-with-diabetes", "breathing-space", "carers-circle"):
         set_role(session, slug, alex.email or "", "supporter")
     set_role(session, "living-with-diabetes", pat.email or "", "member")
+    _add_conversation(session, pat, alex)
+
+
+def _add_conversation(session: Session, pat: Person, alex: Person) -> None:
+    """A first conversation in Living with diabetes, so the group does not open empty."""
+    from flask import current_app
+
+    from webapp.accounts.services import load_actor
+    from webapp.groups import threads
+
+    with current_app.test_request_context():
+        supporter, member = load_actor(session, alex), load_actor(session, pat)
+        first = threads.start_thread(
+            session,
+            supporter,
+            "living-with-diabetes",
+            "Welcome: say hello and what helps you",
+            "Hello and welcome. Tell us a little about yourself if you like, and *one thing* "
+            "that has helped you live with diabetes.",
+            "demo-welcome",
+        )
+        threads.reply(
+            session,
+            member,
+            first.thread_id,
+            "Hello all. Walking after tea has helped my levels more than I expected.",
+            "demo-hello",
+        )
 
 
 PAT_NHS_NUMBER = "9434765919"
