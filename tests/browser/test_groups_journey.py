@@ -146,3 +146,40 @@ def test_slow_mode_and_a_pause_say_when_one_can_post_again(server: LiveServer, b
     sam.reload()
     expect(sam.get_by_text(re.compile("paused your posting in this group until"))).to_be_visible()
     expect(sam.get_by_label("Your reply")).to_have_count(0)
+
+
+def test_without_javascript_a_member_replies_thanks_and_reports(
+    server: LiveServer, browser: Browser
+):
+    _world(server)
+    pat = browser.new_context(java_script_enabled=False).new_page()
+    _sign_in_by_link(server, pat, "pat@example.org")
+    pat.goto(f"{server.url}/groups/{SLUG}/threads/new")
+    pat.get_by_label("Title").fill("Feet")
+    pat.get_by_label("Your post").fill("My foot check is next week.")
+    pat.get_by_role("button", name="Post", exact=True).click()
+    expect(pat.get_by_role("heading", name="Feet")).to_be_visible()
+
+    sam = browser.new_context(java_script_enabled=False).new_page()
+    _sign_in_by_link(server, sam, "sam@example.org")
+    sam.goto(f"{server.url}/groups/{SLUG}")
+    sam.get_by_role("link", name="Feet").click()
+    expect(sam.get_by_text("New since you last read")).to_be_visible()
+    sam.get_by_role("button", name="Thank you").click()
+    expect(sam.get_by_role("button", name="Thanked")).to_be_visible()
+    sam.get_by_label("Your reply").fill("Good luck, @Pat M")
+    sam.get_by_role("button", name="Post reply").click()
+    expect(sam.get_by_text("Good luck, @Pat M")).to_be_visible()
+    sam.get_by_role("link", name="Report the post by Pat M").click()
+    sam.get_by_label("Something else").check()
+    sam.get_by_role("button", name="Send the report").click()
+    expect(sam.get_by_text("Say in a few words what is wrong with the post.").first).to_be_visible()
+    sam.get_by_label(re.compile("^Anything else")).fill("Testing the report form")
+    sam.get_by_role("button", name="Send the report").click()
+    expect(sam.get_by_text("A peer supporter will look at it soon")).to_be_visible()
+
+    # Pat hears of the mention and lands on the first post not yet read.
+    pat.goto(f"{server.url}/notifications")
+    pat.get_by_role("link", name=re.compile("mentioned you")).click()
+    expect(pat).to_have_url(re.compile(r"#post-\d+$"))
+    expect(pat.get_by_text("Good luck, @Pat M")).to_be_visible()
