@@ -232,9 +232,7 @@ class Appeal(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
     # One second look per decision (asked twice at once: one is kept).
-    action_id: int = Field(
-        foreign_key="modaction.id", ondelete="CASCADE", unique=True, index=True
-    )
+    action_id: int = Field(foreign_key="modaction.id", ondelete="CASCADE", unique=True, index=True)
     by_id: int | None = Field(
         default=None, foreign_key="person.id", ondelete="SET NULL", index=True
     )

@@ -37,7 +37,7 @@ from webapp.groups.models import (
     Report,
     Thread,
 )
-from webapp.groups.services import GroupError, get_group, is_supporter, membership
+from webapp.groups.services import GroupError, claim, get_group, is_supporter, membership
 from webapp.groups.text import plain_line
 from webapp.groups.threads import get_thread, moment, went_up
 
@@ -308,22 +308,17 @@ def decide(
         session.commit()
         raise GroupError(_("A peer supporter has already hidden this post."))
     now = utcnow()
-    done = session.exec(
-        update(Report)
-        .where(
-            col(Report.id) == found.id,
-            col(Report.status) == "open",
-            col(Report.version) == version,
-        )
-        .values(
-            status="done",
-            decided_by_id=actor.id,
-            decided_at=now,
-            outcome=decision,
-            version=version + 1,
-        )
-    )
-    if done.rowcount != 1:
+    if not claim(
+        session,
+        Report,
+        found.id,
+        "open",
+        version,
+        status="done",
+        decided_by_id=actor.id,
+        decided_at=now,
+        outcome=decision,
+    ):
         session.rollback()
         raise _done_already(session, report_id)
     session.exec(
@@ -773,22 +768,17 @@ def decide_appeal(
     if found is None or found.group_id != group.id:
         raise NotFound()
     answer = _reason(answer)
-    done = session.exec(
-        update(Appeal)
-        .where(
-            col(Appeal.id) == found.id,
-            col(Appeal.status) == "open",
-            col(Appeal.version) == version,
-        )
-        .values(
-            status="overturned" if overturn else "upheld",
-            decided_by_id=actor.id,
-            decided_at=utcnow(),
-            answer=answer,
-            version=version + 1,
-        )
-    )
-    if done.rowcount != 1:
+    if not claim(
+        session,
+        Appeal,
+        found.id,
+        "open",
+        version,
+        status="overturned" if overturn else "upheld",
+        decided_by_id=actor.id,
+        decided_at=utcnow(),
+        answer=answer,
+    ):
         session.rollback()
         raise GroupError(_("Another administrator answered this a moment ago."))
     entry = session.get(ModAction, found.action_id)

@@ -437,6 +437,23 @@ def waiting(session: Session, actor: Actor, slug: str) -> list[Waiting]:
     return [Waiting(member, name) for member, name in rows]
 
 
+def claim(
+    session: Session, model: type, row_id: int | None, was: str, version: int, **values: object
+) -> bool:
+    """Move a row on from status `was` if it is still at `version`, adding one to the version;
+    say whether this request did it (two people at once: only one does)."""
+    done = session.exec(
+        update(model)
+        .where(
+            col(model.id) == row_id,  # type: ignore[attr-defined]
+            col(model.status) == was,  # type: ignore[attr-defined]
+            col(model.version) == version,  # type: ignore[attr-defined]
+        )
+        .values(version=version + 1, **values)
+    )
+    return done.rowcount == 1
+
+
 def decide(
     session: Session,
     actor: Actor,
@@ -459,21 +476,16 @@ def decide(
     if len(reason) > 500:
         raise GroupError(_("The reason can be at most 500 characters."), "reason")
     now = utcnow()
-    done = session.exec(
-        update(Membership)
-        .where(
-            col(Membership.id) == member.id,
-            col(Membership.status) == "pending",
-            col(Membership.version) == version,
-        )
-        .values(
-            status="active" if approve else "declined",
-            joined_at=now if approve else None,
-            reason=reason,
-            version=version + 1,
-        )
-    )
-    if done.rowcount != 1:
+    if not claim(
+        session,
+        Membership,
+        member.id,
+        "pending",
+        version,
+        status="active" if approve else "declined",
+        joined_at=now if approve else None,
+        reason=reason,
+    ):
         session.rollback()
         raise GroupError(_("Another peer supporter has already answered this request."))
     audit.record(
