@@ -6,8 +6,9 @@ written by members with display names, and the directory gets many more groups w
 members. The rows go in as plain bulk inserts, as the demo's patients do, and are the same
 on every run (a seeded random generator).
 
-Both scales put ten posts on the long thread's last page (70 and 10,000 posts, thirty a
-page), so the last page renders the same rows and only the data around it grows.
+Both scales render the same rows, so only the data around them grows: ten posts on the long
+thread's last page (70 and 10,000 posts, thirty a page), a full first page of threads, and
+a full page of groups for "diab" (one group in five is about diabetes).
 
 Run as `python -m bench.groups small|large` with the app's environment (bench/run.py does).
 """
@@ -49,7 +50,7 @@ class Size:
 
 
 SIZES = {
-    "small": Size(posts=70, threads=30, groups=30, authors=20),
+    "small": Size(posts=70, threads=30, groups=120, authors=20),
     "large": Size(posts=10_000, threads=2_000, groups=1_000, authors=50),
 }
 TOPICS = [

@@ -18,6 +18,8 @@ from webapp.accounts.tokens import hash_code, hash_token
 from webapp.carers import services as carers
 from webapp.carers.models import CarerGrant
 from webapp.carers.services import CarerError
+from webapp.db import utcnow
+from webapp.formatting import local_date
 from webapp.goals import services as goals
 from webapp.planning.models import Goal
 from webapp.rights import services as rights
@@ -160,7 +162,8 @@ def test_acting_reads_the_grant_afresh_on_every_request(db, pat, sam_person):
 
 
 def test_an_end_date_ends_acting_after_that_day(db, pat, sam_person):
-    grant, token, _code = invite(db, pat, ends_on=TODAY.isoformat())
+    # The last day is today by the app's clock (a fixed date would have passed by now).
+    grant, token, _code = invite(db, pat, ends_on=local_date(utcnow()).isoformat())
     carers.accept(db, load_actor(db, sam_person), token=token)
     session_token, _sam = acting_as(db, sam_person, grant)
     db.exec(update(CarerGrant).where(CarerGrant.id == grant.id).values(ends_on=dt.date(2020, 1, 1)))
