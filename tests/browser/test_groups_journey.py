@@ -132,6 +132,11 @@ def test_slow_mode_and_a_pause_say_when_one_can_post_again(server: LiveServer, b
     expect(
         sam.get_by_text(re.compile("slow mode: one post every 30 minutes. You can post again at"))
     ).to_be_visible()
+    # The form stays, so a reply can be written meanwhile; sent too soon, it is kept.
+    sam.get_by_label("Your reply").fill("And one more thing")
+    sam.get_by_role("button", name="Post reply").click()
+    expect(sam.get_by_text(re.compile("What you wrote is still here")).first).to_be_visible()
+    expect(sam.get_by_label("Your reply")).to_have_value("And one more thing")
     assert axe_violations(sam) == []
     screenshot(sam, "group_slow_mode")
 

@@ -76,7 +76,8 @@ def thread_page(
         thread=view.thread,
         supporter=supporter,
         hidden_actions=_hidden_actions(view),
-        wait=_wait(view),
+        wait=_wait(view, slow_mode=False),
+        slow_wait=_wait(view, slow_mode=True),
         can_edit=threads.can_edit,
         **context,
     )
@@ -93,10 +94,11 @@ def _hidden_actions(view: threads.ThreadPage) -> dict[int, int]:
     return found
 
 
-def _wait(view: threads.ThreadPage) -> str:
-    """Why the reader cannot reply now, and until when (empty when they can)."""
+def _wait(view: threads.ThreadPage, slow_mode: bool) -> str:
+    """Why the reader cannot reply now, and until when (empty when they can). In slow mode
+    the form stays, so a reply can be written meanwhile."""
     try:
-        threads.check_may_post(view.group, view.member, view.thread)
+        threads.check_may_post(view.group, view.member, view.thread, slow_mode)
     except GroupError as error:
         return error.message
     return ""

@@ -64,8 +64,10 @@ def _may_post(
     thread: Thread | None,
     now: dt.datetime,
     slow_mode: bool = True,
+    refused: bool = True,
 ) -> None:
-    """Raise GroupError saying why the member cannot post now, and when they can."""
+    """Raise GroupError saying why the member cannot post now, and when they can (`refused`:
+    a post was just sent and is kept on the page)."""
     if thread is not None and thread.locked_at is not None:
         reason = thread.locked_reason or _("no reason given")
         raise GroupError(
@@ -86,20 +88,23 @@ def _may_post(
     if slow_mode and group.slow_mode_minutes and member.last_posted_at is not None:
         ready = member.last_posted_at + dt.timedelta(minutes=group.slow_mode_minutes)
         if ready > now:
-            raise GroupError(
-                _(
-                    "This group is in slow mode: one post every %(n)d minutes. You can post "
-                    "again at %(when)s. What you wrote is still here.",
-                    n=group.slow_mode_minutes,
-                    when=moment(ready),
-                ),
-                "body",
+            words = _(
+                "This group is in slow mode: one post every %(n)d minutes. You can post "
+                "again at %(when)s.",
+                n=group.slow_mode_minutes,
+                when=moment(ready),
             )
+            if refused:
+                words = f"{words} {_('What you wrote is still here.')}"
+            raise GroupError(words, "body")
 
 
-def check_may_post(group: PeerGroup, member: Membership, thread: Thread | None) -> None:
-    """Raise GroupError saying why the member cannot post now (for the reply form)."""
-    _may_post(group, member, thread, utcnow())
+def check_may_post(
+    group: PeerGroup, member: Membership, thread: Thread | None, slow_mode: bool = True
+) -> None:
+    """Raise GroupError saying why the member cannot post now (for the reply form: without
+    slow mode, whether to offer the form at all)."""
+    _may_post(group, member, thread, utcnow(), slow_mode=slow_mode, refused=False)
 
 
 def can_edit(post: Post) -> bool:
