@@ -209,3 +209,25 @@ def test_the_group_page_lists_conversations_for_members_only(app, db, world):
     new = _client(app, people["sam"]).get(f"/groups/{SLUG}/threads/new")
     assert new.status_code == 200 and "Start a conversation" in new.get_data(as_text=True)
     assert moderation.REPORT_REASONS
+
+
+def test_overlong_utf8_never_becomes_markup_in_posts_or_names(app, db, world):
+    people, post = world
+    sam = _client(app, people["sam"])
+    token = sam.csrf_token()
+    # "<script>" with its angle brackets as overlong two-byte sequences (C0 BC, C0 BE).
+    sneaky = b"%C0%BCscript%C0%BEalert(1)%C0%BC/script%C0%BE"
+    sent = sam.post(
+        f"/groups/{SLUG}/threads/{post.thread_id}/reply",
+        data=b"csrf_token=" + token.encode() + b"&key=o1&body=" + sneaky,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert sent.status_code == 303
+    page = sam.get(f"/groups/{SLUG}/threads/{post.thread_id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "alert(1)" in page
+    named = sam.post(
+        "/groups/profile",
+        data=b"csrf_token=" + token.encode() + b"&display_name=Sam%C0%BCb%C0%BE",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert named.status_code == 422 and "<b>" not in named.get_data(as_text=True)
