@@ -231,3 +231,26 @@ def test_overlong_utf8_never_becomes_markup_in_posts_or_names(app, db, world):
         content_type="application/x-www-form-urlencoded",
     )
     assert named.status_code == 422 and "<b>" not in named.get_data(as_text=True)
+
+
+def test_a_kept_thread_page_shows_every_change_at_the_next_visit(app, db, world):
+    people, post = world
+    sam = _client(app, people["sam"])
+    path = f"/groups/{SLUG}/threads/{post.thread_id}"
+    for _ in range(2):
+        assert "A walk helps me." in sam.get(path).get_data(as_text=True)
+    with app.test_request_context():
+        pat = load_actor(db, people["pat"])
+        threads.reply(db, pat, post.thread_id, "Tea after, too", "t")
+        assert "Tea after, too" in sam.get(path).get_data(as_text=True)
+        sam.form(f"/groups/{SLUG}/posts/{post.id}/thanks", {"thanked": "yes"})
+        assert "Thanked" in sam.get(path).get_data(as_text=True)
+        groups.set_display_name(db, pat, "Patricia M")
+        assert "Patricia M" in sam.get(path).get_data(as_text=True)
+        moderation.hide_post(db, load_actor(db, people["ali"]), SLUG, post.id, "Off topic here")
+        assert "Off topic here" in sam.get(path).get_data(as_text=True)
+        moderation.lock_thread(
+            db, load_actor(db, people["ali"]), SLUG, post.thread_id, True, "Done"
+        )
+        page = sam.get(path).get_data(as_text=True)
+        assert "Locked by a peer supporter:" in page and "Post reply" not in page

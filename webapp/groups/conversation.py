@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.content import get_content
-from webapp.db import get_session
+from webapp.db import get_session, utcnow
 from webapp.groups import moderation, threads
 from webapp.groups.models import Membership, PeerGroup, Post, Thread
 from webapp.groups.routes import bp
 from webapp.groups.services import GroupError, get_group, is_supporter, membership
 from webapp.htmx import hx_redirect, render, requested_page
+from webapp.kept import kept_page, plain_visit
 
 
 def thread_of(slug: str, thread_id: int) -> tuple[Thread, PeerGroup, Membership]:
@@ -61,26 +62,51 @@ def _safety_page(action: str, title: str | None, body: str, key: str, back: str)
 def thread_page(
     slug: str, thread_id: int, page: int, status: int = 200, **context: object
 ) -> Response:
+    """Render a page of a thread. A plain visit is kept per worker, keyed by the thread's
+    version, the reader's place in the group and in the thread, and what they are waiting
+    for (slow mode, a pause, the window for changing their newest post)."""
     db = get_session()
-    thread_of(slug, thread_id)
-    view = threads.read_page(db, current_user, thread_id, page)
+    found = thread_of(slug, thread_id)
+    thread, group, member = found
     context.setdefault("error", "")
     context.setdefault("typed", "")
+    wait = _wait(group, member, thread, slow_mode=False)
+    slow_wait = _wait(group, member, thread, slow_mode=True)
+
+    def everything() -> dict[str, object]:
+        view = threads.read_page(db, current_user, thread_id, page, found)
+        return dict(
+            view=view,
+            group=view.group,
+            thread=view.thread,
+            supporter=is_supporter(view.member),
+            hidden_actions=_hidden_actions(view),
+            wait=wait,
+            slow_wait=slow_wait,
+            can_edit=threads.can_edit,
+            **context,
+        )
+
+    if status == 200 and plain_visit():
+        now = utcnow()
+        recent = member.last_posted_at is not None and (
+            now - member.last_posted_at <= threads.EDIT_WINDOW
+        )
+        key = (
+            thread.id,
+            page,
+            thread.version,
+            group.slow_mode_minutes,
+            member.role,
+            wait,
+            slow_wait,
+            threads.reading_stamp(db, thread.id, current_user.id),
+            # "Change" shows on one's posts for a while after posting: re-render each minute.
+            now.strftime("%Y%m%d%H%M") if recent else None,
+        )
+        return kept_page(key, "groups/thread.html", everything)
     context.setdefault("key", secrets.token_urlsafe(16))
-    supporter = is_supporter(view.member)
-    return render(
-        "groups/thread.html",
-        status=status,
-        view=view,
-        group=view.group,
-        thread=view.thread,
-        supporter=supporter,
-        hidden_actions=_hidden_actions(view),
-        wait=_wait(view, slow_mode=False),
-        slow_wait=_wait(view, slow_mode=True),
-        can_edit=threads.can_edit,
-        **context,
-    )
+    return render("groups/thread.html", status=status, **everything())
 
 
 def _hidden_actions(view: threads.ThreadPage) -> dict[int, int]:
@@ -94,11 +120,11 @@ def _hidden_actions(view: threads.ThreadPage) -> dict[int, int]:
     return found
 
 
-def _wait(view: threads.ThreadPage, slow_mode: bool) -> str:
+def _wait(group: PeerGroup, member: Membership, thread: Thread, slow_mode: bool) -> str:
     """Why the reader cannot reply now, and until when (empty when they can). In slow mode
     the form stays, so a reply can be written meanwhile."""
     try:
-        threads.check_may_post(view.group, view.member, view.thread, slow_mode)
+        threads.check_may_post(group, member, thread, slow_mode)
     except GroupError as error:
         return error.message
     return ""
@@ -127,9 +153,9 @@ def first_unread(slug: str, thread_id: int) -> Response:
 @login_required
 def since(slug: str, thread_id: int) -> Response:
     """Answer the page's polling with replies newer than the one it shows last (204 if none)."""
-    thread, group, member = thread_of(slug, thread_id)
+    thread, group, member = where = thread_of(slug, thread_id)
     after = request.args.get("after", 0, type=int) or 0
-    found = threads.since(get_session(), current_user, thread_id, after)
+    found = threads.since(get_session(), current_user, thread_id, after, where)
     if not found:
         return Response(status=204)
     return render(

@@ -90,6 +90,8 @@ class Thread(SQLModel, table=True):
     post_count: int = Field(default=0)
     # The newest post that went up (for "new since you last read").
     last_post_id: int = Field(default=0)
+    # One more whenever anything its pages show changes (its kept pages are rendered again).
+    version: int = Field(default=1)
     locked_at: dt.datetime | None = None
     locked_reason: str = Field(default="", max_length=500)
     pinned_until: dt.datetime | None = None
@@ -154,6 +156,8 @@ class ThreadState(SQLModel, table=True):
     last_read_post_id: int = Field(default=0)
     posted: bool = Field(default=False)
     muted: bool = Field(default=False)
+    # One more whenever they thank or stop thanking a post here (their kept pages change).
+    version: int = Field(default=1)
 
 
 class Report(SQLModel, table=True):

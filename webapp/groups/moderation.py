@@ -39,7 +39,7 @@ from webapp.groups.models import (
 )
 from webapp.groups.services import GroupError, claim, get_group, is_supporter, membership
 from webapp.groups.text import plain_line
-from webapp.groups.threads import get_thread, moment, went_up
+from webapp.groups.threads import get_thread, moment, touch, went_up
 
 REASON_MAX = 500
 REPORT_REASONS = {
@@ -383,6 +383,7 @@ def _hide(
     if done.rowcount != 1:
         session.rollback()
         raise GroupError(_("A peer supporter has already hidden this post."))
+    touch(session, thread.id)
     entry = _log(session, actor, group, "hide", reason, thread.id, post.id, prior=prior)
     notices.tell_member(
         session,
@@ -431,6 +432,7 @@ def lock_thread(
         )
     thread.locked_at = utcnow() if lock else None
     thread.locked_reason = reason if lock else ""
+    thread.version += 1
     session.add(thread)
     _log(
         session,
@@ -475,6 +477,7 @@ def pin_thread(
         ends = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
         detail = _("until %(day)s", day=day_month_year(day))
     thread.pinned, thread.pinned_until = pin, ends
+    thread.version += 1
     session.add(thread)
     _log(session, actor, group, "pin" if pin else "unpin", reason, thread.id, detail=detail)
     session.commit()
@@ -808,6 +811,8 @@ def _undo(session: Session, group: PeerGroup, entry: ModAction) -> None:
     """Undo a decision while what it set is still in force: show the post again (counted as
     going up if it had been waiting), end that pause, take the member back in their role,
     or lift that lock."""
+    if entry.thread_id is not None:
+        touch(session, entry.thread_id)
     if entry.action == "hide" and entry.post_id is not None:
         shown = session.exec(
             update(Post)

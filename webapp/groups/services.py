@@ -201,6 +201,9 @@ def set_display_name(
     if push_replies is not None:
         found.push_replies = push_replies
     session.add(found)
+    from webapp.groups.threads import touch_author_threads
+
+    touch_author_threads(session, actor.id)
     audit.record(session, actor.id, "groups.display_name", actor.id)
     try:
         session.commit()

@@ -181,6 +181,7 @@ def _new_post(
         )
     )
     took_part(session, thread.id, member.person_id, post.id)
+    touch(session, thread.id)
     if held or crisis:
         # Peer supporters see it in their queue: to let it go up, or to reach out.
         session.add(
@@ -205,7 +206,7 @@ def went_up(
     session.exec(
         update(Thread)
         .where(col(Thread.id) == thread.id)
-        .values(post_count=Thread.post_count + 1, last_post_at=utcnow())
+        .values(post_count=Thread.post_count + 1, last_post_at=utcnow(), version=Thread.version + 1)
     )
     session.exec(
         update(Thread)
@@ -295,16 +296,35 @@ def _first_post(session: Session, thread: Thread) -> Post:
     return session.exec(select(Post).where(Post.thread_id == thread.id).order_by(Post.id)).one()
 
 
-def get_thread(
-    session: Session, actor: Actor, thread_id: int
-) -> tuple[Thread, PeerGroup, Membership]:
-    """Return a thread of a group the actor is an active member of, or raise NotFound."""
-    thread = session.get(Thread, thread_id)
-    if thread is None:
+Found = tuple[Thread, PeerGroup, Membership]
+
+
+def get_thread(session: Session, actor: Actor, thread_id: int) -> Found:
+    """Return a thread of a group the actor is an active member of, or raise NotFound (one
+    query: every thread page asks)."""
+    require(actor, "groups.take_part", actor.id)
+    if actor.acting is not None:
         raise NotFound()
-    group = session.get(PeerGroup, thread.group_id)
-    assert group is not None
-    return thread, group, _active_member(session, actor, group)
+    found = session.exec(
+        select(Thread, PeerGroup, Membership)
+        .join(PeerGroup, col(PeerGroup.id) == Thread.group_id)
+        .join(
+            Membership,
+            (col(Membership.group_id) == Thread.group_id) & (col(Membership.person_id) == actor.id),
+        )
+        .where(col(Thread.id) == thread_id, col(Membership.status) == "active")
+    ).first()
+    if found is None:
+        raise NotFound()
+    thread, group, member = found
+    return thread, group, member
+
+
+def touch(session: Session, thread_id: int | None) -> None:
+    """Note that what a thread shows has changed (its kept pages are rendered again)."""
+    session.exec(
+        update(Thread).where(col(Thread.id) == thread_id).values(version=Thread.version + 1)
+    )
 
 
 def reply(session: Session, actor: Actor, thread_id: int, body: str, key: str) -> Post:
@@ -401,12 +421,14 @@ class ThreadPage:
     last_id: int
 
 
-def read_page(session: Session, actor: Actor, thread_id: int, page: int = 1) -> ThreadPage:
+def read_page(
+    session: Session, actor: Actor, thread_id: int, page: int = 1, found: Found | None = None
+) -> ThreadPage:
     """Return a page of a thread's posts, oldest first, and note how far the actor read.
 
     Held posts are shown only to their author (as waiting); hidden ones stay in place.
     """
-    thread, group, member = get_thread(session, actor, thread_id)
+    thread, group, member = found or get_thread(session, actor, thread_id)
     visible = _visible(actor, thread.id)
     total = session.exec(select(func.count()).select_from(Post).where(visible)).one()
     pages = max(1, -(-total // POSTS_PER_PAGE))
@@ -432,9 +454,11 @@ def read_page(session: Session, actor: Actor, thread_id: int, page: int = 1) -> 
     return ThreadPage(thread, group, member, shown, page, pages, state.muted, last_id)
 
 
-def since(session: Session, actor: Actor, thread_id: int, after: int) -> list[Shown]:
+def since(
+    session: Session, actor: Actor, thread_id: int, after: int, found: Found | None = None
+) -> list[Shown]:
     """Return posts that went up after the given one (at most a page), and note them read."""
-    thread, _group, _member = get_thread(session, actor, thread_id)
+    thread, _group, _member = found or get_thread(session, actor, thread_id)
     rows = session.exec(
         _with_names()
         .where(_visible(actor, thread.id), col(Post.id) > after)
@@ -614,6 +638,7 @@ def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: 
         session.add(
             Report(group_id=group.id, post_id=post.id, kind="crisis", snapshot=text, crisis=True)
         )
+    touch(session, thread.id)
     session.commit()
     session.refresh(post)
     return post
@@ -632,7 +657,37 @@ def thank(session: Session, actor: Actor, post_id: int, thanked: bool) -> None:
         session.add(Thanks(post_id=post.id, person_id=actor.id))
     elif not thanked and found is not None:
         session.delete(found)
+    session.exec(
+        update(ThreadState)
+        .where(col(ThreadState.thread_id) == post.thread_id, col(ThreadState.person_id) == actor.id)
+        .values(version=ThreadState.version + 1)
+    )
     try:
         session.commit()
     except IntegrityError:
         session.rollback()  # thanked twice at once: once is kept
+
+
+def touch_author_threads(session: Session, person_id: int) -> None:
+    """Note that the threads a person wrote in show them differently now (a new display name,
+    or "a former member" once their account closes). The caller commits."""
+    session.exec(
+        update(Thread)
+        .where(
+            col(Thread.id).in_(
+                select(Post.thread_id).where(col(Post.author_id) == person_id).distinct()
+            )
+        )
+        .values(version=Thread.version + 1)
+    )
+
+
+def reading_stamp(session: Session, thread_id: int, person_id: int) -> tuple[int, int, bool]:
+    """Return what of the reader's own state a thread page shows: how far they read, their
+    thanks (by version) and whether they muted it."""
+    found = session.exec(
+        select(ThreadState.last_read_post_id, ThreadState.version, ThreadState.muted).where(
+            ThreadState.thread_id == thread_id, ThreadState.person_id == person_id
+        )
+    ).first()
+    return (found[0], found[1], found[2]) if found else (0, 0, False)

@@ -419,6 +419,10 @@ def delete_account(session: Session, actor: Actor, person_id: int) -> None:
             or_(CarerGrant.person_id == person_id, CarerGrant.carer_id == person_id)
         )
     )
+    # Threads they wrote in show "a former member" from now on, kept pages included.
+    from webapp.groups.threads import touch_author_threads
+
+    touch_author_threads(session, person_id)
     session.delete(person)
     audit.record(session, None, "account.deleted", None)
     session.commit()
