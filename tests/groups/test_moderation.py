@@ -360,3 +360,32 @@ def test_someone_removed_hears_nothing_more_of_the_groups_threads(db, people):
     threads.reply(db, people["pat"], post.thread_id, "Hello @Sam L", "p")
     after = db.exec(select(Notification).where(Notification.person_id == people["sam"].id)).all()
     assert len(after) == before
+
+
+def test_every_page_of_a_thread_holds_its_own_posts_in_order(db, people, monkeypatch):
+    monkeypatch.setattr(threads, "POSTS_PER_PAGE", 3)
+    post = _post(db, people["pat"])
+    for n in range(6):
+        threads.reply(db, people["sam"], post.thread_id, f"Reply {n}", f"k{n}")
+    ids = [
+        p.id
+        for p in db.exec(select(Post).where(Post.thread_id == post.thread_id).order_by(Post.id))
+    ]
+    pages = [
+        [s.post.id for s in threads.read_page(db, people["ali"], post.thread_id, n).posts]
+        for n in (1, 2, 3, 9)
+    ]
+    assert pages == [ids[0:3], ids[3:6], ids[6:7], ids[6:7]]
+
+
+def test_pinned_conversations_head_the_first_page_only(db, people):
+    older = _post(db, people["pat"], "First", "a")
+    threads.start_thread(db, people["sam"], SLUG, "Newer", "Second", "b")
+    moderation.pin_thread(db, people["ali"], SLUG, older.thread_id, True, "", "Useful")
+    group = db.exec(select(PeerGroup).where(PeerGroup.slug == SLUG)).one()
+    listed, more = threads.list_threads(db, people["sam"], group)
+    assert [(row.thread.title, row.pinned) for row in listed] == [
+        ("After meals", True),
+        ("Newer", False),
+    ]
+    assert not more and threads.list_threads(db, people["sam"], group, 2) == ([], False)

@@ -30,7 +30,7 @@ class PeerGroup(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=60, unique=True)
-    name: str = Field(max_length=80)
+    name: str = Field(max_length=80, index=True)
     description: str = Field(max_length=500)
     # open (join at once), approval (a peer supporter approves) or invite (invitation only).
     kind: str = Field(max_length=20)
@@ -104,7 +104,8 @@ class Post(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("thread_id", "author_id", "key"),
-        Index("ix_post_thread_order", "thread_id", "id"),
+        # Pages and counts of a thread read this index alone (who may see a post is in it).
+        Index("ix_post_thread_visible", "thread_id", "id", "status", "author_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.content import get_content
-from webapp.db import get_session
+from webapp.db import get_session, utcnow
 from webapp.groups import services
 from webapp.groups.services import GroupError
 from webapp.htmx import hx_redirect, render, requested_page
+from webapp.kept import kept_page, plain_visit
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
@@ -32,8 +33,19 @@ def index() -> Response:
     """List the groups (their names and what they are for are public), searchable."""
     query = request.args.get("q", "")[:80]
     page = requested_page()
-    groups, more = services.directory(get_session(), _actor(), query, page)  # type: ignore[arg-type]
-    return render("groups/index.html", groups=groups, more=more, page=page, query=query)
+    db = get_session()
+
+    def everything() -> dict[str, object]:
+        groups, more = services.directory(db, _actor(), query, page)  # type: ignore[arg-type]
+        return dict(groups=groups, more=more, page=page, query=query)
+
+    if current_user.is_authenticated and plain_visit():
+        # Kept per worker for a minute (others' joining shows in the counts by then), and
+        # at once when the viewer's own memberships change.
+        minute = utcnow().strftime("%Y%m%d%H%M")
+        key = (query, page, minute, services.directory_stamp(db, current_user))
+        return kept_page(key, "groups/index.html", everything)
+    return render("groups/index.html", **everything())
 
 
 def _group_page(slug: str, status: int = 200, **context: object) -> Response:

@@ -291,15 +291,14 @@ def directory(
 ) -> tuple[list[Listed], bool]:
     """Return a page of groups (names and what they are for are public), searchable by name
     or description, and whether there is another page."""
-    counts = (
-        select(Membership.group_id, func.count(Membership.id).label("members"))
-        .where(Membership.status == "active")
-        .group_by(Membership.group_id)
-        .subquery()
+    # Counted for the listed groups only, from the membership index.
+    members = (
+        select(func.count(Membership.id))
+        .where(col(Membership.group_id) == PeerGroup.id, col(Membership.status) == "active")
+        .correlate(PeerGroup)
+        .scalar_subquery()
     )
-    statement = select(PeerGroup, func.coalesce(counts.c.members, 0)).join(
-        counts, counts.c.group_id == PeerGroup.id, isouter=True
-    )
+    statement = select(PeerGroup, members)
     words = plain_line(query, 80)
     if words:
         pattern = f"%{_escape_like(words.lower())}%"
@@ -501,3 +500,14 @@ def decide(
     session.commit()
     session.refresh(member)
     return member
+
+
+def directory_stamp(session: Session, actor: Actor) -> tuple:
+    """Return what of the viewer the directory shows: their memberships, by version."""
+    return tuple(
+        session.exec(
+            select(func.count(Membership.id), func.sum(Membership.version)).where(
+                Membership.person_id == actor.id
+            )
+        ).one()
+    )

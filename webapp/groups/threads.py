@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
@@ -36,6 +36,8 @@ from webapp.groups.text import check_post, has_link, plain_line, render_post
 
 POSTS_PER_PAGE = 30
 THREADS_PER_PAGE = 20
+# At most this many pinned threads head a group's first page.
+PINNED_MAX = 10
 TITLE_MAX = 120
 EDIT_WINDOW = dt.timedelta(minutes=30)
 # Someone with fewer posts than this that went up is a new member (links wait, and in some
@@ -433,12 +435,27 @@ def read_page(
     total = session.exec(select(func.count()).select_from(Post).where(visible)).one()
     pages = max(1, -(-total // POSTS_PER_PAGE))
     page = min(max(page, 1), pages)
+    start = (page - 1) * POSTS_PER_PAGE
+    # The page's ids first (from the index alone), read from whichever end is nearer, so
+    # the last page of a long thread costs what the first does; then only those posts.
+    if start > total // 2:
+        ids = (
+            select(Post.id)
+            .where(visible)
+            .order_by(col(Post.id).desc())
+            .offset(max(total - start - POSTS_PER_PAGE, 0))
+            .limit(min(POSTS_PER_PAGE, total - start))
+        )
+    else:
+        ids = (
+            select(Post.id)
+            .where(visible)
+            .order_by(col(Post.id))
+            .offset(start)
+            .limit(POSTS_PER_PAGE)
+        )
     rows = session.exec(
-        _with_names()
-        .where(visible)
-        .order_by(col(Post.id))
-        .offset((page - 1) * POSTS_PER_PAGE)
-        .limit(POSTS_PER_PAGE)
+        _with_names().where(col(Post.id).in_(ids.scalar_subquery())).order_by(col(Post.id))
     ).all()
     state = _state(session, thread.id, actor.id)
     read_to = state.last_read_post_id
@@ -533,7 +550,7 @@ def list_threads(
     pinned = col(Thread.pinned) & (
         col(Thread.pinned_until).is_(None) | (col(Thread.pinned_until) > now)
     )
-    rows = session.exec(
+    base = (
         select(Thread, PeerProfile.display_name, ThreadState.last_read_post_id)
         .join(PeerProfile, col(PeerProfile.person_id) == Thread.author_id, isouter=True)
         .join(
@@ -545,9 +562,17 @@ def list_threads(
             Thread.group_id == group.id,
             (col(Thread.post_count) > 0) | (Thread.author_id == actor.id),
         )
-        .order_by(
-            case((pinned, 0), else_=1), col(Thread.last_post_at).desc(), col(Thread.id).desc()
-        )
+    )
+    order = (col(Thread.last_post_at).desc(), col(Thread.id).desc())
+    # Pinned ones head the first page; the rest come newest first, in index order (no sort).
+    on_top = (
+        session.exec(base.where(pinned).order_by(*order).limit(PINNED_MAX)).all()
+        if page == 1
+        else []
+    )
+    rows = session.exec(
+        base.where(~pinned)
+        .order_by(*order)
         .offset((page - 1) * THREADS_PER_PAGE)
         .limit(THREADS_PER_PAGE + 1)
     ).all()
@@ -555,11 +580,12 @@ def list_threads(
         Listed(
             thread,
             name or _("a former member"),
-            bool(thread.pinned and (thread.pinned_until is None or thread.pinned_until > now)),
+            is_pinned,
             read is not None and thread.last_post_id > read,
             read is not None,
         )
-        for thread, name, read in rows[:THREADS_PER_PAGE]
+        for rows_of, is_pinned in ((on_top, True), (rows[:THREADS_PER_PAGE], False))
+        for thread, name, read in rows_of
     ]
     return listed, len(rows) > THREADS_PER_PAGE
 
