@@ -225,8 +225,9 @@ def seed(session: Session, scale: str) -> None:
 
 
 def thread_ids(app: Flask) -> dict[str, int]:
-    """Return the ids page paths may name: {thread} (the long thread), {thread_last_page}
-    and {thread_poll_after} (the post five before its newest, as the page polls after).
+    """Return the ids page paths may name: {thread} (the long thread), {thread_last_page},
+    {thread_poll_after} (the post five before its newest, as the page polls after) and
+    {thread_newest} (its newest: a poll with nothing new, the common case).
 
     A database without them (the demo data alone, as the weight test has) gets the small
     scale's group data first, so every page in the list can be read.
@@ -244,10 +245,12 @@ def thread_ids(app: Flask) -> dict[str, int]:
             .offset(5)
             .limit(1)
         ).one()
+        newest = db.scalars(select(func.max(Post.id)).where(Post.thread_id == thread.id)).one()
         return {
             "thread": thread.id,
             "thread_last_page": max(1, -(-thread.post_count // POSTS_PER_PAGE)),
             "thread_poll_after": after,
+            "thread_newest": newest,
         }
 
 

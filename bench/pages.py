@@ -2,9 +2,9 @@
 
 Each page is read as a demo person would read it ("anonymous", or a demo person's email).
 Paths may name `{practice}`, the demo practice's id, `{conversation}`, Pat's check-in,
-`{goal}`, Pat's first goal, and `{thread}`, `{thread_last_page}` and `{thread_poll_after}`
-for the long group thread bench/groups.py adds. A page may send extra request headers (the
-thread's polling is an htmx request, answered with a fragment).
+`{goal}`, Pat's first goal, and `{thread}`, `{thread_last_page}`, `{thread_poll_after}` and
+`{thread_newest}` for the long group thread bench/groups.py adds. A page may send extra
+request headers (the thread's polling is an htmx request, answered with a fragment).
 """
 
 from __future__ import annotations
@@ -61,6 +61,13 @@ PAGES = [
     Page(
         "group_thread_poll",
         "/groups/living-with-diabetes/threads/{thread}/since?after={thread_poll_after}",
+        PATIENT,
+        (("HX-Request", "true"),),
+    ),
+    # The common case: nothing new since the page was drawn (204, no body).
+    Page(
+        "group_thread_poll_idle",
+        "/groups/living-with-diabetes/threads/{thread}/since?after={thread_newest}",
         PATIENT,
         (("HX-Request", "true"),),
     ),

@@ -487,12 +487,13 @@ def since(
     state = _state(session, thread.id, actor.id)
     shown = _shown(session, actor, list(rows), state.last_read_post_id)
     newest = max(item.post.id or 0 for item in shown)
-    session.exec(
-        update(ThreadState)
-        .where(col(ThreadState.id) == state.id, col(ThreadState.last_read_post_id) < newest)
-        .values(last_read_post_id=newest)
-    )
-    session.commit()
+    if newest > state.last_read_post_id:
+        session.exec(
+            update(ThreadState)
+            .where(col(ThreadState.id) == state.id, col(ThreadState.last_read_post_id) < newest)
+            .values(last_read_post_id=newest)
+        )
+        session.commit()
     return shown
 
 
