@@ -66,8 +66,10 @@ def thread_page(
     version, the reader's place in the group and in the thread, and what they are waiting
     for (slow mode, a pause, the window for changing their newest post)."""
     db = get_session()
-    found = thread_of(slug, thread_id)
+    found, reading = threads.get_thread_for_reading(db, current_user, thread_id)
     thread, group, member = found
+    if group.slug != slug:
+        abort(404)
     context.setdefault("error", "")
     context.setdefault("typed", "")
     wait = _wait(group, member, thread, slow_mode=False)
@@ -100,7 +102,7 @@ def thread_page(
             member.role,
             wait,
             slow_wait,
-            threads.reading_stamp(db, thread.id, current_user.id),
+            reading,
             # "Change" shows on one's posts for a while after posting: re-render each minute.
             now.strftime("%Y%m%d%H%M") if recent else None,
         )

@@ -322,6 +322,41 @@ def get_thread(session: Session, actor: Actor, thread_id: int) -> Found:
     return thread, group, member
 
 
+def get_thread_for_reading(
+    session: Session, actor: Actor, thread_id: int
+) -> tuple[Found, tuple[int, int, bool]]:
+    """Return the thread, group and membership as get_thread does, and the reader's own
+    state in it (how far they read, their thanks by version, muted), in one query."""
+    require(actor, "groups.take_part", actor.id)
+    if actor.acting is not None:
+        raise NotFound()
+    found = session.exec(
+        select(
+            Thread,
+            PeerGroup,
+            Membership,
+            ThreadState.last_read_post_id,
+            ThreadState.version,
+            ThreadState.muted,
+        )
+        .join(PeerGroup, col(PeerGroup.id) == Thread.group_id)
+        .join(
+            Membership,
+            (col(Membership.group_id) == Thread.group_id) & (col(Membership.person_id) == actor.id),
+        )
+        .join(
+            ThreadState,
+            (col(ThreadState.thread_id) == Thread.id) & (col(ThreadState.person_id) == actor.id),
+            isouter=True,
+        )
+        .where(col(Thread.id) == thread_id, col(Membership.status) == "active")
+    ).first()
+    if found is None:
+        raise NotFound()
+    thread, group, member, read_to, version, muted = found
+    return (thread, group, member), (read_to or 0, version or 0, bool(muted))
+
+
 def touch(session: Session, thread_id: int | None) -> None:
     """Note that what a thread shows has changed (its kept pages are rendered again)."""
     session.exec(
@@ -707,14 +742,3 @@ def touch_author_threads(session: Session, person_id: int) -> None:
         )
         .values(version=Thread.version + 1)
     )
-
-
-def reading_stamp(session: Session, thread_id: int, person_id: int) -> tuple[int, int, bool]:
-    """Return what of the reader's own state a thread page shows: how far they read, their
-    thanks (by version) and whether they muted it."""
-    found = session.exec(
-        select(ThreadState.last_read_post_id, ThreadState.version, ThreadState.muted).where(
-            ThreadState.thread_id == thread_id, ThreadState.person_id == person_id
-        )
-    ).first()
-    return (found[0], found[1], found[2]) if found else (0, 0, False)
