@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
@@ -322,6 +322,33 @@ def get_thread(session: Session, actor: Actor, thread_id: int) -> Found:
     return thread, group, member
 
 
+# Asked by every thread page, so built once: the thread, its group, the reader's membership
+# and their own state in it.
+_FOR_READING = (
+    select(
+        Thread,
+        PeerGroup,
+        Membership,
+        ThreadState.last_read_post_id,
+        ThreadState.version,
+        ThreadState.muted,
+    )
+    .join(PeerGroup, col(PeerGroup.id) == Thread.group_id)
+    .join(
+        Membership,
+        (col(Membership.group_id) == Thread.group_id)
+        & (col(Membership.person_id) == bindparam("person_id")),
+    )
+    .join(
+        ThreadState,
+        (col(ThreadState.thread_id) == Thread.id)
+        & (col(ThreadState.person_id) == bindparam("person_id")),
+        isouter=True,
+    )
+    .where(col(Thread.id) == bindparam("thread_id"), col(Membership.status) == "active")
+)
+
+
 def get_thread_for_reading(
     session: Session, actor: Actor, thread_id: int
 ) -> tuple[Found, tuple[int, int, bool]]:
@@ -331,25 +358,7 @@ def get_thread_for_reading(
     if actor.acting is not None:
         raise NotFound()
     found = session.exec(
-        select(
-            Thread,
-            PeerGroup,
-            Membership,
-            ThreadState.last_read_post_id,
-            ThreadState.version,
-            ThreadState.muted,
-        )
-        .join(PeerGroup, col(PeerGroup.id) == Thread.group_id)
-        .join(
-            Membership,
-            (col(Membership.group_id) == Thread.group_id) & (col(Membership.person_id) == actor.id),
-        )
-        .join(
-            ThreadState,
-            (col(ThreadState.thread_id) == Thread.id) & (col(ThreadState.person_id) == actor.id),
-            isouter=True,
-        )
-        .where(col(Thread.id) == thread_id, col(Membership.status) == "active")
+        _FOR_READING, params={"person_id": actor.id, "thread_id": thread_id}
     ).first()
     if found is None:
         raise NotFound()
