@@ -613,6 +613,7 @@ MATRIX: dict[str, Entry] = {
                 lambda c: f"{BREATHING}/slow-mode",
                 {"minutes": "10", "reason": "Busy"},
             ),
+            ("POST", "invite", lambda c: f"{BREATHING}/invite", {"display_name": "Ivy N"}),
             (
                 "POST",
                 "answer_appeal",
@@ -877,6 +878,8 @@ def _group_conversations(db: Session, people: dict) -> dict[str, int]:
 
     gus = services.load_actor(db, add_person(db, "Gus Hale", "gus@example.org"))
     groups.set_display_name(db, gus, "Gus H")
+    ivy = services.load_actor(db, add_person(db, "Ivy Noor", "ivy@example.org"))
+    groups.set_display_name(db, ivy, "Ivy N")  # in no group: one to invite
     pat = services.load_actor(db, people["patient"])
     oli = services.load_actor(db, people["other_patient"])
     groups.set_role(db, "living-with-diabetes", "gus@example.org", "member")

@@ -121,6 +121,12 @@ ROUTES = {
         {"reason": "Unkind"},
         answers(SUPPORTERS),
     ),
+    "POST groups.invite": (
+        "POST",
+        "{G}/invite",
+        {"display_name": "Nat N"},
+        answers(SUPPORTERS),
+    ),
     "GET groups.appeals": ("GET", "{G}/appeals", None, answers(("admin_here",))),
     "POST groups.answer_appeal": (
         "POST",

@@ -389,3 +389,34 @@ def test_pinned_conversations_head_the_first_page_only(db, people):
         ("Newer", False),
     ]
     assert not more and threads.list_threads(db, people["sam"], group, 2) == ([], False)
+
+
+def test_a_peer_supporter_invites_by_display_name_and_it_is_logged(db, people):
+    from webapp.groups import services as groups
+
+    nia = member(db, "Nia Bell", "nia@example.org", "Nia B", role="")  # in no group yet
+    with pytest.raises(GroupError, match="Nobody in groups uses that display name"):
+        groups.invite(db, people["oli"], "breathing-space", "No Such Name")
+    with pytest.raises(GroupError, match="already a member"):
+        groups.invite(db, people["ali"], SLUG, "Sam L")
+    with pytest.raises(NotFound):  # a peer supporter of another group
+        groups.invite(db, people["oli"], SLUG, "Nia B")
+    assert groups.invite(db, people["oli"], "breathing-space", "nia b") == "Nia B"
+    told = db.exec(select(Notification).where(Notification.person_id == nia.id)).all()
+    assert [n.kind for n in told] == ["groups.invite"]
+    # Accepting makes them a member at once, even where others ask and wait.
+    joined = groups.join(db, nia, "breathing-space")
+    assert joined.status == "active"
+    _group, entries, _more = moderation.log(db, people["oli"], "breathing-space")
+    assert [e.entry.action for e in entries] == ["invite"]
+    assert entries[0].words == "invited someone to join" and entries[0].about == "Nia B"
+
+
+def test_answers_to_requests_to_join_are_in_the_log(db, people):
+    from webapp.groups import services as groups
+
+    nia = member(db, "Nia Bell", "nia@example.org", "Nia B", role="")
+    asked = groups.join(db, nia, "breathing-space")
+    groups.decide(db, people["oli"], "breathing-space", asked.id, False, asked.version, "Full")
+    _group, entries, _more = moderation.log(db, people["oli"], "breathing-space")
+    assert [(e.entry.action, e.entry.reason) for e in entries] == [("decline", "Full")]

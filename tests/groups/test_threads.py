@@ -30,7 +30,8 @@ def ctx(app, db):
 def member(db, name, email, display, slug="living-with-diabetes", role="member"):
     actor = load_actor(db, add_person(db, name, email))
     groups.set_display_name(db, actor, display)
-    groups.set_role(db, slug, email, role)
+    if role:  # no role: in no group
+        groups.set_role(db, slug, email, role)
     if role == "member":  # an established member, not a new one
         row = db.exec(select(Membership).where(Membership.person_id == actor.id)).one()
         row.posts_approved = threads.NEW_MEMBER_POSTS

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.db import get_session, utcnow
-from webapp.groups import moderation
+from webapp.groups import moderation, services
 from webapp.groups.conversation import post_of, thread_of, thread_page
 from webapp.groups.models import Post
 from webapp.groups.routes import bp
@@ -148,6 +148,7 @@ def _members_page(slug: str, status: int = 200, **context: object) -> Response:
     group = get_group(db, slug)
     context.setdefault("error", "")
     context.setdefault("problem_id", None)
+    context.setdefault("typed", "")
     return render(
         "groups/members.html",
         status=status,
@@ -215,6 +216,21 @@ def slow_mode(slug: str) -> Response:
     except GroupError as error:
         return _members_page(slug, status=422, error=error.message, problem_id="slow")
     flash(_("Slow mode is set."), "success")
+    return hx_redirect(url_for("groups.members", slug=slug))
+
+
+@bp.post("/<slug>/invite")
+@login_required
+def invite(slug: str) -> Response:
+    """Invite someone to the group by their display name."""
+    typed = request.form.get("display_name", "")[:200]
+    try:
+        name = services.invite(get_session(), current_user, slug, typed)
+    except GroupError as error:
+        return _members_page(
+            slug, status=422, error=error.message, problem_id="invite", typed=typed
+        )
+    flash(_("%(name)s is invited. They will see it on the group's page.", name=name), "success")
     return hx_redirect(url_for("groups.members", slug=slug))
 
 

@@ -72,6 +72,9 @@ ACTION_WORDS = {
     "mute": _l("paused a member's posting"),
     "unmute": _l("let a member post again"),
     "remove": _l("removed a member"),
+    "welcome": _l("welcomed a new member"),
+    "decline": _l("declined a request to join"),
+    "invite": _l("invited someone to join"),
     "appeal_upheld": _l("kept a decision after a second look"),
     "appeal_overturned": _l("undid a decision after a second look"),
 }

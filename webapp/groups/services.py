@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from webapp import audit
 from webapp.access import Actor, require
 from webapp.db import utcnow
-from webapp.groups.models import Membership, PeerGroup, PeerProfile
+from webapp.groups.models import Membership, ModAction, PeerGroup, PeerProfile
 from webapp.groups.spec import GroupSpec
 from webapp.groups.text import plain_line
 
@@ -371,7 +371,8 @@ def join(session: Session, actor: Actor, slug: str) -> Membership:
             _("This group is by invitation. A peer supporter of the group can invite you.")
         )
     now = utcnow()
-    status = "pending" if group.kind == "approval" else "active"
+    invited = member is not None and member.status == "invited"
+    status = "pending" if group.kind == "approval" and not invited else "active"
     if member is None:
         member = Membership(group_id=group.id, person_id=actor.id, status=status)
     member.status, member.requested_at = status, now
@@ -490,6 +491,15 @@ def decide(
     ):
         session.rollback()
         raise GroupError(_("Another peer supporter has already answered this request."))
+    session.add(
+        ModAction(
+            group_id=group.id,
+            actor_id=actor.id,
+            action="welcome" if approve else "decline",
+            member_id=member.id,
+            reason=reason,
+        )
+    )
     audit.record(
         session,
         actor.id,
@@ -500,6 +510,66 @@ def decide(
     session.commit()
     session.refresh(member)
     return member
+
+
+def invite(session: Session, actor: Actor, slug: str, display_name: str) -> str:
+    """Invite someone to the group by their display name (the group's peer supporters);
+    return their display name. They accept on the group's page."""
+    from webapp.notifications.services import notify
+
+    group = get_group(session, slug)
+    _supporter_of(session, actor, group)
+    key = skeleton(plain_line(display_name, 60))
+    found = (
+        session.exec(select(PeerProfile).where(PeerProfile.name_key == key)).first()
+        if key
+        else None
+    )
+    if found is None:
+        raise GroupError(
+            _("Nobody in groups uses that display name. Check how they spell it."), "display_name"
+        )
+    member = session.exec(
+        select(Membership).where(
+            Membership.group_id == group.id, Membership.person_id == found.person_id
+        )
+    ).first()
+    if member is not None and member.status == "active":
+        raise GroupError(
+            _("%(name)s is already a member.", name=found.display_name), "display_name"
+        )
+    if member is not None and member.status == "removed":
+        raise GroupError(
+            _(
+                "%(name)s was removed from this group. Only the group's administrator can "
+                "take them back, after a second look.",
+                name=found.display_name,
+            ),
+            "display_name",
+        )
+    if member is None:
+        member = Membership(group_id=group.id, person_id=found.person_id, status="invited")
+    elif member.status != "invited":
+        member.status, member.requested_at = "invited", utcnow()
+        member.version += 1
+    session.add(member)
+    session.flush()
+    session.add(
+        ModAction(group_id=group.id, actor_id=actor.id, action="invite", member_id=member.id)
+    )
+    notify(
+        session,
+        found.person_id,
+        "groups.invite",
+        _("A peer supporter invited you to join a group."),
+        f"/groups/{group.slug}",
+    )
+    audit.record(session, actor.id, "groups.invite", found.person_id, group=group.slug)
+    try:
+        session.commit()
+    except IntegrityError:  # invited twice at once: once is kept
+        session.rollback()
+    return found.display_name
 
 
 def directory_stamp(session: Session, actor: Actor) -> tuple:
