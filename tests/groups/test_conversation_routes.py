@@ -254,3 +254,23 @@ def test_a_kept_thread_page_shows_every_change_at_the_next_visit(app, db, world)
         )
         page = sam.get(path).get_data(as_text=True)
         assert "Locked by a peer supporter:" in page and "Post reply" not in page
+
+
+def test_a_kept_thread_page_carries_each_visitors_own_form_token(app, world):
+    import re
+
+    people, post = world
+    phone, laptop = _client(app, people["sam"]), _client(app, people["sam"])
+    path = f"/groups/{SLUG}/threads/{post.thread_id}"
+    for _ in range(3):  # kept by now
+        phone.get(path)
+    page = laptop.get(path).get_data(as_text=True)
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    assert len(tokens) == 1 and "kept:" not in page
+    (token,) = tokens
+    for form, data in (
+        ("reply", {"body": "From the laptop", "key": "l1"}),
+        ("mute", {"muted": "yes"}),
+    ):
+        sent = laptop.post(f"{path}/{form}", data={"csrf_token": token, **data})
+        assert sent.status_code == 303, form

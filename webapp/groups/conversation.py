@@ -7,6 +7,7 @@ first unread post.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -74,6 +75,8 @@ def thread_page(
     context.setdefault("typed", "")
     wait = _wait(group, member, thread, slow_mode=False)
     slow_wait = _wait(group, member, thread, slow_mode=True)
+    now = utcnow()
+    pinned = thread.pinned and (thread.pinned_until is None or thread.pinned_until > now)
 
     def everything() -> dict[str, object]:
         view = threads.read_page(db, current_user, thread_id, page, found)
@@ -85,26 +88,32 @@ def thread_page(
             hidden_actions=_hidden_actions(view),
             wait=wait,
             slow_wait=slow_wait,
+            pinned=pinned,
             can_edit=threads.can_edit,
             **context,
         )
 
     if status == 200 and plain_visit():
-        now = utcnow()
-        recent = member.last_posted_at is not None and (
-            now - member.last_posted_at <= threads.EDIT_WINDOW
+        since_posting = (
+            (now - member.last_posted_at) // dt.timedelta(minutes=1)
+            if member.last_posted_at is not None
+            else None
         )
+        window = threads.EDIT_WINDOW // dt.timedelta(minutes=1)
         key = (
             thread.id,
             page,
             thread.version,
+            group.name,
             group.slow_mode_minutes,
             member.role,
             wait,
             slow_wait,
+            pinned,
             reading,
-            # "Change" shows on one's posts for a while after posting: re-render each minute.
-            now.strftime("%Y%m%d%H%M") if recent else None,
+            # "Change" shows on one's posts for a while after posting: the page is drawn
+            # again each minute of that while, counted from their newest post.
+            since_posting if since_posting is not None and since_posting <= window else None,
         )
         return kept_page(key, "groups/thread.html", everything)
     context.setdefault("key", secrets.token_urlsafe(16))

@@ -435,8 +435,8 @@ def lock_thread(
         )
     thread.locked_at = utcnow() if lock else None
     thread.locked_reason = reason if lock else ""
-    thread.version += 1
     session.add(thread)
+    touch(session, thread.id)
     _log(
         session,
         actor,
@@ -480,8 +480,8 @@ def pin_thread(
         ends = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
         detail = _("until %(day)s", day=day_month_year(day))
     thread.pinned, thread.pinned_until = pin, ends
-    thread.version += 1
     session.add(thread)
+    touch(session, thread.id)
     _log(session, actor, group, "pin" if pin else "unpin", reason, thread.id, detail=detail)
     session.commit()
 

@@ -346,6 +346,8 @@ _FOR_READING = (
         isouter=True,
     )
     .where(col(Thread.id) == bindparam("thread_id"), col(Membership.status) == "active")
+    # Always the stored values: the version read here keys the kept page.
+    .execution_options(populate_existing=True)
 )
 
 
