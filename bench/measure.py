@@ -108,7 +108,8 @@ def weigh(
     """Fetch a page as a browser on a first and a repeat visit would, compressed with brotli.
 
     The third fetch is measured, so one-off work (a session touched once a minute, a thread's
-    "new" marks) does not count; assets are fetched once each, as a first visit does, and not at all on a repeat.
+    "new" marks) does not count; assets are fetched once each, as a first visit does, and not
+    at all on a repeat.
     `extra` are more request headers (an htmx request's, for a fragment).
     """
     headers = {"Accept-Encoding": "br, gzip", **dict(extra)}
