@@ -9,17 +9,14 @@ import threading
 import pytest
 from sqlmodel import Session, select
 
-from tests.conftest import DATABASE_URL
 from tests.groups.test_threads import ctx, member  # noqa: F401 - the fixture is used
 from webapp.accounts.services import load_actor
 from webapp.groups import moderation, threads
 from webapp.groups.models import PeerGroup, Post, Report
 from webapp.groups.services import GroupError
 
-pytestmark = pytest.mark.skipif(
-    not DATABASE_URL.startswith("postgresql"),
-    reason="side-by-side writes need PostgreSQL (the PostgreSQL leg of CI runs these)",
-)
+# Left out on SQLite (tests/conftest.py); the PostgreSQL leg of CI runs these.
+pytestmark = pytest.mark.postgres
 SLUG = "living-with-diabetes"
 
 
