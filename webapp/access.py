@@ -170,6 +170,8 @@ RULES: dict[str, Rule] = {
     "carers.act": _is_account_holder,
     # Groups are always the signed-in person's own: never while acting for someone else.
     "groups.take_part": _is_self,
+    # A person's time-bank account (a carer with the time-bank scope uses it for them).
+    "timebank.own": _self_or_carer("timebank"),
     # A clinician of the practice agrees the plan with the person at their review.
     "plan.agree": _is_practice_clinician,
 }

@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import select
+from werkzeug.exceptions import NotFound
 
 from webapp import content
 from webapp import demo as demo_data
@@ -64,6 +65,61 @@ def groups_role(slug: str, email: str, role: str) -> None:
             click.echo(f"Could not set the role: {error.message}", err=True)
             sys.exit(1)
     click.echo(f"{email} is now {role} of {slug}.")
+
+
+timebank_group = AppGroup("timebank", help="Set up time banks and check their ledgers.")
+
+
+@timebank_group.command("sync")
+def timebank_sync() -> None:
+    """Create the time banks content/timebank/ describes, and update their words and limits."""
+    from webapp.content import get_content
+    from webapp.timebank.services import sync_banks
+
+    with session_scope() as session:
+        made = sync_banks(session, get_content().banks)
+    click.echo(f"Time banks in step with content/timebank/ ({len(made)} new).")
+
+
+@timebank_group.command("role")
+@click.argument("slug")
+@click.option("--email", required=True, help="The person's email address.")
+@click.option(
+    "--role",
+    type=click.Choice(["coordinator", "member"]),
+    required=True,
+    help="coordinator (approves members, settles, reports) or member.",
+)
+def timebank_role(slug: str, email: str, role: str) -> None:
+    """Make someone a coordinator (or a plain member) of a time bank."""
+    from webapp.timebank.services import TimebankError, set_role
+
+    with session_scope() as session:
+        person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+        if person is None:
+            click.echo("Could not set the role: nobody has that email address.", err=True)
+            sys.exit(1)
+        try:
+            set_role(session, slug, person.id, person.name.split()[0], role)
+        except (TimebankError, NotFound):
+            click.echo(f"Could not set the role: there is no time bank {slug!r}.", err=True)
+            sys.exit(1)
+    click.echo(f"{email} is now {role} of {slug}.")
+
+
+@timebank_group.command("check")
+def timebank_check() -> None:
+    """Check every ledger: pairs summing to zero, balances and running balances equal to the
+    entries; exit 1 and say what is wrong if anything is."""
+    from webapp.timebank.ledger import check
+
+    with session_scope() as session:
+        problems = check(session)
+    for problem in problems:
+        click.echo(f"ledger: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("The time-bank ledger balances.")
 
 
 def _invite(practice_id: int, name: str, email: str, role: str, nhs_number: str = "") -> None:
@@ -307,6 +363,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_group)
     app.cli.add_command(practice_group)
     app.cli.add_command(groups_group)
+    app.cli.add_command(timebank_group)
     app.cli.add_command(demo)
     app.cli.add_command(backup)
     app.cli.add_command(purge)

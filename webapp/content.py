@@ -19,6 +19,7 @@ from webapp.planning.flows import Flow, load_flow
 from webapp.results.catalogue import Catalogue, LocatedError, load_test
 from webapp.safety import check as safety
 from webapp.safety.check import CrisisPhrases
+from webapp.timebank.spec import BankSpec, load_bank
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -61,6 +62,7 @@ class Content:
     flows: dict[str, Flow] = field(default_factory=dict)
     crisis: CrisisPhrases = field(default_factory=CrisisPhrases)
     groups: dict[str, GroupSpec] = field(default_factory=dict)
+    banks: dict[str, BankSpec] = field(default_factory=dict)
 
 
 class ContentInvalid(RuntimeError):
@@ -171,6 +173,15 @@ def load(root: Path) -> tuple[Content, list[ContentError]]:
             continue
         try:
             content.groups[path.stem] = load_group(path, render_markdown)
+        except LocatedError as error:
+            errors.append(ContentError(path, error.line, error.message))
+    banks_dir = root / "timebank"
+    for path in sorted(banks_dir.glob("*")) if banks_dir.is_dir() else []:
+        if path.suffix not in {".yaml", ".yml"}:
+            errors.append(ContentError(path, 1, "content files must end in .yaml"))
+            continue
+        try:
+            content.banks[path.stem] = load_bank(path)
         except LocatedError as error:
             errors.append(ContentError(path, error.line, error.message))
     crisis = root / "safety" / "crisis.yaml"

@@ -38,22 +38,27 @@ from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
+from webapp.timebank.models import BankMember, Exchange, LedgerEntry, Listing, TimeBank
 
 __all__ = [
     "AgendaItem",
     "Appeal",
     "AuditEvent",
     "AuthSession",
+    "BankMember",
     "CarePlan",
     "CarerGrant",
     "Conversation",
     "CrisisPlan",
+    "Exchange",
     "Goal",
     "GoalAction",
     "GoalEvent",
     "GoalReminder",
     "GoalScore",
     "Invitation",
+    "LedgerEntry",
+    "Listing",
     "Membership",
     "ModAction",
     "Notification",
@@ -75,6 +80,7 @@ __all__ = [
     "Thanks",
     "Thread",
     "ThreadState",
+    "TimeBank",
     "Turn",
     "WebAuthnChallenge",
     "WeeklySummary",

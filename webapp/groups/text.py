@@ -94,6 +94,13 @@ def plain_line(text: str, limit: int) -> str:
     return " ".join(_tidy(text).split())[:limit]
 
 
+def plain_text(text: str) -> str:
+    """Return a few lines of plain words (a description, a note) without control or hidden
+    characters, each line's spaces tidied and runs of blank lines closed up."""
+    lines = [" ".join(line.split()) for line in _tidy(text).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
 def check_post(text: str) -> str:
     """Return the post's words tidied, or raise ValueError saying what to change."""
     tidied = _tidy(text).strip()

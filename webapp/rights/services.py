@@ -27,6 +27,8 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
+from webapp.db import utcnow
+from webapp.formatting import local_date
 from webapp.goals.models import (
     CarePlan,
     GoalAction,
@@ -41,6 +43,7 @@ from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
+from webapp.timebank import services as timebank
 
 PAGE_SIZE = 25
 # Events that would tell the person of results before their care team releases them (a
@@ -413,6 +416,9 @@ def delete_account(session: Session, actor: Actor, person_id: int) -> None:
         .where(AuditEvent.actor_id == person_id)
         .values(actor_id=None, detail="{" + CLOSED + "}")
     )
+    # Their time-bank memberships stay as a former member's, so every exchange and the
+    # ledger stay whole; their exchanges not yet happened are called off.
+    timebank.forget_person(session, person_id, local_date(utcnow()))
     # Carers' access to their record, and their access to others' as a carer, ends now.
     session.exec(
         delete(CarerGrant).where(

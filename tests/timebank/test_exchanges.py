@@ -1,0 +1,308 @@
+"""Exchanges without HTTP: proposed, answered, confirmed by both sides before hours move;
+coordinators agree, settle, record and correct; every bad input is refused with words that
+say what to do, and nothing moves twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from tests.timebank.helpers import SLUG, TODAY, coordinator, listing, member, propose
+from webapp.content import get_content
+from webapp.timebank import exchanges, ledger, services
+from webapp.timebank.models import BankMember, Exchange, LedgerEntry
+from webapp.timebank.services import TimebankError
+
+
+@pytest.fixture
+def ctx(app, db):
+    with app.test_request_context():
+        services.sync_banks(db, get_content().banks)
+        yield
+
+
+@pytest.fixture
+def people(ctx, db):
+    cora = coordinator(db)
+    ann = member(db, cora, "Ann Jones", "ann@example.org")
+    ben = member(db, cora, "Ben Ode", "ben@example.org")
+    return cora, ann, ben
+
+
+def balance(db, who) -> int:
+    db.expire_all()
+    return db.get(BankMember, who.account.id).balance
+
+
+def test_both_confirm_and_the_hours_move_once(db, people):
+    _cora, ann, ben = people
+    offer = listing(db, ann)
+    proposed = propose(db, ben, offer, "1.5")
+    assert (proposed.giver_id, proposed.receiver_id) == (ann.account.id, ben.account.id)
+    assert proposed.status == "proposed" and proposed.estimate == 6
+    with pytest.raises(TimebankError, match="You proposed this"):
+        exchanges.answer(db, ben.actor, SLUG, proposed.id, True)
+    exchanges.answer(db, ann.actor, SLUG, proposed.id, True)
+    first = exchanges.confirm(db, ann.actor, SLUG, proposed.id, "1.75", TODAY)
+    assert first.status == "accepted" and first.giver_hours == 7
+    with pytest.raises(TimebankError, match="already confirmed 1¾ hours"):
+        exchanges.confirm(db, ann.actor, SLUG, proposed.id, "1.75", TODAY)
+    done = exchanges.confirm(db, ben.actor, SLUG, proposed.id, "1:45", TODAY)
+    assert done.status == "done" and done.moved == 7
+    assert (balance(db, ann), balance(db, ben)) == (7, -7)
+    with pytest.raises(TimebankError, match="Both sides confirmed it"):
+        exchanges.confirm(db, ben.actor, SLUG, proposed.id, "1.75", TODAY)
+    assert ledger.check(db) == []
+    entries = db.exec(select(LedgerEntry).order_by(LedgerEntry.id)).all()
+    assert [(e.amount, e.balance_after) for e in entries] == [(7, 7), (-7, -7)] or [
+        (e.amount, e.balance_after) for e in entries
+    ] == [(-7, -7), (7, 7)]
+
+
+def test_a_disagreement_goes_to_a_coordinator_who_settles_it(db, people):
+    cora, ann, ben = people
+    asked = listing(db, ben, kind="request", title="Help with a form")
+    proposed = propose(db, ann, asked, "1")
+    assert (proposed.giver_id, proposed.receiver_id) == (ann.account.id, ben.account.id)
+    exchanges.answer(db, ben.actor, SLUG, proposed.id, True)
+    exchanges.confirm(db, ann.actor, SLUG, proposed.id, "2", TODAY)
+    disputed = exchanges.confirm(db, ben.actor, SLUG, proposed.id, "1", TODAY)
+    assert disputed.status == "disputed" and disputed.moved == 0
+    assert [
+        row.exchange.id for row in exchanges.to_settle(db, services.get_bank(db, SLUG), TODAY)
+    ] == [proposed.id]
+    with pytest.raises(TimebankError, match="Say why"):
+        exchanges.settle(db, cora.actor, SLUG, proposed.id, "1.5", "", TODAY)
+    settled = exchanges.settle(db, cora.actor, SLUG, proposed.id, "1.5", "Spoke to both", TODAY)
+    assert settled.status == "settled" and settled.moved == 6 and settled.reason == "Spoke to both"
+    with pytest.raises(TimebankError, match="coordinator settled it"):
+        exchanges.confirm(db, ben.actor, SLUG, proposed.id, "1.5", TODAY)
+    with pytest.raises(TimebankError, match="changed"):
+        exchanges.settle(db, cora.actor, SLUG, proposed.id, "2", "again", TODAY)
+    corrected = exchanges.correct(db, cora.actor, SLUG, proposed.id, "1", "It was an hour")
+    assert corrected.moved == 4
+    assert (balance(db, ann), balance(db, ben)) == (4, -4)
+    kinds = [e.kind for e in db.exec(select(LedgerEntry).order_by(LedgerEntry.id))]
+    assert kinds == ["settlement"] * 2 + ["correction"] * 2
+    assert ledger.check(db) == []
+
+
+def test_unconfirmed_after_fourteen_days_a_coordinator_settles(db, people):
+    cora, ann, ben = people
+    proposed = propose(db, ben, listing(db, ann), "1")
+    exchanges.answer(db, ann.actor, SLUG, proposed.id, True)
+    exchanges.confirm(db, ann.actor, SLUG, proposed.id, "1", TODAY)
+    with pytest.raises(TimebankError, match="until 2026-12-08"):
+        exchanges.settle(db, cora.actor, SLUG, proposed.id, "1", "No reply", TODAY)
+    later = TODAY + dt.timedelta(days=15)
+    bank = services.get_bank(db, SLUG)
+    assert [r.exchange.id for r in exchanges.to_settle(db, bank, later)] == [proposed.id]
+    settled = exchanges.settle(db, cora.actor, SLUG, proposed.id, "1", "Ben did not reply", later)
+    assert settled.moved == 4
+
+
+@pytest.mark.parametrize(
+    ("hours", "words"),
+    [
+        ("0", "at least a quarter"),
+        ("-1", "less than nothing"),
+        ("1.3", "quarter hours"),
+        ("1:20", "quarter hours"),
+        ("25", "more than fits in a day"),
+        ("1e400", "more than fits in a day"),
+        ("NaN", "as a number"),
+        ("two", "as a number"),
+        ("", "how many hours"),
+    ],
+)
+def test_bad_hours_are_refused_with_what_to_do(db, people, hours, words):
+    _cora, ann, ben = people
+    with pytest.raises(TimebankError, match=words):
+        propose(db, ben, listing(db, ann), hours)
+    assert db.exec(select(Exchange)).all() == []
+
+
+def test_no_exchange_with_oneself_and_a_double_submit_proposes_once(db, people):
+    cora, ann, ben = people
+    offer = listing(db, ann)
+    with pytest.raises(TimebankError, match="your own listing"):
+        propose(db, ann, offer)
+    first = propose(db, ben, offer, key="same-key-123")
+    again = propose(db, ben, offer, key="same-key-123")
+    assert first.id == again.id and len(db.exec(select(Exchange)).all()) == 1
+    with pytest.raises(TimebankError, match="same member"):
+        exchanges.record(
+            db,
+            cora.actor,
+            SLUG,
+            {
+                "giver_id": str(ann.account.id),
+                "receiver_id": str(ann.account.id),
+                "title": "Lift",
+                "category": "company",
+                "happens_on": TODAY.isoformat(),
+                "hours": "1",
+                "key": exchanges.new_key(),
+            },
+            dict(get_content().banks[SLUG].categories),
+            TODAY,
+        )
+
+
+def test_a_listing_edited_after_a_proposal_leaves_the_exchange_as_agreed(db, people):
+    _cora, ann, ben = people
+    offer = listing(db, ann, title="Lifts to the surgery")
+    proposed = propose(db, ben, offer)
+    services.update_listing(
+        db,
+        ann.actor,
+        SLUG,
+        offer.id,
+        {
+            "kind": "request",
+            "title": "Now a request",
+            "description": "x",
+            "category": "shopping",
+            "area": "Riverside",
+        },
+        get_content().banks[SLUG],
+        TODAY,
+    )
+    db.expire_all()
+    kept = db.get(Exchange, proposed.id)
+    assert (kept.title, kept.category, kept.giver_id) == (
+        "Lifts to the surgery",
+        "company",
+        ann.account.id,
+    )
+
+
+def test_past_the_lower_limit_waits_for_a_coordinator(db, people):
+    cora, ann, ben = people
+    big = listing(db, ann)
+    # Ben has 0 hours; the bank's lower limit is -10 hours: 10 is fine, 10.25 is not.
+    fine = propose(db, ben, big, "10")
+    assert fine.status == "proposed"
+    waits = propose(db, ben, big, "10.25")
+    assert waits.status == "waiting"
+    with pytest.raises(TimebankError, match="waiting for a coordinator to agree"):
+        pass_through = exchanges.answer(db, ann.actor, SLUG, waits.id, True)
+        assert pass_through is None
+    agreed = exchanges.agree(db, cora.actor, SLUG, waits.id, True)
+    assert agreed.status == "proposed" and agreed.coordinator_id == cora.actor.id
+    with pytest.raises(TimebankError, match="Say why"):
+        exchanges.agree(db, cora.actor, SLUG, propose(db, ben, big, "11").id, False)
+
+
+def test_a_member_removed_with_exchanges_open_loses_no_hours(db, people):
+    cora, ann, ben = people
+    offer = listing(db, ann)
+    future = propose(db, ben, offer, day=TODAY + dt.timedelta(days=3))
+    happened = propose(db, ben, offer)
+    for made in (future, happened):
+        exchanges.answer(db, ann.actor, SLUG, made.id, True)
+    exchanges.confirm(db, ann.actor, SLUG, happened.id, "2", TODAY)
+    called_off = services.remove_member(db, cora.actor, SLUG, ben.account.id, "Moved away", TODAY)
+    assert called_off == 1
+    db.expire_all()
+    assert db.get(Exchange, future.id).status == "cancelled"
+    assert db.get(Exchange, happened.id).status == "accepted"
+    # Ben cannot confirm now; a coordinator settles at once, without waiting 14 days.
+    settled = exchanges.settle(db, cora.actor, SLUG, happened.id, "2", "Ann confirmed", TODAY)
+    assert settled.moved == 8 and ledger.check(db) == []
+
+
+def test_a_coordinator_cannot_settle_their_own_exchange(db, people):
+    cora, ann, _ben = people
+    proposed = propose(db, cora, listing(db, ann), "1")
+    exchanges.answer(db, ann.actor, SLUG, proposed.id, True)
+    exchanges.confirm(db, ann.actor, SLUG, proposed.id, "1", TODAY)
+    exchanges.confirm(db, cora.actor, SLUG, proposed.id, "2", TODAY)
+    with pytest.raises(TimebankError, match="Ask another coordinator"):
+        exchanges.settle(db, cora.actor, SLUG, proposed.id, "1", "mine", TODAY)
+
+
+def test_a_closed_account_leaves_the_ledger_whole(db, people):
+    from webapp.accounts.services import load_actor
+    from webapp.rights.services import delete_account
+
+    _cora, ann, ben = people
+    done = propose(db, ben, listing(db, ann), "1")
+    exchanges.answer(db, ann.actor, SLUG, done.id, True)
+    exchanges.confirm(db, ann.actor, SLUG, done.id, "1", TODAY)
+    exchanges.confirm(db, ben.actor, SLUG, done.id, "1", TODAY)
+    open_one = propose(
+        db, ben, listing(db, ann, title="Later"), "1", day=TODAY + dt.timedelta(days=400 - 390)
+    )
+    delete_account(db, load_actor(db, ben.actor.person), ben.actor.id)
+    db.commit()
+    db.expire_all()
+    gone = db.get(BankMember, ben.account.id)
+    assert (gone.person_id, gone.display_name, gone.status) == (None, "A former member", "left")
+    assert gone.balance == -4 and db.get(BankMember, ann.account.id).balance == 4
+    assert db.get(Exchange, open_one.id).status == "cancelled"
+    assert ledger.check(db) == []
+
+
+def test_the_check_finds_a_balance_changed_behind_the_ledgers_back(db, people):
+    _cora, ann, ben = people
+    done = propose(db, ben, listing(db, ann), "1")
+    exchanges.answer(db, ann.actor, SLUG, done.id, True)
+    exchanges.confirm(db, ann.actor, SLUG, done.id, "1", TODAY)
+    exchanges.confirm(db, ben.actor, SLUG, done.id, "1", TODAY)
+    assert ledger.check(db) == []
+    db.expire_all()
+    tampered = db.get(BankMember, ann.account.id)
+    tampered.balance = 40
+    db.add(tampered)
+    entry = db.exec(select(LedgerEntry).where(LedgerEntry.member_id == ben.account.id)).one()
+    entry.amount = -3
+    db.add(entry)
+    db.commit()
+    found = " / ".join(str(p) for p in ledger.check(db))
+    assert "sums to 1, not 0" in found
+    assert f"member {ann.account.id}: the balance kept is 40, the entries say 4" in found
+    assert "2 entries summing to 1" in found
+    assert "the running balance says -4, the entries say -3" in found
+
+
+def test_the_check_command_says_whether_the_ledger_balances(app, db, people):
+    _cora, ann, ben = people
+    done = propose(db, ben, listing(db, ann), "1")
+    exchanges.answer(db, ann.actor, SLUG, done.id, True)
+    exchanges.confirm(db, ann.actor, SLUG, done.id, "1", TODAY)
+    exchanges.confirm(db, ben.actor, SLUG, done.id, "1", TODAY)
+    good = app.test_cli_runner().invoke(args=["timebank", "check"])
+    assert good.exit_code == 0 and "balances" in good.output
+    db.expire_all()
+    tampered = db.get(BankMember, ben.account.id)
+    tampered.balance = 0
+    db.add(tampered)
+    db.commit()
+    bad = app.test_cli_runner().invoke(args=["timebank", "check"])
+    assert bad.exit_code == 1 and "the balance kept is 0, the entries say -4" in bad.output
+
+
+def test_the_role_command_makes_a_coordinator(app, db, ctx):
+    from tests.conftest import add_person
+
+    add_person(db, "Dee Kay", "dee@example.org")
+    runner = app.test_cli_runner()
+    done = runner.invoke(
+        args=["timebank", "role", SLUG, "--email", "dee@example.org", "--role", "coordinator"]
+    )
+    assert done.exit_code == 0, done.output
+    made = db.exec(select(BankMember).where(BankMember.display_name == "Dee")).one()
+    assert (made.role, made.status) == ("coordinator", "active")
+    nobody = runner.invoke(
+        args=["timebank", "role", SLUG, "--email", "x@example.org", "--role", "coordinator"]
+    )
+    assert nobody.exit_code == 1 and "nobody" in nobody.output
+    no_bank = runner.invoke(
+        args=["timebank", "role", "nowhere", "--email", "dee@example.org", "--role", "member"]
+    )
+    assert no_bank.exit_code == 1 and "no time bank" in no_bank.output
+    synced = runner.invoke(args=["timebank", "sync"])
+    assert synced.exit_code == 0 and "0 new" in synced.output
