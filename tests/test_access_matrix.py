@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from tests.conftest import add_person, make_app, sign_in
 from webapp.access import SCOPES
 from webapp.accounts import services
-from webapp.accounts.models import AuthSession, Passkey, Practice, Role
+from webapp.accounts.models import AuthSession, Passkey, Person, Practice, Role
 from webapp.carers import services as carers
 from webapp.carers.models import CarerGrant
 from webapp.goals.models import CarePlan, GoalAction, GoalScore
@@ -49,11 +49,12 @@ ROLES = [
     "carer_planning",
     "carer_goals",
     "carer_crisis",
+    "carer_timebank",
     "carer_idle",
     "carer_lapsed",
 ]
 # Carers acting for the patient, each with the one scope in their name.
-ACTING = ["carer_results", "carer_planning", "carer_goals", "carer_crisis"]
+ACTING = ["carer_results", "carer_planning", "carer_goals", "carer_crisis", "carer_timebank"]
 OK, SIGNIN, NOT_FOUND, BAD = "ok", "signin", "404", "400"
 # A carer whose permission has ended is sent to the carers page, whatever they asked for.
 LAPSED = "lapsed"
@@ -124,6 +125,36 @@ def practice_staff_asked() -> dict[str, str]:
 
 
 LIVING, BREATHING = "/groups/living-with-diabetes", "/groups/breathing-space"
+
+
+RIVERSIDE = "/timebank/riverside"
+
+
+def bank_users() -> dict[str, str]:
+    """Anyone signed in, as themselves or for a person with the time-bank scope."""
+    return {**signed_in(), **acting(NOT_FOUND), "carer_timebank": OK}
+
+
+def bank_members() -> dict[str, str]:
+    """The bank's active members: Pat (and a carer acting for Pat with the time-bank scope)
+    and Oli, its coordinator, who is a member too."""
+    return {
+        **everyone(NOT_FOUND),
+        "anonymous": SIGNIN,
+        "patient": OK,
+        "other_patient": OK,
+        "carer_timebank": OK,
+    }
+
+
+def pats_account() -> dict[str, str]:
+    """Pat's own listings and exchanges: Pat, and a carer with the time-bank scope."""
+    return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "patient": OK, "carer_timebank": OK}
+
+
+def coordinator_only() -> dict[str, str]:
+    """The bank's coordinators (Oli), as themselves; everyone else signed in gets 404."""
+    return {**everyone(NOT_FOUND), "anonymous": SIGNIN, "other_patient": OK}
 
 
 def member_only() -> dict[str, str]:
@@ -228,7 +259,8 @@ MATRIX: dict[str, Entry] = {
     ),
     # The review's date goes with every scope a carer may have.
     "GET reviews.calendar": Entry(
-        lambda c: f"/reviews/{c['review_id']}/calendar.ics", {**owner_only(), **acting()}
+        lambda c: f"/reviews/{c['review_id']}/calendar.ics",
+        {**owner_only(), **acting(), "carer_timebank": NOT_FOUND},
     ),
     "GET notifications.index": Entry(lambda c: "/notifications", signed_in()),
     "GET results.review": Entry(lambda c: f"/results/reviews/{c['review_id']}", practice_staff()),
@@ -632,6 +664,186 @@ MATRIX: dict[str, Entry] = {
         {**supporter_only(), "patient": OK},
         data={"words": "Please look again"},
     ),
+    # The time bank: anyone signed in may read about a bank and ask to join.
+    "GET timebank.index": Entry(lambda c: "/timebank", bank_users()),
+    "GET timebank.show": Entry(lambda c: RIVERSIDE, bank_users()),
+    "POST timebank.join": Entry(
+        lambda c: f"{RIVERSIDE}/join",
+        bank_users(),
+        data={"display_name": "Matrix", "area": "Riverside"},
+    ),
+    # The profile and leaving: members and those who asked to join (Alex).
+    **{
+        f"{method} timebank.{name}": Entry(path, {**bank_members(), "admin": OK}, data=data)
+        for method, name, path, data in (
+            ("GET", "profile", lambda c: f"{RIVERSIDE}/profile", None),
+            (
+                "POST",
+                "update_profile",
+                lambda c: f"{RIVERSIDE}/profile",
+                {"display_name": "Matrix", "area": "Riverside"},
+            ),
+            ("POST", "leave", lambda c: f"{RIVERSIDE}/leave", None),
+        )
+    },
+    # Listings, proposals and statements: active members.
+    **{
+        f"{method} timebank.{name}": Entry(path, bank_members(), data=data)
+        for method, name, path, data in (
+            ("GET", "listings", lambda c: f"{RIVERSIDE}/listings?q=lift", None),
+            ("GET", "new_listing", lambda c: f"{RIVERSIDE}/listings/new", None),
+            (
+                "POST",
+                "create_listing",
+                lambda c: f"{RIVERSIDE}/listings",
+                {
+                    "kind": "offer",
+                    "title": "Gardening",
+                    "description": "Weeding",
+                    "category": "home-garden",
+                    "area": "Riverside",
+                },
+            ),
+            ("GET", "show_listing", lambda c: f"{RIVERSIDE}/listings/{c['gus_listing_id']}", None),
+            (
+                "POST",
+                "propose",
+                lambda c: f"{RIVERSIDE}/listings/{c['gus_listing_id']}/exchanges",
+                lambda c: {"hours": "1", "happens_on": c["today"], "key": "matrix-key-1"},
+            ),
+            ("GET", "exchange_list", lambda c: f"{RIVERSIDE}/exchanges", None),
+            ("GET", "statement", lambda c: f"{RIVERSIDE}/statement", None),
+            ("GET", "statement_download", lambda c: f"{RIVERSIDE}/statement.csv", None),
+        )
+    },
+    # Pat's own listing and exchanges.
+    **{
+        f"{method} timebank.{name}": Entry(path, pats_account(), data=data)
+        for method, name, path, data in (
+            (
+                "GET",
+                "edit_listing",
+                lambda c: f"{RIVERSIDE}/listings/{c['pat_listing_id']}/edit",
+                None,
+            ),
+            (
+                "POST",
+                "update_listing",
+                lambda c: f"{RIVERSIDE}/listings/{c['pat_listing_id']}",
+                {
+                    "kind": "request",
+                    "title": "A lift",
+                    "description": "To the surgery",
+                    "category": "getting-about",
+                    "area": "Riverside",
+                },
+            ),
+            (
+                "POST",
+                "close_listing",
+                lambda c: f"{RIVERSIDE}/listings/{c['pat_listing_id']}/close",
+                None,
+            ),
+            (
+                "POST",
+                "answer",
+                lambda c: f"{RIVERSIDE}/exchanges/{c['tb_proposal_id']}/answer",
+                {"answer": "accept"},
+            ),
+            (
+                "POST",
+                "call_off",
+                lambda c: f"{RIVERSIDE}/exchanges/{c['tb_exchange_id']}/call-off",
+                None,
+            ),
+            (
+                "POST",
+                "confirm",
+                lambda c: f"{RIVERSIDE}/exchanges/{c['tb_exchange_id']}/confirm",
+                {"hours": "1"},
+            ),
+        )
+    },
+    # An exchange is seen by its two members and the bank's coordinators.
+    "GET timebank.show_exchange": Entry(
+        lambda c: f"{RIVERSIDE}/exchanges/{c['tb_exchange_id']}",
+        {**pats_account(), "other_patient": OK},
+    ),
+    # Coordinating: Oli only.
+    **{
+        f"{method} timebank.{name}": Entry(path, coordinator_only(), data=data)
+        for method, name, path, data in (
+            ("GET", "coordinate", lambda c: f"{RIVERSIDE}/coordinate", None),
+            ("GET", "members", lambda c: f"{RIVERSIDE}/members", None),
+            ("GET", "new_member", lambda c: f"{RIVERSIDE}/members/new", None),
+            (
+                "POST",
+                "create_member",
+                lambda c: f"{RIVERSIDE}/members",
+                {"display_name": "Nan", "area": "Riverside"},
+            ),
+            ("GET", "member", lambda c: f"{RIVERSIDE}/members/{c['gus_member_id']}", None),
+            (
+                "GET",
+                "member_statement",
+                lambda c: f"{RIVERSIDE}/members/{c['gus_member_id']}/statement.csv",
+                None,
+            ),
+            (
+                "POST",
+                "save_note",
+                lambda c: f"{RIVERSIDE}/members/{c['gus_member_id']}/note",
+                {"note": "Checks done"},
+            ),
+            (
+                "POST",
+                "remove",
+                lambda c: f"{RIVERSIDE}/members/{c['gus_member_id']}/remove",
+                {"reason": "Moved away"},
+            ),
+            (
+                "POST",
+                "decide",
+                lambda c: f"{RIVERSIDE}/members/{c['tb_pending_id']}/decide",
+                {"decision": "approve", "version": "1"},
+            ),
+            ("GET", "new_record", lambda c: f"{RIVERSIDE}/record", None),
+            (
+                "POST",
+                "record",
+                lambda c: f"{RIVERSIDE}/record",
+                lambda c: {
+                    "giver_id": str(c["nan_member_id"]),
+                    "receiver_id": str(c["pat_member_id"]),
+                    "title": "Shopping",
+                    "category": "shopping",
+                    "happens_on": c["today"],
+                    "hours": "1",
+                    "key": "matrix-record-1",
+                },
+            ),
+            (
+                "POST",
+                "agree",
+                lambda c: f"{RIVERSIDE}/exchanges/{c['tb_waiting_id']}/agree",
+                {"decision": "agree"},
+            ),
+            (
+                "POST",
+                "settle",
+                lambda c: f"{RIVERSIDE}/exchanges/{c['tb_disputed_id']}/settle",
+                {"hours": "1", "reason": "Spoke to both"},
+            ),
+            (
+                "POST",
+                "correct",
+                lambda c: f"{RIVERSIDE}/exchanges/{c['tb_done_id']}/correct",
+                {"hours": "2", "reason": "It was two"},
+            ),
+            ("GET", "report", lambda c: f"{RIVERSIDE}/report", None),
+            ("GET", "report_download", lambda c: f"{RIVERSIDE}/report.csv", None),
+        )
+    },
 }
 
 
@@ -813,6 +1025,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         with app.test_request_context():
             pending = groups.join(db, services.load_actor(db, people["admin"]), "breathing-space")
             conversation = _group_conversations(db, people)
+            bank = _time_bank(db, people)
     client = app.test_client()
     if role in ACTING or role == "carer_lapsed":
         people[role] = cas
@@ -836,6 +1049,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             db.commit()
     ctx = {
         **conversation,
+        **bank,
         "pending_member_id": pending.id,
         "csrf": csrf,
         "idle_grant_id": idle.id,
@@ -867,6 +1081,89 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "plan_id": plan.id,
     }
     return ctx, client
+
+
+def _time_bank(db: Session, people: dict) -> dict[str, object]:
+    """The Riverside time bank: Oli coordinates; Pat and Gus are members with an offer each;
+    Alex asked to join. Between Pat and Gus: an agreed exchange, a proposal to Pat, one that
+    waits past the lower limit, one where they disagree, and one done."""
+    from webapp.content import get_content
+    from webapp.formatting import local_date
+    from webapp.timebank import exchanges
+    from webapp.timebank import services as timebank
+
+    today = local_date(dt.datetime.now(dt.UTC))
+    bank = get_content().banks["riverside"]
+    timebank.sync_banks(db, get_content().banks)
+    actors = {key: services.load_actor(db, people[key]) for key in ("patient", "other_patient")}
+    gus = services.load_actor(
+        db, db.exec(select(Person).where(Person.email == "gus@example.org")).one()
+    )
+    timebank.set_role(db, "riverside", people["other_patient"].id, "Oli", "coordinator")
+    oli = actors["other_patient"]
+    accounts = {}
+    for name, actor in (("pat", actors["patient"]), ("gus", gus)):
+        asked = timebank.ask_to_join(
+            db, actor, "riverside", {"display_name": name.title(), "area": "Riverside"}, bank
+        )
+        accounts[name] = timebank.decide_request(db, oli, "riverside", asked.id, True, 1)
+    pending = timebank.ask_to_join(
+        db,
+        services.load_actor(db, people["admin"]),
+        "riverside",
+        {"display_name": "Alex", "area": "Northfield"},
+        bank,
+    )
+    nan = timebank.add_member_without_app(
+        db, oli, "riverside", {"display_name": "Nan", "area": "Riverside"}, bank
+    )
+    form = {"description": "Happy to", "category": "company", "area": "Riverside"}
+    listings = {
+        name: timebank.create_listing(
+            db,
+            actor,
+            "riverside",
+            {**form, "kind": "offer", "title": f"Chat with {name}"},
+            bank,
+            today,
+        )
+        for name, actor in (("pat", actors["patient"]), ("gus", gus))
+    }
+
+    def exchange(by, listing, hours="1"):
+        return exchanges.propose(
+            db,
+            by,
+            "riverside",
+            listing.id,
+            {"hours": hours, "happens_on": today.isoformat(), "key": exchanges.new_key()},
+            today,
+        )
+
+    agreed = exchange(actors["patient"], listings["gus"])
+    exchanges.answer(db, gus, "riverside", agreed.id, True, today)
+    proposal = exchange(gus, listings["pat"])
+    waiting = exchange(gus, listings["pat"], "11")
+    disputed = exchange(actors["patient"], listings["gus"])
+    done = exchange(actors["patient"], listings["gus"])
+    for made, pat_says in ((disputed, "2"), (done, "1")):
+        exchanges.answer(db, gus, "riverside", made.id, True, today)
+        exchanges.confirm(db, gus, "riverside", made.id, "1", today)
+        exchanges.confirm(db, actors["patient"], "riverside", made.id, pat_says, today)
+    return {
+        "today": today.isoformat(),
+        "gus_listing_id": listings["gus"].id,
+        "pat_listing_id": listings["pat"].id,
+        "gus_member_id": accounts["gus"].id,
+        "pat_member_id": accounts["pat"].id,
+        "nan_member_id": nan.id,
+        "tb_pending_id": pending.id,
+        "tb_exchange_id": agreed.id,
+        "tb_proposal_id": proposal.id,
+        "tb_waiting_id": waiting.id,
+        "tb_disputed_id": disputed.id,
+        "tb_done_id": done.id,
+    }
 
 
 def _group_conversations(db: Session, people: dict) -> dict[str, int]:

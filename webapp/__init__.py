@@ -88,6 +88,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.results.routes import bp as results_bp
     from webapp.reviews.routes import bp as reviews_bp
     from webapp.rights.routes import bp as rights_bp
+    from webapp.timebank.routes import bp as timebank_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -102,6 +103,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(carers.bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(timebank_bp)
     carers.init_app(app)
 
     errors.init_app(app)

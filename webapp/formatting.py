@@ -75,3 +75,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day_month"] = day_month
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["iso_day"] = iso_day
+
+
+def csv_cell(text: str) -> str:
+    """Keep a CSV cell from being read as a formula by a spreadsheet."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

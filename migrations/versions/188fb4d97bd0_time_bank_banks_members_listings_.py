@@ -108,6 +108,7 @@ def upgrade() -> None:
         sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("happens_on", sa.Date(), nullable=False),
         sa.Column("estimate", sa.Integer(), nullable=False),
+        sa.Column("accepted_on", sa.Date(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("giver_hours", sa.Integer(), nullable=True),
         sa.Column("receiver_hours", sa.Integer(), nullable=True),

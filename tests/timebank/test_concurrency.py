@@ -55,7 +55,7 @@ def people(app, db):
 
 def _accepted(db, giver, receiver, hours="1"):
     made = propose(db, receiver, listing(db, giver), hours)
-    exchanges.answer(db, giver.actor, SLUG, made.id, True)
+    exchanges.answer(db, giver.actor, SLUG, made.id, True, TODAY)
     return made
 
 

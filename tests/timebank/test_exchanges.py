@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from tests.timebank.helpers import SLUG, TODAY, coordinator, listing, member, propose
+from tests.timebank.helpers import SLUG, TODAY, Member, coordinator, listing, member, propose
 from webapp.content import get_content
 from webapp.timebank import exchanges, ledger, services
 from webapp.timebank.models import BankMember, Exchange, LedgerEntry
@@ -43,8 +43,8 @@ def test_both_confirm_and_the_hours_move_once(db, people):
     assert (proposed.giver_id, proposed.receiver_id) == (ann.account.id, ben.account.id)
     assert proposed.status == "proposed" and proposed.estimate == 6
     with pytest.raises(TimebankError, match="You proposed this"):
-        exchanges.answer(db, ben.actor, SLUG, proposed.id, True)
-    exchanges.answer(db, ann.actor, SLUG, proposed.id, True)
+        exchanges.answer(db, ben.actor, SLUG, proposed.id, True, TODAY)
+    exchanges.answer(db, ann.actor, SLUG, proposed.id, True, TODAY)
     first = exchanges.confirm(db, ann.actor, SLUG, proposed.id, "1.75", TODAY)
     assert first.status == "accepted" and first.giver_hours == 7
     with pytest.raises(TimebankError, match="already confirmed 1¾ hours"):
@@ -66,7 +66,7 @@ def test_a_disagreement_goes_to_a_coordinator_who_settles_it(db, people):
     asked = listing(db, ben, kind="request", title="Help with a form")
     proposed = propose(db, ann, asked, "1")
     assert (proposed.giver_id, proposed.receiver_id) == (ann.account.id, ben.account.id)
-    exchanges.answer(db, ben.actor, SLUG, proposed.id, True)
+    exchanges.answer(db, ben.actor, SLUG, proposed.id, True, TODAY)
     exchanges.confirm(db, ann.actor, SLUG, proposed.id, "2", TODAY)
     disputed = exchanges.confirm(db, ben.actor, SLUG, proposed.id, "1", TODAY)
     assert disputed.status == "disputed" and disputed.moved == 0
@@ -92,7 +92,7 @@ def test_a_disagreement_goes_to_a_coordinator_who_settles_it(db, people):
 def test_unconfirmed_after_fourteen_days_a_coordinator_settles(db, people):
     cora, ann, ben = people
     proposed = propose(db, ben, listing(db, ann), "1")
-    exchanges.answer(db, ann.actor, SLUG, proposed.id, True)
+    exchanges.answer(db, ann.actor, SLUG, proposed.id, True, TODAY)
     exchanges.confirm(db, ann.actor, SLUG, proposed.id, "1", TODAY)
     with pytest.raises(TimebankError, match="until 2026-12-08"):
         exchanges.settle(db, cora.actor, SLUG, proposed.id, "1", "No reply", TODAY)
@@ -188,7 +188,7 @@ def test_past_the_lower_limit_waits_for_a_coordinator(db, people):
     waits = propose(db, ben, big, "10.25")
     assert waits.status == "waiting"
     with pytest.raises(TimebankError, match="waiting for a coordinator to agree"):
-        pass_through = exchanges.answer(db, ann.actor, SLUG, waits.id, True)
+        pass_through = exchanges.answer(db, ann.actor, SLUG, waits.id, True, TODAY)
         assert pass_through is None
     agreed = exchanges.agree(db, cora.actor, SLUG, waits.id, True)
     assert agreed.status == "proposed" and agreed.coordinator_id == cora.actor.id
@@ -202,7 +202,7 @@ def test_a_member_removed_with_exchanges_open_loses_no_hours(db, people):
     future = propose(db, ben, offer, day=TODAY + dt.timedelta(days=3))
     happened = propose(db, ben, offer)
     for made in (future, happened):
-        exchanges.answer(db, ann.actor, SLUG, made.id, True)
+        exchanges.answer(db, ann.actor, SLUG, made.id, True, TODAY)
     exchanges.confirm(db, ann.actor, SLUG, happened.id, "2", TODAY)
     called_off = services.remove_member(db, cora.actor, SLUG, ben.account.id, "Moved away", TODAY)
     assert called_off == 1
@@ -217,7 +217,7 @@ def test_a_member_removed_with_exchanges_open_loses_no_hours(db, people):
 def test_a_coordinator_cannot_settle_their_own_exchange(db, people):
     cora, ann, _ben = people
     proposed = propose(db, cora, listing(db, ann), "1")
-    exchanges.answer(db, ann.actor, SLUG, proposed.id, True)
+    exchanges.answer(db, ann.actor, SLUG, proposed.id, True, TODAY)
     exchanges.confirm(db, ann.actor, SLUG, proposed.id, "1", TODAY)
     exchanges.confirm(db, cora.actor, SLUG, proposed.id, "2", TODAY)
     with pytest.raises(TimebankError, match="Ask another coordinator"):
@@ -230,7 +230,7 @@ def test_a_closed_account_leaves_the_ledger_whole(db, people):
 
     _cora, ann, ben = people
     done = propose(db, ben, listing(db, ann), "1")
-    exchanges.answer(db, ann.actor, SLUG, done.id, True)
+    exchanges.answer(db, ann.actor, SLUG, done.id, True, TODAY)
     exchanges.confirm(db, ann.actor, SLUG, done.id, "1", TODAY)
     exchanges.confirm(db, ben.actor, SLUG, done.id, "1", TODAY)
     open_one = propose(
@@ -249,7 +249,7 @@ def test_a_closed_account_leaves_the_ledger_whole(db, people):
 def test_the_check_finds_a_balance_changed_behind_the_ledgers_back(db, people):
     _cora, ann, ben = people
     done = propose(db, ben, listing(db, ann), "1")
-    exchanges.answer(db, ann.actor, SLUG, done.id, True)
+    exchanges.answer(db, ann.actor, SLUG, done.id, True, TODAY)
     exchanges.confirm(db, ann.actor, SLUG, done.id, "1", TODAY)
     exchanges.confirm(db, ben.actor, SLUG, done.id, "1", TODAY)
     assert ledger.check(db) == []
@@ -271,7 +271,7 @@ def test_the_check_finds_a_balance_changed_behind_the_ledgers_back(db, people):
 def test_the_check_command_says_whether_the_ledger_balances(app, db, people):
     _cora, ann, ben = people
     done = propose(db, ben, listing(db, ann), "1")
-    exchanges.answer(db, ann.actor, SLUG, done.id, True)
+    exchanges.answer(db, ann.actor, SLUG, done.id, True, TODAY)
     exchanges.confirm(db, ann.actor, SLUG, done.id, "1", TODAY)
     exchanges.confirm(db, ben.actor, SLUG, done.id, "1", TODAY)
     good = app.test_cli_runner().invoke(args=["timebank", "check"])
@@ -306,3 +306,140 @@ def test_the_role_command_makes_a_coordinator(app, db, ctx):
     assert no_bank.exit_code == 1 and "no time bank" in no_bank.output
     synced = runner.invoke(args=["timebank", "sync"])
     assert synced.exit_code == 0 and "0 new" in synced.output
+
+
+def test_confirming_more_than_agreed_past_the_lower_limit_goes_to_a_coordinator(db, people):
+    cora, ann, ben = people
+    small = propose(db, ben, listing(db, ann), "0.25")
+    exchanges.answer(db, ann.actor, SLUG, small.id, True, TODAY)
+    exchanges.confirm(db, ann.actor, SLUG, small.id, "12", TODAY)
+    held = exchanges.confirm(db, ben.actor, SLUG, small.id, "12", TODAY)
+    assert held.status == "held" and held.moved == 0
+    assert "lower limit" in held.reason
+    bank = services.get_bank(db, SLUG)
+    assert [r.exchange.id for r in exchanges.to_settle(db, bank, TODAY)] == [small.id]
+    settled = exchanges.settle(db, cora.actor, SLUG, small.id, "12", "Agreed with Ben", TODAY)
+    assert settled.moved == 48 and balance(db, ben) == -48
+    # Within the limit both sides' word is enough.
+    fine = propose(db, ann, listing(db, ben, title="Ironing"), "1")
+    exchanges.answer(db, ben.actor, SLUG, fine.id, True, TODAY)
+    exchanges.confirm(db, ben.actor, SLUG, fine.id, "2", TODAY)
+    assert exchanges.confirm(db, ann.actor, SLUG, fine.id, "2", TODAY).status == "done"
+
+
+def test_a_carer_cannot_trade_with_the_person_they_help(app, db, people):
+    from webapp.accounts.services import load_actor
+    from webapp.carers import services as carers
+
+    _cora, ann, ben = people
+    with app.test_request_context():
+        grant, token, _code = carers.invite_carer(
+            db, ann.actor, ann.actor.id, {"name": "Ben Ode"}, ["timebank"]
+        )
+        carers.accept(db, ben.actor, token=token)
+        auth = carers.start_acting(db, ben.actor, grant.id)
+    assert auth is not None
+    helping = load_actor(db, ben.actor.person)
+    helping = type(helping)(**{**helping.__dict__, "acting": carers_acting(db, ben, grant)})
+    with pytest.raises(TimebankError, match="someone you are helping"):
+        propose(db, Member(helping, ann.account), listing(db, ben, title="Ben's offer"))
+    # Ann proposed herself; Ben, acting for Ann, cannot accept it as the other side.
+    made = propose(db, ann, listing(db, ben, title="Another"), "1")
+    with pytest.raises(TimebankError, match="cannot answer it for the person you help"):
+        exchanges.answer(db, helping, SLUG, made.id, True, TODAY)
+
+
+def carers_acting(db, carer, grant):
+    from webapp.access import Acting
+
+    return Acting(grant.id, grant.person_id, "Ann Jones", frozenset({"timebank"}))
+
+
+def test_a_removed_member_cannot_ask_again_and_removal_stands(db, people):
+    cora, _ann, ben = people
+    services.remove_member(db, cora.actor, SLUG, ben.account.id, "Unkind to members", TODAY)
+    with pytest.raises(TimebankError, match="removed you"):
+        services.ask_to_join(
+            db,
+            ben.actor,
+            SLUG,
+            {"display_name": "Ben", "area": "Riverside"},
+            get_content().banks[SLUG],
+        )
+    with pytest.raises(TimebankError, match="not a member now"):
+        services.remove_member(db, cora.actor, SLUG, ben.account.id, "Again", TODAY)
+    db.expire_all()
+    assert db.get(BankMember, ben.account.id).reason == "Unkind to members"
+
+
+def test_recording_is_for_members_without_the_app(db, people):
+    cora, ann, ben = people
+    categories = dict(get_content().banks[SLUG].categories)
+    form = {
+        "title": "Lift",
+        "category": "company",
+        "happens_on": TODAY.isoformat(),
+        "hours": "1",
+        "key": exchanges.new_key(),
+    }
+    with pytest.raises(TimebankError, match="Both members use the app"):
+        exchanges.record(
+            db,
+            cora.actor,
+            SLUG,
+            {**form, "giver_id": str(ann.account.id), "receiver_id": str(ben.account.id)},
+            categories,
+            TODAY,
+        )
+    nan = services.add_member_without_app(
+        db,
+        cora.actor,
+        SLUG,
+        {"display_name": "Nan", "area": "Riverside"},
+        get_content().banks[SLUG],
+    )
+    made = exchanges.record(
+        db,
+        cora.actor,
+        SLUG,
+        {**form, "giver_id": str(nan.id), "receiver_id": str(ben.account.id)},
+        categories,
+        TODAY,
+    )
+    assert (made.status, made.moved, made.coordinator_id) == ("recorded", 4, cora.actor.id)
+    again = exchanges.record(
+        db,
+        cora.actor,
+        SLUG,
+        {**form, "giver_id": str(nan.id), "receiver_id": str(ben.account.id)},
+        categories,
+        TODAY,
+    )
+    assert again.id == made.id  # a double submit records once
+    corrected = exchanges.correct(db, cora.actor, SLUG, made.id, "0.5", "Half an hour")
+    assert corrected.moved == 2
+    lines, _older = exchanges.statement(db, db.get(BankMember, ben.account.id))
+    assert [(line.other, line.entry.amount, line.entry.balance_after) for line in lines] == [
+        ("Nan", 2, -2),
+        ("Nan", -4, -4),
+    ]
+    nan_lines, _older = exchanges.statement(db, nan)
+    assert [line.other for line in nan_lines] == ["Ben", "Ben"]
+
+
+def test_the_days_to_confirm_start_when_it_was_accepted_if_later(db, people):
+    cora, ann, ben = people
+    past = TODAY - dt.timedelta(days=14)
+    made = propose(db, ben, listing(db, ann), "1", day=past)
+    exchanges.answer(db, ann.actor, SLUG, made.id, True, TODAY)
+    db.expire_all()
+    assert exchanges.confirm_by(db.get(Exchange, made.id)) == TODAY + dt.timedelta(days=14)
+    with pytest.raises(TimebankError, match="have until"):
+        exchanges.settle(db, cora.actor, SLUG, made.id, "1", "x", TODAY + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize("typed", ["9e999999", "1e-999999", "-9e99999"])
+def test_huge_and_tiny_numbers_are_refused_not_crashed(db, people, typed):
+    _cora, ann, ben = people
+    with pytest.raises(TimebankError):
+        propose(db, ben, listing(db, ann), typed)

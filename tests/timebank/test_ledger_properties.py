@@ -129,7 +129,7 @@ def _apply(db, step, slug, cora, members, listings, made, expected) -> None:
     elif name == "answer":
         ex = db.get(Exchange, exchange_id)
         actor = _party(db, members, slug, ex, not_proposer=True)
-        exchanges.answer(db, actor, slug, exchange_id, step[2])
+        exchanges.answer(db, actor, slug, exchange_id, step[2], TODAY)
     elif name == "confirm":
         _, _i, giver_side, typed, happened = step
         ex = db.get(Exchange, exchange_id)

@@ -321,6 +321,7 @@ SECTIONS = {
     "planning": "planning",
     "goals": "goals",
     "plan": "goals",
+    "timebank": "timebank",
 }
 # Pages a carer may still open once their permission has lapsed (to leave or sign out).
 LAPSE_ALLOWED = {

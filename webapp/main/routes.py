@@ -39,7 +39,12 @@ def index() -> Response:
     # A carer acting for someone sees that person's home, as far as their scopes reach.
     whose = current_user.record_id
     patient = current_user.is_patient or current_user.acting is not None
-    review = reviews.next_review(db, current_user, whose) if patient else None
+    # A carer helping only in the time bank does not see the review's date.
+    review = (
+        reviews.next_review(db, current_user, whose)
+        if patient and can(current_user, "reviews.read_own", whose)
+        else None
+    )
     open_goals = (
         [g for g in goals.my_goals(db, current_user, whose) if g.status in goals.OPEN]
         if patient and can(current_user, "goals.own", whose)

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from webapp.accounts import services as accounts
 from webapp.accounts.services import AccountError, validate_nhs_number
 from webapp.db import get_session
-from webapp.formatting import local_date
+from webapp.formatting import csv_cell, local_date
 from webapp.htmx import hx_redirect, render
 from webapp.kept import TOKEN_PLACEHOLDER, fill, kept_html
 from webapp.planning import summary as planning_summary
@@ -386,11 +386,11 @@ def download() -> Response:
         for result in summary.readings:
             writer.writerow(
                 [
-                    _cell(summary.name),
+                    csv_cell(summary.name),
                     local_date(result.taken_at).isoformat(),
-                    _cell(summary.number(result)),
-                    _cell(services.display_unit(result.unit)),
-                    _cell(result.received),
+                    csv_cell(summary.number(result)),
+                    csv_cell(services.display_unit(result.unit)),
+                    csv_cell(result.received),
                 ]
             )
     return Response(
@@ -401,11 +401,6 @@ def download() -> Response:
             "Cache-Control": "private, no-store",
         },
     )
-
-
-def _cell(text: str) -> str:
-    """Keep a CSV cell from being read as a formula by a spreadsheet."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.post("/ask")

@@ -127,6 +127,7 @@ def _carer_did(changed: bool) -> dict[str, str]:
             "planning": _("changed your preparation for the review"),
             "crisis": _("changed your plan for when you are unwell"),
             "goals": _("changed your goals or logged progress"),
+            "timebank": _("did something in the time bank for you"),
         }
     return {
         "home": _("looked at your home page"),
@@ -135,6 +136,7 @@ def _carer_did(changed: bool) -> dict[str, str]:
         "planning": _("looked at your preparation for the review"),
         "crisis": _("looked at your plan for when you are unwell"),
         "goals": _("looked at your goals and progress"),
+        "timebank": _("looked at your time bank"),
     }
 
 

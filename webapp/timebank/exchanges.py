@@ -27,7 +27,7 @@ from webapp.groups.text import plain_line, plain_text
 from webapp.notifications.services import notify
 from webapp.timebank import ledger
 from webapp.timebank.hours import HoursError, hours_text, parse_hours
-from webapp.timebank.models import BankMember, Exchange, LedgerEntry, TimeBank
+from webapp.timebank.models import BankMember, Exchange, LedgerEntry, Listing, TimeBank
 from webapp.timebank.services import (
     TimebankError,
     bank_member,
@@ -113,13 +113,6 @@ def propose(
     coordinator's agreement first."""
     bank, me = own_account(session, actor, slug)
     listing = get_listing(session, bank, listing_id)
-    if listing.member_id == me.id:
-        raise TimebankError(_("This is your own listing. Choose someone else's offer or request."))
-    if listing.status != "open" or (listing.ends_on is not None and listing.ends_on < today):
-        raise TimebankError(_("This listing has ended, so it cannot be taken up now."))
-    other = session.get(BankMember, listing.member_id)
-    if other is None or other.status != "active":
-        raise TimebankError(_("The member who listed this has left the time bank."))
     key = (form.get("key") or "").strip()
     if not 8 <= len(key) <= 40:
         raise TimebankError(_("The form was not complete. Open the page again and resend it."))
@@ -141,6 +134,22 @@ def propose(
         raise TimebankError(
             _("The note can be at most %(most)s characters.", most=DETAILS_MAX), "details"
         )
+    # Checked again under the lock: a removal or a closed listing in between stands.
+    ledger.begin_writing(session)
+    listing = ledger.lock_row(session, Listing, listing.id)
+    me, other = ledger.lock_members(session, me.id, listing.member_id)
+    if me.id == other.id:
+        raise TimebankError(_("This is your own listing. Choose someone else's offer or request."))
+    if me.status != "active":
+        raise NotFound()
+    if actor.acting is not None and other.person_id == actor.id:
+        raise TimebankError(
+            _("This is your own listing. You cannot trade with someone you are helping.")
+        )
+    if listing.status != "open" or (listing.ends_on is not None and listing.ends_on < today):
+        raise TimebankError(_("This listing has ended, so it cannot be taken up now."))
+    if other.status != "active":
+        raise TimebankError(_("The member who listed this has left the time bank."))
     giver, receiver = (other, me) if listing.kind == "offer" else (me, other)
     waiting = receiver.balance - estimate < bank.lower_limit
     exchange = Exchange(
@@ -158,7 +167,6 @@ def propose(
         status="waiting" if waiting else "proposed",
         key=key,
     )
-    ledger.begin_writing(session)
     session.add(exchange)
     try:
         session.flush()
@@ -195,6 +203,16 @@ def own_exchange(
     exchange = get_exchange(session, bank, exchange_id)
     if me.id not in (exchange.giver_id, exchange.receiver_id):
         raise NotFound()
+    if actor.acting is not None:
+        other = _other(session, exchange, me)
+        if other.person_id == actor.id:
+            # Both sides confirm so that two people agree: one person cannot be both.
+            raise TimebankError(
+                _(
+                    "You take part in this exchange yourself, so you cannot answer it for the "
+                    "person you help. Ask a coordinator."
+                )
+            )
     return bank, me, exchange
 
 
@@ -230,6 +248,7 @@ def _changed(exchange: Exchange) -> TimebankError:
             "past the time bank's lower limit."
         ),
         "disputed": _("The two sides gave different hours; a coordinator will settle it."),
+        "held": _("It would take the receiver past the lower limit; a coordinator will settle it."),
         "proposed": _("It is still a proposal."),
     }
     return TimebankError(
@@ -250,7 +269,13 @@ def _move_on(session: Session, exchange: Exchange, status: str, **values: object
 
 
 def answer(
-    session: Session, actor: Actor, slug: str, exchange_id: int, accept: bool, reason: str = ""
+    session: Session,
+    actor: Actor,
+    slug: str,
+    exchange_id: int,
+    accept: bool,
+    today: dt.date,
+    reason: str = "",
 ) -> Exchange:
     """Accept or decline a proposal made to the actor's account."""
     _bank, me, exchange = own_exchange(session, actor, slug, exchange_id)
@@ -260,7 +285,10 @@ def answer(
         raise TimebankError(_("You proposed this; the other member answers it."))
     if exchange.status != "proposed":
         raise _changed(exchange)
-    _move_on(session, exchange, "accepted" if accept else "declined", reason=reason)
+    if accept:
+        _move_on(session, exchange, "accepted", reason=reason, accepted_on=today)
+    else:
+        _move_on(session, exchange, "declined", reason=reason)
     _record(session, actor, "timebank.answer", me, exchange=exchange.id, accepted=accept)
     other = _other(session, exchange, me)
     _tell(
@@ -303,6 +331,18 @@ def call_off(
     return exchange
 
 
+def _past_limit(session: Session, exchange: Exchange, quarters: int) -> bool:
+    """Say whether moving these hours takes the receiver below the bank's lower limit when a
+    coordinator has not agreed to as many (read under the lock)."""
+    bank = session.get(TimeBank, exchange.bank_id)
+    receiver = ledger.lock_members(session, exchange.receiver_id)[0]
+    assert bank is not None
+    if receiver.balance - quarters >= bank.lower_limit:
+        return False
+    agreed = exchange.coordinator_id is not None and quarters <= exchange.estimate
+    return not agreed
+
+
 def confirm(
     session: Session,
     actor: Actor,
@@ -339,6 +379,18 @@ def confirm(
     if other_said is None:
         _move_on(session, exchange, "accepted")
         _tell(session, other, _("Please confirm the hours of an exchange."), exchange)
+    elif other_said == quarters and quarters and _past_limit(session, exchange, quarters):
+        # More than was agreed, past the limit: a coordinator looks before hours move.
+        _move_on(
+            session,
+            exchange,
+            "held",
+            reason=_(
+                "Both sides confirmed %(hours)s, which would take the receiver past the "
+                "time bank's lower limit; a coordinator will settle it.",
+                hours=hours_text(quarters),
+            ),
+        )
     elif other_said == quarters and quarters:
         ledger.move(session, exchange, quarters, "exchange", actor.id)
         _move_on(session, exchange, "done")
@@ -382,11 +434,16 @@ def waits_for(exchange: Exchange, member_id: int, today: dt.date) -> bool:
     return False
 
 
+def confirm_by(exchange: Exchange) -> dt.date:
+    """Return the last day both sides have to confirm: 14 days after the day of the help,
+    or after it was agreed if that was later."""
+    start = max(exchange.happens_on, exchange.accepted_on or exchange.happens_on)
+    return start + dt.timedelta(days=CONFIRM_DAYS)
+
+
 def overdue(exchange: Exchange, today: dt.date) -> bool:
     """Say whether the days to confirm have passed without both sides confirming."""
-    return exchange.status == "accepted" and today > exchange.happens_on + dt.timedelta(
-        days=CONFIRM_DAYS
-    )
+    return exchange.status == "accepted" and today > confirm_by(exchange)
 
 
 def _rows(
@@ -464,8 +521,10 @@ def to_settle(session: Session, bank: TimeBank, today: dt.date) -> list[Exchange
         [
             Exchange.bank_id == bank.id,
             or_(
-                col(Exchange.status).in_(("waiting", "disputed")),
-                (col(Exchange.status) == "accepted") & (col(Exchange.happens_on) < cutoff),
+                col(Exchange.status).in_(("waiting", "disputed", "held")),
+                (col(Exchange.status) == "accepted")
+                & (col(Exchange.happens_on) < cutoff)
+                & or_(col(Exchange.accepted_on).is_(None), col(Exchange.accepted_on) < cutoff),
             ),
         ],
         [col(Exchange.happens_on), col(Exchange.id)],
@@ -542,10 +601,10 @@ def settle(
                 _(
                     "Both members have until %(day)s to confirm. Settle it after that, or "
                     "once they disagree.",
-                    day=(exchange.happens_on + dt.timedelta(days=CONFIRM_DAYS)).isoformat(),
+                    day=confirm_by(exchange).isoformat(),
                 )
             )
-    elif exchange.status not in ("accepted", "disputed"):
+    elif exchange.status not in ("accepted", "disputed", "held"):
         raise _changed(exchange)
     ledger.move(session, exchange, quarters, "settlement", actor.id, reason)
     _move_on(session, exchange, "settled", coordinator_id=actor.id, reason=reason)
@@ -579,6 +638,14 @@ def record(
         )
     if coordinator.id in (giver.id, receiver.id):
         raise TimebankError(_("You took part in this exchange. Ask another coordinator."))
+    if giver.person_id is not None and receiver.person_id is not None:
+        raise TimebankError(
+            _(
+                "Both members use the app, so they propose and confirm it themselves. Record "
+                "exchanges for members who do not."
+            ),
+            "giver_id",
+        )
     for member in (giver, receiver):
         if member.status != "active":
             raise TimebankError(
@@ -691,18 +758,15 @@ class Line:
     other: str
 
 
-def statement(
-    session: Session, member: BankMember, before: int | None = None, limit: int = STATEMENT_PAGE
-) -> tuple[list[Line], int | None]:
-    """Return a page of a member's movements, newest first, each with the balance after it,
-    and the id to read older ones from (None on the last page)."""
+def _statement_query(member: BankMember):
     giver, receiver = aliased(BankMember), aliased(BankMember)
-    query = (
+    return (
         select(
             LedgerEntry,
             Exchange.title,
             Exchange.category,
             Exchange.happens_on,
+            Exchange.giver_id,
             giver.display_name,
             receiver.display_name,
         )
@@ -711,13 +775,24 @@ def statement(
         .join(receiver, col(receiver.id) == Exchange.receiver_id)
         .where(LedgerEntry.member_id == member.id)
     )
+
+
+def _line(row) -> Line:
+    entry, title, category, day, giver_id, giver, receiver = row
+    # The other side: the receiver on the giver's lines (corrections move either way).
+    return Line(entry, title, category, day, receiver if entry.member_id == giver_id else giver)
+
+
+def statement(
+    session: Session, member: BankMember, before: int | None = None, limit: int = STATEMENT_PAGE
+) -> tuple[list[Line], int | None]:
+    """Return a page of a member's movements, newest first, each with the balance after it,
+    and the id to read older ones from (None on the last page)."""
+    query = _statement_query(member)
     if before is not None:
         query = query.where(col(LedgerEntry.id) < before)
     rows = session.exec(query.order_by(col(LedgerEntry.id).desc()).limit(limit + 1)).all()
-    lines = [
-        Line(entry, title, category, day, r if entry.amount > 0 else g)
-        for entry, title, category, day, g, r in rows[:limit]
-    ]
+    lines = [_line(row) for row in rows[:limit]]
     older = lines[-1].entry.id if len(rows) > limit else None
     return lines, older
 
@@ -725,26 +800,15 @@ def statement(
 def statement_all(session: Session, member: BankMember, chunk: int = 1000):
     """Yield every movement of a member, oldest first, in chunks (for a CSV file)."""
     after = 0
-    giver, receiver = aliased(BankMember), aliased(BankMember)
     while True:
         rows = session.exec(
-            select(
-                LedgerEntry,
-                Exchange.title,
-                Exchange.category,
-                Exchange.happens_on,
-                giver.display_name,
-                receiver.display_name,
-            )
-            .join(Exchange, col(Exchange.id) == LedgerEntry.exchange_id)
-            .join(giver, col(giver.id) == Exchange.giver_id)
-            .join(receiver, col(receiver.id) == Exchange.receiver_id)
-            .where(LedgerEntry.member_id == member.id, col(LedgerEntry.id) > after)
+            _statement_query(member)
+            .where(col(LedgerEntry.id) > after)
             .order_by(col(LedgerEntry.id))
             .limit(chunk)
         ).all()
         if not rows:
             return
-        for entry, title, category, day, g, r in rows:
-            yield Line(entry, title, category, day, r if entry.amount > 0 else g)
+        for row in rows:
+            yield _line(row)
         after = rows[-1][0].id

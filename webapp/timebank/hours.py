@@ -39,7 +39,7 @@ def parse_hours(text: str, *, allow_zero: bool = False, most: int = DAY) -> int:
         value = Decimal(hours) + Decimal(minutes) / 60
     else:
         for symbol, decimal in VULGAR.items():
-            raw = raw.replace(symbol, decimal)
+            raw = re.sub(r"\s*" + symbol, decimal, raw)
         raw = re.sub(r"\s*(hours?|hrs?|h)$", "", raw, flags=re.I)
         try:
             value = Decimal(raw)
@@ -49,6 +49,17 @@ def parse_hours(text: str, *, allow_zero: bool = False, most: int = DAY) -> int:
             ) from None
         if not value.is_finite():
             raise HoursError(_("Write hours as a number, for example 2 or 0.75."))
+    if abs(value) > most:
+        if value < 0:
+            raise HoursError(
+                _("Hours cannot be less than nothing. Give the time as a positive number.")
+            )
+        raise HoursError(
+            _(
+                "That is more than %(most)s hours, more than fits in a day. Check the number.",
+                most=most // 4 if most % 4 == 0 else most / 4,
+            )
+        )
     if value < 0:
         raise HoursError(
             _("Hours cannot be less than nothing. Give the time as a positive number.")
@@ -75,10 +86,11 @@ def hours_text(quarters: int) -> str:
     whole, part = divmod(abs(quarters), 4)
     if whole == 0 and part == 0:
         return _("no hours")
-    number = f"{sign}{whole if whole else ''}{FRACTIONS[part]}" if part else f"{sign}{whole}"
     if whole == 0:
-        return _("%(number)s hour", number=number)
-    return ngettext("%(number)s hour", "%(number)s hours", whole if not part else 2, number=number)
+        return _("%(part)s of an hour", part=f"{sign}{FRACTIONS[part]}")
+    if part == 0:
+        return ngettext("%(whole)s hour", "%(whole)s hours", whole, whole=f"{sign}{whole}")
+    return _("%(number)s hours", number=f"{sign}{whole}{FRACTIONS[part]}")
 
 
 def decimal_hours(quarters: int) -> str:

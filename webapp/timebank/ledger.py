@@ -36,6 +36,32 @@ def lock_exchange(session: Session, exchange_id: int) -> Exchange | None:
     ).first()
 
 
+def lock_row(session: Session, model: type, row_id: int | None):
+    """Read a row afresh and hold it until the transaction ends."""
+    return session.exec(
+        select(model)
+        .where(col(model.id) == row_id)  # type: ignore[attr-defined]
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def lock_members(session: Session, *member_ids: int) -> list[BankMember]:
+    """Read members afresh and hold them, always in the same order (no deadlock); return
+    them in the order asked."""
+    rows = {
+        m.id: m
+        for m in session.exec(
+            select(BankMember)
+            .where(col(BankMember.id).in_(set(member_ids)))
+            .order_by(col(BankMember.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    return [rows[i] for i in member_ids]
+
+
 def move(
     session: Session,
     exchange: Exchange,

@@ -119,8 +119,12 @@ class Exchange(SQLModel, table=True):
     # Quarter hours.
     estimate: int
     # waiting (for a coordinator, as it would take the receiver past the lower limit),
-    # proposed, accepted, declined, withdrawn, cancelled, disputed, done, settled, recorded
+    # proposed, accepted, declined, withdrawn, cancelled, disputed, held (both confirmed
+    # more than agreed, past the lower limit), done, settled, recorded
     status: str = Field(max_length=20)
+    # The day the other side accepted: each side has 14 days from then (or from the day of
+    # the help, if later) to confirm.
+    accepted_on: dt.date | None = None
     # What each side said was given, in quarter hours (0: it did not happen), and who said it.
     giver_hours: int | None = None
     receiver_hours: int | None = None

@@ -79,6 +79,33 @@ def account_of(session: Session, actor: Actor | None, bank: TimeBank) -> BankMem
     ).first()
 
 
+def own_account_rule(actor: Actor) -> None:
+    """Raise NotFound unless the actor may use the time-bank account of whoever's record
+    they use (a carer needs the time-bank scope)."""
+    require(actor, "timebank.own", actor.record_id)
+
+
+@dataclass(frozen=True)
+class BankRow:
+    """A bank in the list, with the viewer's membership there if any."""
+
+    bank: TimeBank
+    account: BankMember | None
+
+
+def banks_with_status(session: Session, actor: Actor) -> list[BankRow]:
+    """Return every bank with the membership of whoever's record the actor uses."""
+    own_account_rule(actor)
+    accounts = {
+        m.bank_id: m
+        for m in session.exec(select(BankMember).where(BankMember.person_id == actor.record_id))
+    }
+    return [
+        BankRow(bank, accounts.get(bank.id))
+        for bank in session.exec(select(TimeBank).order_by(col(TimeBank.name)))
+    ]
+
+
 def own_account(session: Session, actor: Actor, slug: str) -> tuple[TimeBank, BankMember]:
     """Return the bank and the active membership the actor uses there, or raise NotFound."""
     require(actor, "timebank.own", actor.record_id)
@@ -180,6 +207,13 @@ def ask_to_join(
     member = account_of(session, actor, bank)
     if member is not None and member.status in ("pending", "active"):
         return member
+    if member is not None and member.status == "removed":
+        raise TimebankError(
+            _(
+                "A coordinator removed you from this time bank. Ask them if you would like to "
+                "come back."
+            )
+        )
     if member is None:
         member = BankMember(
             bank_id=bank.id,
@@ -373,6 +407,9 @@ def _end_membership(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+    if member.status not in ("pending", "active"):
+        # Someone else ended it a moment ago (a removal stays a removal).
+        raise TimebankError(_("%(name)s is not a member now.", name=member.display_name))
     member.status, member.reason = status, reason
     member.version += 1
     session.add(member)
@@ -393,7 +430,7 @@ def _end_membership(
         )
         .values(
             status="cancelled",
-            reason=_("Called off: %(name)s left the time bank.", name=member.display_name),
+            reason=_("Called off: the other member left the time bank."),
             version=Exchange.version + 1,
             updated_at=utcnow(),
         )
@@ -672,5 +709,42 @@ def members_listings(session: Session, member: BankMember) -> list[Listing]:
             .where(Listing.member_id == member.id)
             .order_by(col(Listing.status).desc(), col(Listing.created_at).desc())
             .limit(100)
+        )
+    )
+
+
+def members_of(session: Session, bank: TimeBank, limit: int = 500) -> list[BankMember]:
+    """Return the bank's active members by name, for coordinators."""
+    return list(
+        session.exec(
+            select(BankMember)
+            .where(BankMember.bank_id == bank.id, BankMember.status == "active")
+            .order_by(col(BankMember.display_name), col(BankMember.id))
+            .limit(limit)
+        )
+    )
+
+
+def members_to_choose(
+    session: Session, bank: TimeBank, coordinator: BankMember
+) -> list[BankMember]:
+    """Return the members a coordinator may record an exchange between (not themselves)."""
+    return [m for m in members_of(session, bank) if m.id != coordinator.id]
+
+
+def beyond_limits(session: Session, bank: TimeBank) -> list[BankMember]:
+    """Return active members whose balance is past one of the bank's limits."""
+    return list(
+        session.exec(
+            select(BankMember)
+            .where(
+                BankMember.bank_id == bank.id,
+                BankMember.status == "active",
+                or_(
+                    col(BankMember.balance) < bank.lower_limit,
+                    col(BankMember.balance) > bank.upper_limit,
+                ),
+            )
+            .order_by(col(BankMember.balance))
         )
     )
