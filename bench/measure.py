@@ -71,6 +71,7 @@ def path_ids(app: Flask) -> dict[str, int]:
     {goal} (Pat's first goal), and the long group thread's (bench/groups.py; made at small
     scale if the database has no group data yet)."""
     from bench.groups import thread_ids
+    from bench.timebank import ensure as ensure_time_bank
     from webapp.accounts.models import Person
     from webapp.planning.models import Conversation, Goal
 
@@ -86,6 +87,7 @@ def path_ids(app: Flask) -> dict[str, int]:
             if pat
             else None
         )
+    ensure_time_bank(app)
     return {
         "practice": practice_id(app),
         "conversation": conversation.id if conversation and conversation.id else 0,

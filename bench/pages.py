@@ -73,4 +73,9 @@ PAGES = [
     ),
     Page("group_directory", "/groups", PATIENT),
     Page("group_search", "/groups?q=diab", PATIENT),
+    # The time bank (bench/timebank.py): Pat has 100,000 ledger entries at large scale, among
+    # 10,000 listings; a search for "walk" fills a page at both scales.
+    Page("timebank_bank", "/timebank/riverside", PATIENT),
+    Page("timebank_listings_search", "/timebank/riverside/listings?q=walk", PATIENT),
+    Page("timebank_statement", "/timebank/riverside/statement", PATIENT),
 ]

@@ -200,6 +200,14 @@ def prepare(scale: str, folder: Path) -> dict[str, str]:
         check=True,
         capture_output=True,
     )
+    # Time-bank members, listings and Pat's long ledger at the same scale.
+    subprocess.run(
+        [sys.executable, "-m", "bench.timebank", scale],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return env
 
 
@@ -344,7 +352,8 @@ Each page is loaded by wrk with {CONNECTIONS} connections for {SECONDS} s (after
 the HTML plus every CSS and JS file it loads; a repeat visit fetches only the HTML (assets
 have content-hashed names and a year's cache lifetime). Large scale is `flask demo --scale
 large`: 10,000 patients in the practice, each with an invitation; bench/groups.py adds a
-thread of 10,000 posts among 2,000 threads in one group, and 1,000 more groups.
+thread of 10,000 posts among 2,000 threads in one group, and 1,000 more groups;
+bench/timebank.py gives Pat 100,000 ledger entries among 10,000 listings.
 
 Targets (QUALITY.md): ratio to hello at least {MIN_RATIO}, p95 at most {MAX_P95_MS:.0f} ms,
 large within {MAX_SCALE_DROP:.0%} of small, the same SQL query count at both scales, first

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
+from bench import timebank as timebank_bench
 from bench.measure import (
     FIRST_LOAD_BUDGET,
     REPEAT_VISIT_BUDGET,
@@ -26,6 +27,7 @@ from webapp import demo
 from webapp.accounts.models import Person, Practice
 from webapp.goals.models import ProgressEntry
 from webapp.results.models import Result
+from webapp.timebank.models import BankMember, TimeBank
 
 MORE_PATIENTS = 300  # enough to show any per-row query; the benchmark uses 10,000
 
@@ -60,6 +62,22 @@ def grow(app: Flask) -> None:
             for entry in db.exec(select(ProgressEntry).where(ProgressEntry.patient_id == pat.id))
         ]
         db.add_all(earlier)
+        db.commit()
+        # Hundreds more movements on Pat's time-bank statement.
+        bank = db.exec(select(TimeBank).where(TimeBank.slug == "riverside")).one()
+        account = db.exec(
+            select(BankMember).where(BankMember.bank_id == bank.id, BankMember.person_id == pat.id)
+        ).one()
+        others = list(
+            db.exec(
+                select(BankMember.id).where(
+                    BankMember.bank_id == bank.id, BankMember.id != account.id
+                )
+            )
+        )
+        timebank_bench.history(
+            db, bank.id, account.id, others, MORE_PATIENTS, random.Random(3), key="grow-"
+        )
         db.commit()
 
 

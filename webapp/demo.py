@@ -114,6 +114,7 @@ def seed(session: Session, scale: str = "small") -> Practice:
     _add_plan(session, practice.id, pat.id, clinician.id, random.Random(11))  # noqa: S311
     session.commit()
     _add_groups(session, pat)
+    _add_time_bank(session, pat)
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
     return practice
@@ -133,6 +134,97 @@ def _add_groups(session: Session, pat: Person) -> None:
         set_role(session, slug, alex.email or "", "supporter")
     set_role(session, "living-with-diabetes", pat.email or "", "member")
     _add_conversation(session, pat, alex)
+
+
+def _add_time_bank(session: Session, pat: Person) -> None:
+    """The time banks content describes; Alex coordinates Riverside, where Pat is a member
+    with a request, Alex offers help with forms, and Nan (without the app) gave Pat a lift."""
+    from webapp.access import Actor
+    from webapp.timebank import exchanges
+    from webapp.timebank import services as timebank
+
+    banks = get_content().banks
+    timebank.sync_banks(session, banks)
+    if "riverside" not in banks:
+        return
+    spec = banks["riverside"]
+    alex = session.execute(select(Person).where(Person.email == PEOPLE[2][1])).scalar_one()
+    coordinator = Actor(person=alex)
+    timebank.set_role(session, "riverside", alex.id, "Alex", "coordinator")
+    asked = timebank.ask_to_join(
+        session,
+        Actor(person=pat),
+        "riverside",
+        {
+            "display_name": "Pat",
+            "area": "Riverside",
+            "offers": "A chat and a cuppa",
+            "availability": "Weekday mornings",
+        },
+        spec,
+    )
+    timebank.decide_request(
+        session,
+        coordinator,
+        "riverside",
+        asked.id,
+        True,
+        asked.version,
+        "Met at the practice's walking group.",
+    )
+    today = utcnow().date()
+    timebank.create_listing(
+        session,
+        Actor(person=pat),
+        "riverside",
+        {
+            "kind": "request",
+            "title": "A lift to the surgery",
+            "description": "Once a month, for my review. About an hour there and back.",
+            "category": "getting-about",
+            "area": "Riverside",
+        },
+        spec,
+        today,
+    )
+    timebank.create_listing(
+        session,
+        coordinator,
+        "riverside",
+        {
+            "kind": "offer",
+            "title": "Help with forms and letters",
+            "description": "Benefit forms, council letters, online forms. Tuesdays or by phone.",
+            "category": "forms-tech",
+            "area": "Anywhere (by phone or online)",
+        },
+        spec,
+        today,
+    )
+    nan = timebank.add_member_without_app(
+        session,
+        coordinator,
+        "riverside",
+        {"display_name": "Nan", "area": "Riverside", "offers": "Lifts in her car"},
+        spec,
+    )
+    exchanges.record(
+        session,
+        coordinator,
+        "riverside",
+        {
+            "giver_id": str(nan.id),
+            "receiver_id": str(asked.id),
+            "title": "A lift to the surgery",
+            "category": "getting-about",
+            "happens_on": (today - dt.timedelta(days=6)).isoformat(),
+            "hours": "1.5",
+            "reason": "Nan rang to say it went well.",
+            "key": "demo-lift-1",
+        },
+        dict(spec.categories),
+        today,
+    )
 
 
 def _add_conversation(session: Session, pat: Person, alex: Person) -> None:

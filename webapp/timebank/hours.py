@@ -93,6 +93,13 @@ def hours_text(quarters: int) -> str:
     return _("%(number)s hours", number=f"{sign}{whole}{FRACTIONS[part]}")
 
 
+def short_hours(quarters: int, signed: bool = False) -> str:
+    """Write quarter hours as a short number for tables: '1½', '−¾', '+2' when signed."""
+    sign = "−" if quarters < 0 else ("+" if signed and quarters > 0 else "")
+    whole, part = divmod(abs(quarters), 4)
+    return f"{sign}{whole if whole or not part else ''}{FRACTIONS[part]}"
+
+
 def decimal_hours(quarters: int) -> str:
     """Write quarter hours as a decimal for spreadsheets: 6 is '1.50', -1 is '-0.25'."""
     return f"{Decimal(quarters) / 4:.2f}"

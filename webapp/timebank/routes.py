@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, flash, request, stream_with_context, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
@@ -18,7 +19,7 @@ from webapp.db import get_session, utcnow
 from webapp.formatting import csv_cell, local_date
 from webapp.htmx import hx_redirect, render, requested_page
 from webapp.timebank import exchanges, services
-from webapp.timebank.hours import decimal_hours, field_value, hours_text
+from webapp.timebank.hours import decimal_hours, field_value, hours_text, short_hours
 from webapp.timebank.services import Search, TimebankError
 from webapp.timebank.spec import BankSpec
 
@@ -43,6 +44,24 @@ STATUS_WORDS = {
 def _hours_filter(quarters: int | None) -> str:
     """Show quarter hours in words: '1½ hours'."""
     return hours_text(quarters or 0)
+
+
+@bp.app_template_filter("decimal_hours")
+def _decimal_hours_filter(quarters: int | None) -> str:
+    """Show quarter hours as a decimal for tables of figures: '1.50'."""
+    return decimal_hours(quarters or 0)
+
+
+@bp.app_template_filter("short_hours")
+def _short_hours(quarters: int | None, signed: bool = False) -> str:
+    """Show quarter hours as a short number for tables: '+1½'."""
+    return short_hours(quarters or 0, signed)
+
+
+@bp.app_template_filter("month_name")
+def _month_name(key: str) -> str:
+    """Name a month given as YYYY-MM: 'November 2026'."""
+    return format_date(dt.date.fromisoformat(key + "-01"), "MMMM y")
 
 
 @bp.app_template_global("exchange_status")
