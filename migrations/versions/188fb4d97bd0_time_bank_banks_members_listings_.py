@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("lower_limit", sa.Integer(), nullable=False),
         sa.Column("upper_limit", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("slug"),
@@ -172,6 +173,8 @@ def upgrade() -> None:
             "ix_exchange_bank_status", ["bank_id", "status", "happens_on"], unique=False
         )
         batch_op.create_index("ix_exchange_giver", ["giver_id", "status"], unique=False)
+        batch_op.create_index("ix_exchange_giver_recent", ["giver_id", "id"], unique=False)
+        batch_op.create_index("ix_exchange_receiver_recent", ["receiver_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_exchange_listing_id"), ["listing_id"], unique=False)
         batch_op.create_index("ix_exchange_receiver", ["receiver_id", "status"], unique=False)
 
@@ -224,6 +227,8 @@ def downgrade() -> None:
     with op.batch_alter_table("exchange", schema=None) as batch_op:
         batch_op.drop_index("ix_exchange_receiver")
         batch_op.drop_index(batch_op.f("ix_exchange_listing_id"))
+        batch_op.drop_index("ix_exchange_receiver_recent")
+        batch_op.drop_index("ix_exchange_giver_recent")
         batch_op.drop_index("ix_exchange_giver")
         batch_op.drop_index("ix_exchange_bank_status")
 

@@ -88,6 +88,15 @@ def test_everything_held_as_json_never_holds_what_is_held_back(db, pat):
     assert all("public_key" not in p for p in data["passkeys"])
     json.loads(services.as_json(data))  # it really is JSON
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "rights.download")).one()
+    # The demo's time bank: Pat's membership (without the coordinators' private note),
+    # request, the lift Nan gave, and its line on the statement.
+    (account,) = data["time_bank_memberships"]
+    assert account["display_name"] == "Pat" and "note" not in account
+    assert [row["title"] for row in data["time_bank_listings"]] == ["A lift to the surgery"]
+    assert [row["moved"] for row in data["time_bank_exchanges"]] == [6]
+    assert [(row["amount"], row["balance_after"]) for row in data["time_bank_statement"]] == [
+        (-6, -6)
+    ]
 
 
 def test_the_record_as_a_valid_fhir_bundle(db, pat):

@@ -19,6 +19,7 @@ from webapp.accounts.services import load_actor, load_session, start_session
 from webapp.carers import services as carers
 from webapp.content import get_content
 from webapp.timebank import routes, services
+from webapp.timebank.ledger import touch
 from webapp.timebank.models import BankMember, Exchange, Listing
 
 BANK = f"/timebank/{SLUG}"
@@ -206,9 +207,12 @@ def test_listing_an_offer_and_searching_and_filtering_the_listings(app, db, peop
     assert "A cuppa and a chat" not in found("area=Northfield")
     assert "Lifts to the surgery" in found("")
 
+    # Changed behind the app's back (as the day turning would): the bank's version moves, as
+    # every change through the app moves it, so kept pages are drawn again.
     ended = db.get(Listing, lifts)
     ended.ends_on = today - dt.timedelta(days=1)
     db.add(ended)
+    touch(db, ended.bank_id)
     db.commit()
     everything = found("")
     assert "Lifts to the surgery" not in everything and "A cuppa and a chat" in everything
@@ -447,3 +451,40 @@ def test_a_member_who_takes_no_part_never_sees_someone_elses_exchange(app, db, p
     assert refused.status_code == 404
     assert ann_client.get(url).status_code == 200
     assert signed_in(app, cora.actor.person).get(url).status_code == 200  # a coordinator
+
+
+def test_kept_pages_show_every_change_at_the_next_visit(app, db, people, today):
+    _cora, ann, ben = people
+    ann_client = signed_in(app, ann.actor.person)
+    ben_client = signed_in(app, ben.actor.person)
+    pages = [BANK, f"{BANK}/listings", f"{BANK}/statement"]
+    for page in pages:  # drawn and kept
+        assert ann_client.get(page).status_code == 200
+        assert ann_client.get(page).status_code == 200
+    offer = listed(ben_client, ben.actor.id, title="Lifts to the surgery")
+    assert "Lifts to the surgery" in text(ann_client.get(f"{BANK}/listings"))
+    page = text(ann_client.get(f"{BANK}/listings/{offer}"))
+    key = KEY.search(page).group(1)
+    made = send(
+        ann_client,
+        f"{BANK}/listings/{offer}/exchanges",
+        ann.actor.id,
+        {"hours": "1", "happens_on": today.isoformat(), "key": key},
+    )
+    assert made.status_code == 303
+    exchange_id = db.exec(select(Exchange.id)).one()
+    assert "Waiting for you" in text(ben_client.get(BANK))
+    send(ben_client, f"{BANK}/exchanges/{exchange_id}/answer", ben.actor.id, {"answer": "accept"})
+    for client, whose in ((ann_client, ann.actor.id), (ben_client, ben.actor.id)):
+        send(client, f"{BANK}/exchanges/{exchange_id}/confirm", whose, {"hours": "1"})
+    statement = text(ann_client.get(f"{BANK}/statement"))
+    assert "Balance: −1 hour" in statement and "Ben" in statement
+    assert "Waiting for you" not in text(ben_client.get(BANK))
+    # A new name shows on the statement of the other side.
+    send(
+        ben_client,
+        f"{BANK}/profile",
+        ben.actor.id,
+        {"display_name": "Benjamin", "area": AREA},
+    )
+    assert "Benjamin" in text(ann_client.get(f"{BANK}/statement"))

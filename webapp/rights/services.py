@@ -44,6 +44,7 @@ from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, T
 from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review
 from webapp.timebank import services as timebank
+from webapp.timebank.models import BankMember, Exchange, LedgerEntry, Listing
 
 PAGE_SIZE = 25
 # Events that would tell the person of results before their care team releases them (a
@@ -270,6 +271,7 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
     conversation_ids = list(
         session.exec(select(Conversation.id).where(Conversation.patient_id == person_id))
     )
+    accounts = list(session.exec(select(BankMember.id).where(BankMember.person_id == person_id)))
     released = (
         Result.patient_id == person_id,
         col(Result.released_at).is_not(None),
@@ -353,6 +355,23 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
             session, Report, Report.reporter_id == person_id, order=Report.id
         ),
         "group_second_looks_asked": _rows(session, Appeal, Appeal.by_id == person_id),
+        # The coordinators' private note is theirs, not part of the person's record.
+        "time_bank_memberships": _rows(
+            session, BankMember, col(BankMember.id).in_(accounts), leave=frozenset({"note"})
+        ),
+        "time_bank_listings": _rows(
+            session, Listing, col(Listing.member_id).in_(accounts), order=Listing.id
+        ),
+        "time_bank_exchanges": _rows(
+            session,
+            Exchange,
+            col(Exchange.giver_id).in_(accounts) | col(Exchange.receiver_id).in_(accounts),
+            order=Exchange.id,
+            leave=frozenset({"key"}),
+        ),
+        "time_bank_statement": _rows(
+            session, LedgerEntry, col(LedgerEntry.member_id).in_(accounts), order=LedgerEntry.id
+        ),
         "my_carers": _rows(
             session,
             CarerGrant,

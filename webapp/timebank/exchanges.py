@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import or_
+from sqlalchemy import or_, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -27,6 +27,7 @@ from webapp.groups.text import plain_line, plain_text
 from webapp.notifications.services import notify
 from webapp.timebank import ledger
 from webapp.timebank.hours import HoursError, hours_text, parse_hours
+from webapp.timebank.ledger import touch
 from webapp.timebank.models import BankMember, Exchange, LedgerEntry, Listing, TimeBank
 from webapp.timebank.services import (
     TimebankError,
@@ -45,6 +46,11 @@ REASON_MAX = 500
 PAGE_SIZE = 20
 STATEMENT_PAGE = 50
 MOVED = ("done", "settled", "recorded")
+# What may wait for a member: a proposal to answer, hours to confirm.
+WAITING = ("proposed", "accepted")
+# The two sides of an exchange, made once so every statement built with them is cached.
+GIVER = aliased(BankMember, name="giver")
+RECEIVER = aliased(BankMember, name="receiver")
 
 
 def new_key() -> str:
@@ -183,6 +189,7 @@ def propose(
         _tell(
             session, other, _("Someone proposed an exchange with you in the time bank."), exchange
         )
+    touch(session, bank.id)
     session.commit()
     return exchange
 
@@ -299,6 +306,7 @@ def answer(
         else _("Your proposed exchange was declined."),
         exchange,
     )
+    touch(session, exchange.bank_id)
     session.commit()
     return exchange
 
@@ -327,6 +335,7 @@ def call_off(
         raise _changed(exchange)
     _record(session, actor, "timebank.call_off", me, exchange=exchange.id)
     _tell(session, _other(session, exchange, me), _("An exchange was called off."), exchange)
+    touch(session, exchange.bank_id)
     session.commit()
     return exchange
 
@@ -406,6 +415,7 @@ def confirm(
             exchange,
         )
     _record(session, actor, "timebank.confirm", me, exchange=exchange.id, hours=quarters)
+    touch(session, exchange.bank_id)
     session.commit()
     return exchange
 
@@ -455,7 +465,7 @@ def _rows(
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> list[ExchangeRow]:
-    giver, receiver = aliased(BankMember), aliased(BankMember)
+    giver, receiver = GIVER, RECEIVER
     rows = session.exec(
         select(Exchange, giver.display_name, receiver.display_name)
         .join(giver, col(giver.id) == Exchange.giver_id)
@@ -475,16 +485,46 @@ def exchanges_of(
     session: Session, member: BankMember, today: dt.date, page: int = 1
 ) -> tuple[list[ExchangeRow], bool]:
     """Return a page of a member's exchanges, newest first, and whether there are more."""
+    # Each side read newest first from its own index, then the two put together.
+    enough = page * PAGE_SIZE + 1
+    ids = union_all(
+        select(Exchange.id)
+        .where(Exchange.giver_id == member.id)
+        .order_by(col(Exchange.id).desc())
+        .limit(enough),
+        select(Exchange.id)
+        .where(Exchange.receiver_id == member.id)
+        .order_by(col(Exchange.id).desc())
+        .limit(enough),
+    ).subquery()
     rows = _rows(
         session,
-        [or_(Exchange.giver_id == member.id, Exchange.receiver_id == member.id)],
-        [col(Exchange.updated_at).desc(), col(Exchange.id).desc()],
+        [col(Exchange.id).in_(select(ids.c.id))],
+        [col(Exchange.id).desc()],
         member.id,
         today,
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE + 1,
     )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def waiting_for(session: Session, member: BankMember, today: dt.date) -> list[ExchangeRow]:
+    """Return the exchanges waiting for this member to answer or confirm, oldest first."""
+    rows = _rows(
+        session,
+        [
+            or_(
+                (col(Exchange.giver_id) == member.id) & col(Exchange.status).in_(WAITING),
+                (col(Exchange.receiver_id) == member.id) & col(Exchange.status).in_(WAITING),
+            )
+        ],
+        [col(Exchange.happens_on), col(Exchange.id)],
+        member.id,
+        today,
+        limit=200,
+    )
+    return [row for row in rows if row.needs_you]
 
 
 def names(session: Session, exchange: Exchange) -> tuple[BankMember, BankMember]:
@@ -573,6 +613,7 @@ def agree(
     else:
         _tell(session, proposer, _("A coordinator declined a proposed exchange."), exchange)
     audit.record(session, actor.id, "timebank.agree", None, exchange=exchange.id, agreed=approve)
+    touch(session, exchange.bank_id)
     session.commit()
     return exchange
 
@@ -611,6 +652,7 @@ def settle(
     for member in names(session, exchange):
         _tell(session, member, _("A coordinator settled an exchange."), exchange)
     audit.record(session, actor.id, "timebank.settle", None, exchange=exchange.id, hours=quarters)
+    touch(session, exchange.bank_id)
     session.commit()
     return exchange
 
@@ -702,6 +744,7 @@ def record(
     for member in (giver, receiver):
         _tell(session, member, _("A coordinator recorded an exchange for you."), exchange)
     audit.record(session, actor.id, "timebank.record", None, exchange=exchange.id)
+    touch(session, bank.id)
     session.commit()
     return exchange
 
@@ -740,6 +783,7 @@ def correct(
     for member in names(session, exchange):
         _tell(session, member, _("A coordinator corrected the hours of an exchange."), exchange)
     audit.record(session, actor.id, "timebank.correct", None, exchange=exchange.id, hours=quarters)
+    touch(session, exchange.bank_id)
     session.commit()
     return exchange
 
@@ -759,7 +803,7 @@ class Line:
 
 
 def _statement_query(member: BankMember):
-    giver, receiver = aliased(BankMember), aliased(BankMember)
+    giver, receiver = GIVER, RECEIVER
     return (
         select(
             LedgerEntry,

@@ -14,7 +14,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from webapp.db import utcnow
-from webapp.timebank.models import BankMember, Exchange, LedgerEntry
+from webapp.timebank.models import BankMember, Exchange, LedgerEntry, TimeBank
 
 
 def begin_writing(session: Session) -> None:
@@ -24,6 +24,17 @@ def begin_writing(session: Session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.commit()
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def touch(session: Session, bank_id: int | None) -> None:
+    """Move the bank's version on: pages kept for its members show the change at the next
+    visit. Taken last in every transaction (after exchanges and members), so no lock cycle."""
+    session.exec(
+        update(TimeBank)
+        .where(col(TimeBank.id) == bank_id)
+        .values(version=TimeBank.version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def lock_exchange(session: Session, exchange_id: int) -> Exchange | None:

@@ -24,6 +24,8 @@ class TimeBank(SQLModel, table=True):
     # Balance limits, in quarter hours: shown to members and flagged to coordinators.
     lower_limit: int = Field(default=-40)
     upper_limit: int = Field(default=160)
+    # Moved on by every change its members' pages show, so kept pages are drawn again.
+    version: int = Field(default=1)
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -96,8 +98,11 @@ class Exchange(SQLModel, table=True):
     __table_args__ = (
         # Made where the proposal form was drawn, so a double submit proposes once.
         UniqueConstraint("proposer_id", "key"),
+        # What waits for a member (by status), and a member's exchanges newest first.
         Index("ix_exchange_giver", "giver_id", "status"),
         Index("ix_exchange_receiver", "receiver_id", "status"),
+        Index("ix_exchange_giver_recent", "giver_id", "id"),
+        Index("ix_exchange_receiver_recent", "receiver_id", "id"),
         Index("ix_exchange_bank_status", "bank_id", "status", "happens_on"),
         CheckConstraint("giver_id <> receiver_id", name="ck_exchange_two_members"),
     )

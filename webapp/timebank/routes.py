@@ -18,6 +18,7 @@ from webapp.content import get_content
 from webapp.db import get_session, utcnow
 from webapp.formatting import csv_cell, local_date
 from webapp.htmx import hx_redirect, render, requested_page
+from webapp.kept import kept_page, plain_visit
 from webapp.timebank import exchanges, services
 from webapp.timebank.hours import decimal_hours, field_value, hours_text, short_hours
 from webapp.timebank.services import Search, TimebankError
@@ -105,22 +106,29 @@ def _bank_page(slug: str, status: int = 200, **context: object) -> Response:
     bank = services.get_bank(db, slug)
     services.own_account_rule(current_user)
     account = services.account_of(db, current_user, bank)
-    waiting: list = []
-    if account is not None and account.status == "active":
-        rows, _more = exchanges.exchanges_of(db, account, today())
-        waiting = [row for row in rows if row.needs_you]
+    coordinator = (
+        account is not None
+        and account.role == "coordinator"
+        and (account.status == "active" and current_user.acting is None)
+    )
     context.setdefault("errors", {})
     context.setdefault("typed", {})
-    return render(
-        "timebank/show.html",
-        status=status,
-        bank=bank,
-        spec=spec_of(slug),
-        account=account,
-        waiting=waiting,
-        coordinator=services.is_coordinator(db, current_user, bank),
-        **context,
-    )
+
+    def everything() -> dict[str, object]:
+        active = account is not None and account.status == "active"
+        return dict(
+            bank=bank,
+            spec=spec_of(slug),
+            account=account,
+            waiting=exchanges.waiting_for(db, account, today()) if active else [],
+            coordinator=coordinator,
+            **context,
+        )
+
+    if status == 200 and plain_visit():
+        # Kept until anything in the bank changes (its version) or the day turns.
+        return kept_page((bank.id, bank.version, today()), "timebank/show.html", everything)
+    return render("timebank/show.html", status=status, **everything())
 
 
 @bp.get("/<slug>")
@@ -216,17 +224,18 @@ def listings(slug: str) -> Response:
         area=request.args.get("area", "")[:60],
     )
     page = requested_page()
-    rows, more = services.search_listings(db, bank, search, today(), page)
-    return render(
-        "timebank/listings.html",
-        bank=bank,
-        spec=spec,
-        account=account,
-        rows=rows,
-        more=more,
-        page=page,
-        search=search,
-    )
+    day = today()
+
+    def everything() -> dict[str, object]:
+        rows, more = services.search_listings(db, bank, search, day, page)
+        return dict(
+            bank=bank, spec=spec, account=account, rows=rows, more=more, page=page, search=search
+        )
+
+    if plain_visit():
+        key = (bank.id, bank.version, day, account.id, search, page)
+        return kept_page(key, "timebank/listings.html", everything)
+    return render("timebank/listings.html", **everything())
 
 
 @bp.get("/<slug>/listings/new")
@@ -515,17 +524,17 @@ def statement(slug: str) -> Response:
     db = get_session()
     bank, account = services.own_account(db, current_user, slug)
     before = request.args.get("before", type=int)
-    lines, older = exchanges.statement(db, account, before)
-    return render(
-        "timebank/statement.html",
-        bank=bank,
-        spec=spec_of(slug),
-        account=account,
-        lines=lines,
-        older=older,
-        before=before,
-        member_view=True,
-    )
+
+    def everything() -> dict[str, object]:
+        lines, older = exchanges.statement(db, account, before)
+        return dict(
+            bank=bank, spec=spec_of(slug), account=account, lines=lines, older=older, before=before
+        )
+
+    if plain_visit():
+        key = (bank.id, bank.version, account.id, before)
+        return kept_page(key, "timebank/statement.html", everything)
+    return render("timebank/statement.html", **everything())
 
 
 def statement_csv(account, spec: BankSpec | None, filename: str) -> Response:

@@ -21,7 +21,7 @@ from webapp.access import Actor, require
 from webapp.db import utcnow
 from webapp.groups.text import plain_line, plain_text
 from webapp.notifications.services import notify
-from webapp.timebank.ledger import begin_writing
+from webapp.timebank.ledger import begin_writing, touch
 from webapp.timebank.models import BankMember, Exchange, Listing, TimeBank
 from webapp.timebank.spec import BankSpec
 
@@ -234,6 +234,7 @@ def ask_to_join(
         bank=slug,
         acting=actor.acting is not None,
     )
+    touch(session, bank.id)
     session.commit()
     return member
 
@@ -256,6 +257,7 @@ def update_profile(
     _apply_profile(member, check_profile(form, spec))
     member.version += 1
     session.add(member)
+    touch(session, bank.id)
     session.commit()
     return member
 
@@ -332,6 +334,7 @@ def decide_request(
         else _("Your request to join %(bank)s was declined.", bank=bank.name),
         f"/timebank/{bank.slug}",
     )
+    touch(session, bank.id)
     session.commit()
     session.refresh(member)
     return member
@@ -365,6 +368,7 @@ def add_member_without_app(
     session.add(member)
     session.flush()
     audit.record(session, actor.id, "timebank.add_member", None, bank=slug, member=member.id)
+    touch(session, bank.id)
     session.commit()
     return member
 
@@ -464,6 +468,7 @@ def remove_member(
         _("You are no longer a member of %(bank)s.", bank=bank.name),
         f"/timebank/{slug}",
     )
+    touch(session, bank.id)
     session.commit()
     return ended
 
@@ -477,6 +482,7 @@ def leave(session: Session, actor: Actor, slug: str, today: dt.date) -> int:
         raise NotFound()
     ended = _end_membership(session, member, "left", "", today)
     audit.record(session, actor.id, "timebank.leave", actor.record_id, bank=slug)
+    touch(session, bank.id)
     session.commit()
     return ended
 
@@ -490,6 +496,7 @@ def forget_person(session: Session, person_id: int, today: dt.date) -> None:
         member.display_name, member.area = FORMER, ""
         member.offers = member.needs = member.availability = member.note = ""
         session.add(member)
+        touch(session, member.bank_id)
     session.flush()
 
 
@@ -510,6 +517,7 @@ def set_role(session: Session, slug: str, person_id: int, name: str, role: str) 
     member.version += 1
     session.add(member)
     audit.record(session, None, "timebank.role", person_id, bank=slug, role=role)
+    touch(session, bank.id)
     session.commit()
     return member
 
@@ -597,6 +605,7 @@ def create_listing(
     session.add(listing)
     session.flush()
     audit.record(session, actor.id, "timebank.list", actor.record_id, bank=slug, listing=listing.id)
+    touch(session, bank.id)
     session.commit()
     return listing
 
@@ -637,6 +646,7 @@ def update_listing(
     listing.status = "open"
     listing.updated_at = utcnow()
     session.add(listing)
+    touch(session, listing.bank_id)
     session.commit()
     return listing
 
@@ -647,6 +657,7 @@ def close_listing(session: Session, actor: Actor, slug: str, listing_id: int) ->
     listing.status = "closed"
     listing.updated_at = utcnow()
     session.add(listing)
+    touch(session, listing.bank_id)
     session.commit()
     return listing
 
