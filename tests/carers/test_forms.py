@@ -10,6 +10,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "webapp" / "templates"
 PERSON_OWNED = ["results/_macros.html", "main/home.html", "plan/mine.html", "plan/look_back.html"]
 PERSON_OWNED += [str(p.relative_to(TEMPLATES)) for p in (TEMPLATES / "planning").glob("*.html")]
 PERSON_OWNED += [str(p.relative_to(TEMPLATES)) for p in (TEMPLATES / "goals").glob("*.html")]
+PERSON_OWNED += [str(p.relative_to(TEMPLATES)) for p in (TEMPLATES / "timebank").glob("*.html")]
 # Forms on those pages that are the signed-in person's own, not the record's.
 OWN = ("carers.act",)
 FORM = re.compile(r"<form\b[^>]*method=\"post\".*?</form>", re.S)

@@ -443,3 +443,19 @@ def test_huge_and_tiny_numbers_are_refused_not_crashed(db, people, typed):
     _cora, ann, ben = people
     with pytest.raises(TimebankError):
         propose(db, ben, listing(db, ann), typed)
+
+
+def test_a_members_exchanges_come_newest_first_a_page_at_a_time(db, people):
+    _cora, ann, ben = people
+    offer, request = listing(db, ann), listing(db, ann, kind="request", title="Help me")
+    made = [propose(db, ben, offer if n % 2 else request, "1").id for n in range(45)]
+    first, more = exchanges.exchanges_of(db, ben.account, TODAY)
+    second, more_again = exchanges.exchanges_of(db, ben.account, TODAY, page=2)
+    third, last = exchanges.exchanges_of(db, ben.account, TODAY, page=3)
+    shown = [row.exchange.id for row in first + second + third]
+    assert shown == sorted(made, reverse=True)
+    assert (more, more_again, last) == (True, True, False)
+    assert {row.giver for row in first} == {"Ann", "Ben"}
+    waiting = exchanges.waiting_for(db, ann.account, TODAY)
+    assert len(waiting) == 45 and all(row.needs_you for row in waiting)
+    assert exchanges.waiting_for(db, ben.account, TODAY) == []

@@ -479,6 +479,8 @@ def test_kept_pages_show_every_change_at_the_next_visit(app, db, people, today):
         send(client, f"{BANK}/exchanges/{exchange_id}/confirm", whose, {"hours": "1"})
     statement = text(ann_client.get(f"{BANK}/statement"))
     assert "Balance: −1 hour" in statement and "Ben" in statement
+    listed_exchanges = text(ann_client.get(f"{BANK}/exchanges"))
+    assert "Lifts to the surgery" in listed_exchanges and "Confirmed by both" in listed_exchanges
     assert "Waiting for you" not in text(ben_client.get(BANK))
     # A new name shows on the statement of the other side.
     send(

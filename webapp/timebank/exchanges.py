@@ -487,16 +487,15 @@ def exchanges_of(
     """Return a page of a member's exchanges, newest first, and whether there are more."""
     # Each side read newest first from its own index, then the two put together.
     enough = page * PAGE_SIZE + 1
-    ids = union_all(
+    sides = [
         select(Exchange.id)
-        .where(Exchange.giver_id == member.id)
+        .where(side == member.id)
         .order_by(col(Exchange.id).desc())
-        .limit(enough),
-        select(Exchange.id)
-        .where(Exchange.receiver_id == member.id)
-        .order_by(col(Exchange.id).desc())
-        .limit(enough),
-    ).subquery()
+        .limit(enough)
+        .subquery()
+        for side in (col(Exchange.giver_id), col(Exchange.receiver_id))
+    ]
+    ids = union_all(*(select(side.c.id) for side in sides)).subquery()
     rows = _rows(
         session,
         [col(Exchange.id).in_(select(ids.c.id))],

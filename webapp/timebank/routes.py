@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from webapp.content import get_content
-from webapp.db import get_session, utcnow
+from webapp.db import get_session, session_scope, utcnow
 from webapp.formatting import csv_cell, local_date
 from webapp.htmx import hx_redirect, render, requested_page
 from webapp.kept import kept_page, plain_visit
@@ -103,9 +103,7 @@ def index() -> Response:
 
 def _bank_page(slug: str, status: int = 200, **context: object) -> Response:
     db = get_session()
-    bank = services.get_bank(db, slug)
-    services.own_account_rule(current_user)
-    account = services.account_of(db, current_user, bank)
+    bank, account = services.bank_and_account(db, current_user, slug)
     coordinator = (
         account is not None
         and account.role == "coordinator"
@@ -537,43 +535,49 @@ def statement(slug: str) -> Response:
     return render("timebank/statement.html", **everything())
 
 
-def statement_csv(account, spec: BankSpec | None, filename: str) -> Response:
-    """Answer with a member's whole statement as CSV, oldest first, written as it is read."""
-    db = get_session()
-
-    def rows() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out)
+def _csv_rows(db, account, spec: BankSpec | None) -> Iterator[str]:
+    """Write a member's statement as CSV, oldest first, a chunk at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            _("Date"),
+            _("Exchange"),
+            _("Category"),
+            _("With"),
+            _("Kind"),
+            _("Hours"),
+            _("Balance"),
+            _("Reason"),
+        ]
+    )
+    for line in exchanges.statement_all(db, account):
         writer.writerow(
             [
-                _("Date"),
-                _("Exchange"),
-                _("Category"),
-                _("With"),
-                _("Kind"),
-                _("Hours"),
-                _("Balance"),
-                _("Reason"),
+                local_date(line.entry.created_at).isoformat(),
+                csv_cell(line.title),
+                csv_cell(spec.category_label(line.category) if spec else line.category),
+                csv_cell(line.other),
+                line.entry.kind,
+                decimal_hours(line.entry.amount),
+                decimal_hours(line.entry.balance_after),
+                csv_cell(line.entry.reason),
             ]
         )
-        for line in exchanges.statement_all(db, account):
-            writer.writerow(
-                [
-                    local_date(line.entry.created_at).isoformat(),
-                    csv_cell(line.title),
-                    csv_cell(spec.category_label(line.category) if spec else line.category),
-                    csv_cell(line.other),
-                    line.entry.kind,
-                    decimal_hours(line.entry.amount),
-                    decimal_hours(line.entry.balance_after),
-                    csv_cell(line.entry.reason),
-                ]
-            )
-            if out.tell() > 16_000:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-        yield out.getvalue()
+        if out.tell() > 16_000:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def statement_csv(account, spec: BankSpec | None, filename: str) -> Response:
+    """Answer with a member's whole statement as CSV, oldest first, written as it is read."""
+
+    def rows() -> Iterator[str]:
+        # Its own session, closed when the last row is written (or the download is dropped).
+        with session_scope() as db:
+            yield from _csv_rows(db, account, spec)
 
     return Response(
         stream_with_context(rows()),

@@ -106,11 +106,30 @@ def banks_with_status(session: Session, actor: Actor) -> list[BankRow]:
     ]
 
 
+def bank_and_account(
+    session: Session, actor: Actor, slug: str
+) -> tuple[TimeBank, BankMember | None]:
+    """Return the bank and the membership of whoever's record the actor uses, in one query
+    read afresh (its version keys kept pages), or raise NotFound for no such bank."""
+    require(actor, "timebank.own", actor.record_id)
+    found = session.exec(
+        select(TimeBank, BankMember)
+        .outerjoin(
+            BankMember,
+            (col(BankMember.bank_id) == TimeBank.id)
+            & (col(BankMember.person_id) == actor.record_id),
+        )
+        .where(TimeBank.slug == slug)
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
+        raise NotFound()
+    return found[0], found[1]
+
+
 def own_account(session: Session, actor: Actor, slug: str) -> tuple[TimeBank, BankMember]:
     """Return the bank and the active membership the actor uses there, or raise NotFound."""
-    require(actor, "timebank.own", actor.record_id)
-    bank = get_bank(session, slug)
-    member = account_of(session, actor, bank)
+    bank, member = bank_and_account(session, actor, slug)
     if member is None or member.status != "active":
         raise NotFound()
     return bank, member
