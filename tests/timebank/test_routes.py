@@ -490,3 +490,38 @@ def test_kept_pages_show_every_change_at_the_next_visit(app, db, people, today):
         {"display_name": "Benjamin", "area": AREA},
     )
     assert "Benjamin" in text(ann_client.get(f"{BANK}/statement"))
+
+
+def test_refusals_are_said_where_they_can_be_read(app, db, people, today):
+    cora, ann, ben = people
+    ann_client, ben_client = signed_in(app, ann.actor.person), signed_in(app, ben.actor.person)
+    cora_client = signed_in(app, cora.actor.person)
+    offer = listed(ann_client, ann.actor.id)
+    page = text(ben_client.get(f"{BANK}/listings/{offer}"))
+    send(ann_client, f"{BANK}/listings/{offer}/close", ann.actor.id)
+    late = send(
+        ben_client,
+        f"{BANK}/listings/{offer}/exchanges",
+        ben.actor.id,
+        {"key": KEY.search(page).group(1), "happens_on": today.isoformat(), "hours": "1"},
+    )
+    assert late.status_code == 422
+    assert "This listing has ended" in text(late) and 'href="#main"' in text(late)
+    # A coordinator settling without a reason is sent to the reason they must give.
+    other = listed(ann_client, ann.actor.id, title="Another")
+    url = f"{BANK}/exchanges/{proposed(ben_client, ben.actor.id, other, today, '1')}"
+    send(ann_client, f"{url}/answer", ann.actor.id, {"answer": "accept"})
+    send(ann_client, f"{url}/confirm", ann.actor.id, {"hours": "2"})
+    send(ben_client, f"{url}/confirm", ben.actor.id, {"hours": "1"})
+    refused = send(cora_client, f"{url}/settle", cora.actor.id, {"hours": "1"})
+    assert refused.status_code == 422 and 'href="#settle-reason"' in text(refused)
+    assert 'id="settle-reason"' in text(refused)
+    # Numbers out of any range are "not found", or the newest page, never an error.
+    assert ben_client.get(f"{BANK}/exchanges/99999999999999999999").status_code == 404
+    assert ben_client.get(f"{BANK}/statement?before=99999999999999999999").status_code == 200
+    # A removed member is told so, without a form that would only be refused.
+    member_id = db.exec(select(BankMember.id).where(BankMember.person_id == ben.actor.id)).one()
+    send(cora_client, f"{BANK}/members/{member_id}/remove", cora.actor.id, {"reason": "Unkind"})
+    removed = text(ben_client.get(BANK))
+    assert "A coordinator removed you" in removed and "Unkind" in removed
+    assert "Ask to join</button>" not in removed

@@ -9,6 +9,7 @@ import io
 
 from flask import Response, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from webapp.db import get_session, utcnow
@@ -21,6 +22,7 @@ from webapp.timebank.routes import (
     _form,
     bp,
     exchange_page,
+    requested_before,
     spec_of,
     statement_csv,
     today,
@@ -54,7 +56,7 @@ def coordinate(slug: str) -> Response:
     return _coordinate_page(slug)
 
 
-@bp.post("/<slug>/members/<int:member_id>/decide")
+@bp.post("/<slug>/members/<int(max=2147483647):member_id>/decide")
 @login_required
 def decide(slug: str, member_id: int) -> Response:
     """Approve a request to join (with a private note) or decline it (with a reason)."""
@@ -66,7 +68,7 @@ def decide(slug: str, member_id: int) -> Response:
             slug,
             member_id,
             approve,
-            request.form.get("version", 0, type=int),
+            min(max(request.form.get("version", 0, type=int), 0), 2**31),
             request.form.get("note", ""),
             request.form.get("reason", ""),
         )
@@ -124,7 +126,7 @@ def _member_page(slug: str, member_id: int, status: int = 200, **context: object
     db = get_session()
     bank, _coordinator = services.coordinating(db, current_user, slug)
     member = services.bank_member(db, bank, member_id)
-    before = request.args.get("before", type=int)
+    before = requested_before()
     lines, older = exchanges.statement(db, member, before)
     context.setdefault("errors", {})
     return render(
@@ -140,14 +142,14 @@ def _member_page(slug: str, member_id: int, status: int = 200, **context: object
     )
 
 
-@bp.get("/<slug>/members/<int:member_id>")
+@bp.get("/<slug>/members/<int(max=2147483647):member_id>")
 @login_required
 def member(slug: str, member_id: int) -> Response:
     """Show a member to coordinators: their profile, the private note and their statement."""
     return _member_page(slug, member_id)
 
 
-@bp.get("/<slug>/members/<int:member_id>/statement.csv")
+@bp.get("/<slug>/members/<int(max=2147483647):member_id>/statement.csv")
 @login_required
 def member_statement(slug: str, member_id: int) -> Response:
     """Download a member's whole statement as CSV, for coordinators."""
@@ -157,7 +159,7 @@ def member_statement(slug: str, member_id: int) -> Response:
     return statement_csv(member, spec_of(slug), f"time-bank-statement-{slug}-{member.id}.csv")
 
 
-@bp.post("/<slug>/members/<int:member_id>/note")
+@bp.post("/<slug>/members/<int(max=2147483647):member_id>/note")
 @login_required
 def save_note(slug: str, member_id: int) -> Response:
     """Save the coordinators' private note about a member."""
@@ -171,7 +173,7 @@ def save_note(slug: str, member_id: int) -> Response:
     return hx_redirect(url_for("timebank.member", slug=slug, member_id=member_id))
 
 
-@bp.post("/<slug>/members/<int:member_id>/remove")
+@bp.post("/<slug>/members/<int(max=2147483647):member_id>/remove")
 @login_required
 def remove(slug: str, member_id: int) -> Response:
     """Remove a member; exchanges not yet happened are called off."""
@@ -180,12 +182,15 @@ def remove(slug: str, member_id: int) -> Response:
             get_session(), current_user, slug, member_id, request.form.get("reason", ""), today()
         )
     except TimebankError as error:
+        get_session().rollback()  # let go of the write lock before drawing the page
         return _member_page(slug, member_id, status=422, errors=_errors(error))
     flash(
-        _(
-            "Removed. %(count)s exchanges not yet happened were called off; those that happened "
+        ngettext(
+            "Removed. %(num)d exchange not yet happened was called off; those that happened "
             "wait to be confirmed or settled.",
-            count=called_off,
+            "Removed. %(num)d exchanges not yet happened were called off; those that happened "
+            "wait to be confirmed or settled.",
+            called_off,
         ),
         "success",
     )
@@ -245,7 +250,7 @@ def _coordinator_action(slug: str, exchange_id: int, action, done: str) -> Respo
     return hx_redirect(url_for("timebank.show_exchange", slug=slug, exchange_id=exchange_id))
 
 
-@bp.post("/<slug>/exchanges/<int:exchange_id>/agree")
+@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/agree")
 @login_required
 def agree(slug: str, exchange_id: int) -> Response:
     """Agree that a proposal may take the receiver past the lower limit, or decline it."""
@@ -262,7 +267,7 @@ def agree(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int:exchange_id>/settle")
+@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/settle")
 @login_required
 def settle(slug: str, exchange_id: int) -> Response:
     """Settle a disputed exchange, or one not confirmed in time."""
@@ -282,7 +287,7 @@ def settle(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int:exchange_id>/correct")
+@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/correct")
 @login_required
 def correct(slug: str, exchange_id: int) -> Response:
     """Correct the hours of an exchange by a new movement of the difference."""

@@ -670,7 +670,7 @@ def record(
     try:
         giver = bank_member(session, bank, int(form.get("giver_id", "")))
         receiver = bank_member(session, bank, int(form.get("receiver_id", "")))
-    except (ValueError, NotFound):
+    except (ValueError, NotFound, OverflowError):
         raise TimebankError(_("Choose who gave and who received the help."), "giver_id") from None
     if giver.id == receiver.id:
         raise TimebankError(

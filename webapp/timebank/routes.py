@@ -81,6 +81,12 @@ def spec_of(slug: str) -> BankSpec | None:
     return get_content().banks.get(slug)
 
 
+def requested_before() -> int | None:
+    """Return the statement's ?before= (an entry id), or None for the newest page."""
+    before = request.args.get("before", type=int)
+    return before if before is not None and 0 < before < 2**62 else None
+
+
 def _form() -> dict[str, str]:
     return {key: request.form.get(key, "") for key in request.form}
 
@@ -194,8 +200,13 @@ def update_profile(slug: str) -> Response:
 @bp.post("/<slug>/leave")
 @login_required
 def leave(slug: str) -> Response:
-    """Leave the bank (or withdraw a request to join); hours earned stay on the statement."""
-    called_off = services.leave(get_session(), current_user, slug, today())
+    """Leave the bank (or withdraw a request to join); hours earned stay in the ledger."""
+    try:
+        called_off = services.leave(get_session(), current_user, slug, today())
+    except TimebankError as error:
+        get_session().rollback()
+        flash(error.message, "error")
+        return hx_redirect(url_for("timebank.show", slug=slug))
     if called_off:
         flash(
             _("You have left the time bank. Exchanges not yet happened were called off."), "success"
@@ -297,14 +308,14 @@ def _listing_page(slug: str, listing_id: int, status: int = 200, **context: obje
     )
 
 
-@bp.get("/<slug>/listings/<int:listing_id>")
+@bp.get("/<slug>/listings/<int(max=2147483647):listing_id>")
 @login_required
 def show_listing(slug: str, listing_id: int) -> Response:
     """Show an offer or request, with the form to propose an exchange."""
     return _listing_page(slug, listing_id)
 
 
-@bp.get("/<slug>/listings/<int:listing_id>/edit")
+@bp.get("/<slug>/listings/<int(max=2147483647):listing_id>/edit")
 @login_required
 def edit_listing(slug: str, listing_id: int) -> Response:
     """Show the form to change an offer or request."""
@@ -321,7 +332,7 @@ def edit_listing(slug: str, listing_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/listings/<int:listing_id>")
+@bp.post("/<slug>/listings/<int(max=2147483647):listing_id>")
 @login_required
 def update_listing(slug: str, listing_id: int) -> Response:
     """Save changes to an offer or request (exchanges already proposed keep what was
@@ -345,7 +356,7 @@ def update_listing(slug: str, listing_id: int) -> Response:
     return hx_redirect(url_for("timebank.show_listing", slug=slug, listing_id=listing_id))
 
 
-@bp.post("/<slug>/listings/<int:listing_id>/close")
+@bp.post("/<slug>/listings/<int(max=2147483647):listing_id>/close")
 @login_required
 def close_listing(slug: str, listing_id: int) -> Response:
     """Take an offer or request off the listings."""
@@ -354,7 +365,7 @@ def close_listing(slug: str, listing_id: int) -> Response:
     return hx_redirect(url_for("timebank.show_listing", slug=slug, listing_id=listing_id))
 
 
-@bp.post("/<slug>/listings/<int:listing_id>/exchanges")
+@bp.post("/<slug>/listings/<int(max=2147483647):listing_id>/exchanges")
 @login_required
 def propose(slug: str, listing_id: int) -> Response:
     """Propose an exchange from an offer or request."""
@@ -431,7 +442,7 @@ def exchange_page(slug: str, exchange_id: int, status: int = 200, **context: obj
     )
 
 
-@bp.get("/<slug>/exchanges/<int:exchange_id>")
+@bp.get("/<slug>/exchanges/<int(max=2147483647):exchange_id>")
 @login_required
 def show_exchange(slug: str, exchange_id: int) -> Response:
     """Show an exchange: who gives, who receives, what, when, the hours each side said and
@@ -449,7 +460,7 @@ def _exchange_action(slug: str, exchange_id: int, action, done: str) -> Response
     return hx_redirect(url_for("timebank.show_exchange", slug=slug, exchange_id=exchange_id))
 
 
-@bp.post("/<slug>/exchanges/<int:exchange_id>/answer")
+@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/answer")
 @login_required
 def answer(slug: str, exchange_id: int) -> Response:
     """Accept or decline a proposal."""
@@ -472,7 +483,7 @@ def answer(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int:exchange_id>/call-off")
+@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/call-off")
 @login_required
 def call_off(slug: str, exchange_id: int) -> Response:
     """Withdraw a proposal, or call off an exchange neither side has confirmed."""
@@ -486,7 +497,7 @@ def call_off(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int:exchange_id>/confirm")
+@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/confirm")
 @login_required
 def confirm(slug: str, exchange_id: int) -> Response:
     """Confirm the hours actually given (or that it did not happen)."""
@@ -521,7 +532,7 @@ def statement(slug: str) -> Response:
     """Show every movement of hours, newest first, with the balance after each."""
     db = get_session()
     bank, account = services.own_account(db, current_user, slug)
-    before = request.args.get("before", type=int)
+    before = requested_before()
 
     def everything() -> dict[str, object]:
         lines, older = exchanges.statement(db, account, before)

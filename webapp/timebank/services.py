@@ -60,8 +60,16 @@ def sync_banks(session: Session, specs: dict[str, BankSpec]) -> list[str]:
         bank = existing.get(slug) or TimeBank(slug=slug, name=spec.name, description="")
         if bank.id is None:
             made.append(slug)
+        changed = (bank.name, bank.description, bank.lower_limit, bank.upper_limit) != (
+            spec.name,
+            spec.description,
+            spec.lower_limit,
+            spec.upper_limit,
+        )
         bank.name, bank.description = spec.name, spec.description
         bank.lower_limit, bank.upper_limit = spec.lower_limit, spec.upper_limit
+        if changed and bank.id is not None:
+            bank.version += 1  # kept pages show the new words and limits
         session.add(bank)
     session.commit()
     return made
