@@ -19,9 +19,9 @@ from webapp.timebank import exchanges, reports, services
 from webapp.timebank.hours import decimal_hours, hours_text
 from webapp.timebank.routes import (
     _errors,
+    _exchange_action,
     _form,
     bp,
-    exchange_page,
     requested_before,
     spec_of,
     statement_csv,
@@ -240,22 +240,12 @@ def record(slug: str) -> Response:
     return hx_redirect(url_for("timebank.show_exchange", slug=slug, exchange_id=made.id))
 
 
-def _coordinator_action(slug: str, exchange_id: int, action, done: str) -> Response:
-    try:
-        action()
-    except TimebankError as error:
-        get_session().rollback()  # let go of the write lock before drawing the page
-        return exchange_page(slug, exchange_id, status=422, errors=_errors(error), typed=_form())
-    flash(done, "success")
-    return hx_redirect(url_for("timebank.show_exchange", slug=slug, exchange_id=exchange_id))
-
-
 @bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/agree")
 @login_required
 def agree(slug: str, exchange_id: int) -> Response:
     """Agree that a proposal may take the receiver past the lower limit, or decline it."""
     approve = request.form.get("decision") == "agree"
-    return _coordinator_action(
+    return _exchange_action(
         slug,
         exchange_id,
         lambda: exchanges.agree(
@@ -271,7 +261,7 @@ def agree(slug: str, exchange_id: int) -> Response:
 @login_required
 def settle(slug: str, exchange_id: int) -> Response:
     """Settle a disputed exchange, or one not confirmed in time."""
-    return _coordinator_action(
+    return _exchange_action(
         slug,
         exchange_id,
         lambda: exchanges.settle(
@@ -291,7 +281,7 @@ def settle(slug: str, exchange_id: int) -> Response:
 @login_required
 def correct(slug: str, exchange_id: int) -> Response:
     """Correct the hours of an exchange by a new movement of the difference."""
-    return _coordinator_action(
+    return _exchange_action(
         slug,
         exchange_id,
         lambda: exchanges.correct(
