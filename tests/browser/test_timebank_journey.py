@@ -183,3 +183,66 @@ def test_two_members_trade_a_third_disagrees_and_a_coordinator_settles(
         r for r in csv.reader(io.StringIO(report)) if r[:1] == ["Company and a chat"]
     )
     assert company_row[-1] == "3.00"
+
+
+def test_a_coordinator_without_javascript_adds_a_member_and_records_their_help(
+    browser: Browser, server: LiveServer
+) -> None:
+    """The coordinators' pages work as plain forms with JavaScript off, by keyboard: a member
+    who does not use the app is added and their help recorded. Each page then passes axe
+    and is looked at, at 360 and 1280 px."""
+    _world(server)
+    context = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=False)
+    plain = context.new_page()
+    _sign_in_by_link(server, plain, "cora@example.org")
+
+    plain.goto(f"{server.url}{BANK}/coordinate")
+    plain.get_by_role("link", name="Members and balances").click()
+    plain.get_by_role("link", name="Add a member who does not use the app").click()
+    plain.get_by_label("The name other members know them by").fill("Nan")
+    plain.get_by_role("button", name="Add the member").click()  # no area yet
+    expect(plain.get_by_role("link", name=re.compile("Choose their area"))).to_be_visible()
+    expect(plain.get_by_label("The name other members know them by")).to_have_value("Nan")
+    plain.get_by_label("Their area").select_option("Riverside")
+    plain.get_by_role("button", name="Add the member").click()
+    expect(plain.get_by_text("Nan is a member. Record their exchanges for them.")).to_be_visible()
+    expect(plain.get_by_role("heading", name="Nan", level=1)).to_be_visible()
+
+    plain.goto(f"{server.url}{BANK}/record")
+    form = plain.locator("main form")
+    form.get_by_label("Who gave the help").select_option(label="Nan (Riverside)")
+    form.get_by_label("Who received it").select_option(label="Ann (Riverside)")
+    form.get_by_label("What the help was").fill("Shopping run")
+    form.get_by_label("Category").select_option(index=1)
+    form.get_by_label("When").fill("2026-11-20")
+    form.get_by_label("Hours given").fill("30")
+    form.get_by_label("Hours given").press("Enter")  # sent by the keyboard
+    expect(plain.get_by_role("link", name=re.compile("24 hours"))).to_be_visible()
+    expect(form.get_by_label("What the help was")).to_have_value("Shopping run")
+    form.get_by_label("Hours given").fill("2")
+    form.get_by_label("Hours given").press("Enter")
+    expect(plain.get_by_role("heading", name="Shopping run", level=1)).to_be_visible()
+    expect(plain.get_by_text("Recorded by a coordinator").first).to_be_visible()
+    context.close()
+
+    cora = _page(browser, server, "cora@example.org")
+    shots = [
+        ("coordinate", "/coordinate", "Coordinating Riverside time bank"),
+        ("members", "/members", "Members of Riverside time bank"),
+        ("member_new", "/members/new", "Add a member who does not use the app"),
+        ("record", "/record", "Record an exchange"),
+    ]
+    for name, path, heading in shots:
+        cora.goto(f"{server.url}{BANK}{path}")
+        expect(cora.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        assert axe_violations(cora) == [], name
+        screenshot(cora, f"timebank_{name}")
+    cora.goto(f"{server.url}{BANK}/members")
+    cora.get_by_role("link", name="Nan").click()
+    expect(cora.get_by_role("heading", name="Nan", level=1)).to_be_visible()
+    rows = cora.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Ann")
+    expect(rows.first).to_contain_text("+2")
+    assert axe_violations(cora) == []
+    screenshot(cora, "timebank_member")

@@ -525,3 +525,121 @@ def test_refusals_are_said_where_they_can_be_read(app, db, people, today):
     removed = text(ben_client.get(BANK))
     assert "A coordinator removed you" in removed and "Unkind" in removed
     assert "Ask to join</button>" not in removed
+
+
+def test_a_carer_who_is_a_member_is_offered_no_form_to_trade_with_the_person(
+    app, db, patient, people, today
+):
+    cora, _ann, _ben = people
+    joined(app, db, cora, patient)
+    with app.test_request_context():
+        sam = member(db, cora, "Sam Lee", "sam@example.org")
+    sam_own = signed_in(app, sam.actor.person)
+    offer = listed(sam_own, sam.actor.id, title="Lifts to the surgery")
+    pat_client = signed_in(app, patient)
+    url = f"{BANK}/exchanges/{proposed(pat_client, patient.id, offer, today, '1')}"
+    acting = acting_client(
+        app, db, sam.actor.person, invited(app, db, patient, sam.actor.person, ["timebank"]).id
+    )
+
+    listing = text(acting.get(f"{BANK}/listings/{offer}"))
+    assert "You made this listing yourself" in listing
+    assert "Propose an exchange" not in listing
+    exchange = text(acting.get(url))
+    assert "you cannot answer it for the person you help" in exchange
+    assert "Withdraw the proposal" not in exchange and "Your answer" not in exchange
+    # As himself, Sam answers his side as any member would.
+    assert "Your answer" in text(sam_own.get(url))
+
+
+def test_a_former_member_reads_their_statement_without_links_into_the_bank(app, db, people, today):
+    _cora, ann, ben = people
+    ann_client, ben_client = signed_in(app, ann.actor.person), signed_in(app, ben.actor.person)
+    offer = listed(ann_client, ann.actor.id)
+    url = f"{BANK}/exchanges/{proposed(ben_client, ben.actor.id, offer, today, '1')}"
+    send(ann_client, f"{url}/answer", ann.actor.id, {"answer": "accept"})
+    send(ann_client, f"{url}/confirm", ann.actor.id, {"hours": "1"})
+    send(ben_client, f"{url}/confirm", ben.actor.id, {"hours": "1"})
+    assert send(ben_client, f"{BANK}/leave", ben.actor.id).status_code == 303
+
+    bank = text(ben_client.get(BANK))
+    assert "You left this time bank" in bank and "Statement from when you were a member" in bank
+    statement = ben_client.get(f"{BANK}/statement")
+    page = text(statement)
+    assert statement.status_code == 200
+    assert "You are no longer a member of Riverside time bank" in page
+    assert "Balance: −1 hour" in page and "A cuppa and a chat" in page
+    assert url not in page  # the exchange itself is for members
+    assert ben_client.get(url).status_code == 404
+    assert rows_of(ben_client.get(f"{BANK}/statement.csv"))[1][5:7] == ["-1.00", "-1.00"]
+    # Someone who only asked, and withdrew, has no statement.
+    cal_person = add_person(db, "Cal Roy", "cal@example.org")
+    with app.test_request_context():
+        services.ask_to_join(
+            db,
+            load_actor(db, cal_person),
+            SLUG,
+            {"display_name": "Cal", "area": AREA},
+            get_content().banks[SLUG],
+        )
+    cal_client = signed_in(app, cal_person)
+    send(cal_client, f"{BANK}/leave", cal_person.id)
+    assert cal_client.get(f"{BANK}/statement").status_code == 404
+    assert "Statement from when" not in text(cal_client.get(BANK))
+
+
+def test_saving_a_listing_taken_off_says_it_is_listed_again(app, db, people):
+    _cora, ann, _ben = people
+    ann_client = signed_in(app, ann.actor.person)
+    offer = listed(ann_client, ann.actor.id)
+    send(ann_client, f"{BANK}/listings/{offer}/close", ann.actor.id)
+    form = text(ann_client.get(f"{BANK}/listings/{offer}/edit"))
+    assert "You took this off the listings. Saving lists it again." in form
+    assert "Save and list it again" in form
+    saved = send(
+        ann_client,
+        f"{BANK}/listings/{offer}",
+        ann.actor.id,
+        {
+            "kind": "offer",
+            "title": "Tea and a chat",
+            "description": "Happy to sit with you over tea.",
+            "category": CATEGORY,
+            "area": AREA,
+        },
+        follow_redirects=True,
+    )
+    assert "Your changes are saved and it is listed again." in text(saved)
+    assert db.get(Listing, offer).status == "open"
+
+
+def test_a_coordinators_refused_decision_keeps_what_they_typed_and_says_when_too_late(
+    app, db, people, patient
+):
+    cora, _ann, _ben = people
+    with app.test_request_context():
+        asked = services.ask_to_join(
+            db,
+            load_actor(db, patient),
+            SLUG,
+            {"display_name": "Patsy", "area": AREA},
+            get_content().banks[SLUG],
+        )
+        other = coordinator(db, "Oli Park", "oli@example.org")
+    cora_client = signed_in(app, cora.actor.person)
+    decide = f"{BANK}/members/{asked.id}/decide"
+    form = {"decision": "decline", "version": asked.version, "note": "Met at the cafe."}
+    refused = send(cora_client, decide, cora.actor.id, form)
+    page = text(refused)
+    assert refused.status_code == 422
+    assert f'href="#reason-{asked.id}"' in page and "Say why" in page
+    assert "Met at the cafe.</textarea>" in page
+    assert f'id="reason-{asked.id}-error"' in page
+    # Another coordinator decides first: the late one is told, at the top of the page.
+    send(
+        signed_in(app, other.actor.person), decide, other.actor.id, {**form, "decision": "approve"}
+    )
+    late = send(cora_client, decide, cora.actor.id, {**form, "reason": "Too far away"})
+    page = text(late)
+    assert late.status_code == 422
+    assert "a moment ago" in page and 'href="#requests-heading"' in page

@@ -35,6 +35,7 @@ def _coordinate_page(slug: str, status: int = 200, **context: object) -> Respons
     bank, _coordinator = services.coordinating(db, current_user, slug)
     context.setdefault("errors", {})
     context.setdefault("error_for", None)
+    context.setdefault("typed", {})
     return render(
         "timebank/coordinate.html",
         status=status,
@@ -73,7 +74,10 @@ def decide(slug: str, member_id: int) -> Response:
             request.form.get("reason", ""),
         )
     except TimebankError as error:
-        return _coordinate_page(slug, status=422, errors=_errors(error), error_for=member_id)
+        get_session().rollback()  # let go of the write lock before drawing the page
+        return _coordinate_page(
+            slug, status=422, errors=_errors(error), error_for=member_id, typed=_form()
+        )
     if approve:
         flash(_("%(name)s is now a member.", name=member.display_name), "success")
     else:

@@ -339,6 +339,7 @@ def update_listing(slug: str, listing_id: int) -> Response:
     agreed)."""
     db = get_session()
     try:
+        was_closed = services.own_listing(db, current_user, slug, listing_id)[2].status != "open"
         services.update_listing(db, current_user, slug, listing_id, _form(), spec_of(slug), today())
     except TimebankError as error:
         bank, _account, listing = services.own_listing(db, current_user, slug, listing_id)
@@ -352,7 +353,12 @@ def update_listing(slug: str, listing_id: int) -> Response:
             errors=_errors(error),
             today=today(),
         )
-    flash(_("Your changes are saved. Exchanges already proposed stay as agreed."), "success")
+    flash(
+        _("Your changes are saved and it is listed again.")
+        if was_closed
+        else _("Your changes are saved. Exchanges already proposed stay as agreed."),
+        "success",
+    )
     return hx_redirect(url_for("timebank.show_listing", slug=slug, listing_id=listing_id))
 
 
@@ -531,7 +537,7 @@ def confirm(slug: str, exchange_id: int) -> Response:
 def statement(slug: str) -> Response:
     """Show every movement of hours, newest first, with the balance after each."""
     db = get_session()
-    bank, account = services.own_account(db, current_user, slug)
+    bank, account = services.statement_account(db, current_user, slug)
     before = requested_before()
 
     def everything() -> dict[str, object]:
@@ -604,7 +610,7 @@ def statement_csv(account, spec: BankSpec | None, filename: str) -> Response:
 @login_required
 def statement_download(slug: str) -> Response:
     """Download the whole statement as a CSV file."""
-    _bank, account = services.own_account(get_session(), current_user, slug)
+    _bank, account = services.statement_account(get_session(), current_user, slug)
     return statement_csv(account, spec_of(slug), f"time-bank-statement-{slug}.csv")
 
 

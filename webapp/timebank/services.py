@@ -143,6 +143,18 @@ def own_account(session: Session, actor: Actor, slug: str) -> tuple[TimeBank, Ba
     return bank, member
 
 
+def statement_account(session: Session, actor: Actor, slug: str) -> tuple[TimeBank, BankMember]:
+    """Return the bank and the membership whose statement the actor may read: an active one,
+    or one that has ended after being approved (the hours stay theirs to see)."""
+    bank, member = bank_and_account(session, actor, slug)
+    if member is None:
+        raise NotFound()
+    former = member.status in ("left", "removed") and member.joined_at is not None
+    if member.status != "active" and not former:
+        raise NotFound()
+    return bank, member
+
+
 def coordinating(session: Session, actor: Actor, slug: str) -> tuple[TimeBank, BankMember]:
     """Return the bank and the actor's own coordinator membership, or raise NotFound (never
     while acting for someone else)."""
@@ -193,12 +205,15 @@ class Profile:
     availability: str
 
 
-def check_profile(form: dict[str, str], spec: BankSpec | None) -> Profile:
-    """Check a profile form; raise TimebankError naming the field to put right."""
+def check_profile(form: dict[str, str], spec: BankSpec | None, theirs: bool = False) -> Profile:
+    """Check a profile form (`theirs`: filled in by a coordinator for someone else); raise
+    TimebankError naming the field to put right."""
     name = plain_line(form.get("display_name", ""), 200)
     if len(name) < 2:
         raise TimebankError(
-            _("Give the name other members will know you by (at least 2 letters)."),
+            _("Give the name other members will know them by (at least 2 letters).")
+            if theirs
+            else _("Give the name other members will know you by (at least 2 letters)."),
             "display_name",
         )
     if len(name) > NAME_MAX:
@@ -207,7 +222,12 @@ def check_profile(form: dict[str, str], spec: BankSpec | None) -> Profile:
         )
     area = plain_line(form.get("area", ""), 200)
     if spec is not None and area not in spec.areas:
-        raise TimebankError(_("Choose your area from the list (not your address)."), "area")
+        raise TimebankError(
+            _("Choose their area from the list (not their address).")
+            if theirs
+            else _("Choose your area from the list (not your address)."),
+            "area",
+        )
     words = {}
     for field, most in PROFILE_LIMITS.items():
         words[field] = plain_text(form.get(field, ""))
@@ -379,7 +399,7 @@ def add_member_without_app(
 ) -> BankMember:
     """Add a member who does not use the app; coordinators record their exchanges."""
     bank, _coordinator = coordinating(session, actor, slug)
-    profile = check_profile(form, spec)
+    profile = check_profile(form, spec, theirs=True)
     note = plain_text(form.get("note", ""))
     if len(note) > 1000:
         raise TimebankError(_("The note can be at most 1000 characters."), "note")
@@ -665,7 +685,8 @@ def update_listing(
     spec: BankSpec | None,
     today: dt.date,
 ) -> Listing:
-    """Change an offer or request (exchanges already proposed keep what was agreed)."""
+    """Change an offer or request (exchanges already proposed keep what was agreed). A
+    listing taken off the listings is listed again: the form says so before it is saved."""
     _bank, _member, listing = own_listing(session, actor, slug, listing_id)
     checked = check_listing(form, spec, today)
     for field, value in checked.__dict__.items():
