@@ -12,6 +12,7 @@ from sqlmodel import select
 from tests.timebank.helpers import SLUG, TODAY, Member, coordinator, listing, member, propose
 from webapp.content import get_content
 from webapp.timebank import exchanges, ledger, services
+from webapp.timebank.hours import parse_hours
 from webapp.timebank.models import BankMember, Exchange, LedgerEntry
 from webapp.timebank.services import TimebankError
 
@@ -112,6 +113,7 @@ def test_unconfirmed_after_fourteen_days_a_coordinator_settles(db, people):
         ("1:20", "quarter hours"),
         ("25", "more than fits in a day"),
         ("1e400", "more than fits in a day"),
+        ("1,000", "more than fits in a day"),
         ("NaN", "as a number"),
         ("two", "as a number"),
         ("", "how many hours"),
@@ -122,6 +124,15 @@ def test_bad_hours_are_refused_with_what_to_do(db, people, hours, words):
     with pytest.raises(TimebankError, match=words):
         propose(db, ben, listing(db, ann), hours)
     assert db.exec(select(Exchange)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "quarters"),
+    [("1.5", 6), ("1,5", 6), ("1½", 6), ("1 ½", 6), ("1:30", 6), ("0.75", 3), ("2 hours", 8)],
+)
+def test_hours_are_read_as_people_write_them(app, typed, quarters):
+    with app.test_request_context():
+        assert parse_hours(typed) == quarters
 
 
 def test_no_exchange_with_oneself_and_a_double_submit_proposes_once(db, people):

@@ -14,6 +14,7 @@ FRACTIONS = {0: "", 1: "¼", 2: "½", 3: "¾"}
 # "1:30" (hours and minutes) as well as "1.5" and "1¼".
 CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d)$")
 VULGAR = {"¼": ".25", "½": ".5", "¾": ".75"}
+THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 class HoursError(ValueError):
@@ -28,7 +29,10 @@ def parse_hours(text: str, *, allow_zero: bool = False, most: int = DAY) -> int:
     """Read hours written as 1.5, 1½ or 1:30 and return quarter hours; raise HoursError for
     anything empty, negative, zero (unless allowed), not in quarter hours, or more than a
     day holds."""
-    raw = (text or "").strip().replace(",", ".")
+    raw = (text or "").strip()
+    # A comma before three digits groups thousands ("1,000" is a thousand, too many); any
+    # other comma is a decimal point, as many people write it ("1,5").
+    raw = raw.replace(",", "") if THOUSANDS.match(raw) else raw.replace(",", ".")
     if not raw:
         raise HoursError(_("Say how many hours, for example 1.5 for an hour and a half."))
     clock = CLOCK.match(raw)
