@@ -339,8 +339,9 @@ def update_listing(slug: str, listing_id: int) -> Response:
     agreed)."""
     db = get_session()
     try:
-        was_closed = services.own_listing(db, current_user, slug, listing_id)[2].status != "open"
-        services.update_listing(db, current_user, slug, listing_id, _form(), spec_of(slug), today())
+        _listing, relisted = services.update_listing(
+            db, current_user, slug, listing_id, _form(), spec_of(slug), today()
+        )
     except TimebankError as error:
         bank, _account, listing = services.own_listing(db, current_user, slug, listing_id)
         return render(
@@ -355,7 +356,7 @@ def update_listing(slug: str, listing_id: int) -> Response:
         )
     flash(
         _("Your changes are saved and it is listed again.")
-        if was_closed
+        if relisted
         else _("Your changes are saved. Exchanges already proposed stay as agreed."),
         "success",
     )

@@ -147,10 +147,11 @@ def statement_account(session: Session, actor: Actor, slug: str) -> tuple[TimeBa
     """Return the bank and the membership whose statement the actor may read: an active one,
     or one that has ended after being approved (the hours stay theirs to see)."""
     bank, member = bank_and_account(session, actor, slug)
-    if member is None:
-        raise NotFound()
-    former = member.status in ("left", "removed") and member.joined_at is not None
-    if member.status != "active" and not former:
+    readable = member is not None and (
+        member.status == "active"
+        or (member.status in ("left", "removed") and member.joined_at is not None)
+    )
+    if not readable:
         raise NotFound()
     return bank, member
 
@@ -684,19 +685,20 @@ def update_listing(
     form: dict[str, str],
     spec: BankSpec | None,
     today: dt.date,
-) -> Listing:
-    """Change an offer or request (exchanges already proposed keep what was agreed). A
-    listing taken off the listings is listed again: the form says so before it is saved."""
+) -> tuple[Listing, bool]:
+    """Change an offer or request (exchanges already proposed keep what was agreed); return
+    it and whether it was listed again (one taken off is; the form says so before saving)."""
     _bank, _member, listing = own_listing(session, actor, slug, listing_id)
     checked = check_listing(form, spec, today)
     for field, value in checked.__dict__.items():
         setattr(listing, field, value)
+    relisted = listing.status != "open"
     listing.status = "open"
     listing.updated_at = utcnow()
     session.add(listing)
     touch(session, listing.bank_id)
     session.commit()
-    return listing
+    return listing, relisted
 
 
 def close_listing(session: Session, actor: Actor, slug: str, listing_id: int) -> Listing:
