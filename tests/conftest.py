@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import secrets
@@ -13,18 +14,33 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
 import webapp.models  # noqa: F401  (every table)
 from tests.softauthn import SoftAuthenticator
-from webapp import create_app
+from webapp import content, create_app
 from webapp.accounts import services
 from webapp.accounts.models import Person, Practice, PracticeRole, Role
 from webapp.config import config_for_tests
+from webapp.content import Content
 from webapp.extensions import limiter
 
 _TMP = tempfile.mkdtemp(prefix="coproduce-tests-")
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.db"
+
+
+def database_url() -> str:
+    """The database this test process uses: TEST_DATABASE_URL (PostgreSQL) or a new SQLite
+    file. Each pytest-xdist worker has its own: on PostgreSQL the worker's name is added to
+    the database's name (`.ci/postgres-database create --workers N` makes them)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{_TMP}/test.db"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{url}_{worker}" if worker else url
+
+
+DATABASE_URL = database_url()
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -59,6 +75,25 @@ class Client(FlaskClient):
 
 
 _made: list[Flask] = []
+_content: Content | None = None
+_load_content = content.load
+
+
+def _content_once(root: Path) -> tuple[Content, list]:
+    """Read content/ once per process (it is read-only); every app gets its own copy, so a
+    test that changes its app's content changes no other. Other folders are read each time."""
+    global _content
+    if Path(root).resolve() != content.CONTENT_DIR:
+        return _load_content(root)
+    if _content is None:
+        loaded, errors = _load_content(root)
+        if errors:
+            return loaded, errors
+        _content = loaded
+    return copy.deepcopy(_content), []
+
+
+content.load = _content_once
 
 
 def make_app(keep: bool = False, **overrides) -> Flask:
@@ -86,19 +121,43 @@ def _close_connections() -> Iterator[None]:
 def migrated() -> str:
     """Apply every migration to the run's database once."""
     app = make_app(keep=True)
+    try:
+        app.extensions["db_engine"].connect().close()
+    except OperationalError as error:
+        pytest.exit(
+            f"cannot open the test database {DATABASE_URL.rsplit('/', 1)[-1]!r} ({error.orig}). "
+            "With several workers (-n), each needs its own: "
+            "make them with `.ci/postgres-database create --workers N`.",
+            returncode=1,
+        )
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     app.extensions["db_engine"].dispose()
     return DATABASE_URL
 
 
+_emptied = 0
+
+
 def empty_tables(app: Flask) -> None:
     """Delete every row, children first, so each test starts clean."""
+    global _emptied
     engine = app.extensions["db_engine"]
     with engine.begin() as connection:
         for table in reversed(SQLModel.metadata.sorted_tables):
             connection.execute(table.delete())
-    # Ids may start again in emptied tables: no page kept for the last test may answer.
+    _emptied += 1
+    forget_kept_pages(app)
+
+
+def tables_emptied() -> int:
+    """How many times this process has emptied the tables (a world kept in them is gone)."""
+    return _emptied
+
+
+def forget_kept_pages(app: Flask) -> None:
+    """Forget the pages an app keeps per worker. Ids may start again in emptied or restored
+    tables: no page kept for the last test may answer."""
     app.extensions.pop("kept_html", None)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from tests.conftest import add_person, make_app, sign_in
+from tests.worlds import Worlds
 from webapp.access import SCOPES
 from webapp.accounts import services
 from webapp.accounts.models import AuthSession, Passkey, Person, Practice, Role
@@ -1227,12 +1228,23 @@ def _answer(response) -> str:
     return str(response.status_code)
 
 
-@pytest.mark.parametrize("role", ROLES)
+_WORLDS = Worlds(_arrange)
+
+
+@pytest.fixture(scope="module")
+def worlds(migrated: str) -> Iterator[Worlds]:
+    """Each role's world, built once per process and put back whenever a case changed it."""
+    yield _WORLDS.open()
+    _WORLDS.close()
+
+
+# Cases are grouped by role (the module-scoped parameter), so a world serves a run of cases.
+@pytest.mark.parametrize("role", ROLES, scope="module")
 @pytest.mark.parametrize("route", sorted(MATRIX))
-def test_route_answers_each_role_as_declared(app, route, role):
+def test_route_answers_each_role_as_declared(worlds, route, role):
     entry = MATRIX[route]
     method = route.split()[0]
-    ctx, client = _arrange(app, role)
+    ctx, client = worlds.enter(role)
     path = entry.path(ctx)
     if method == "GET":
         response = client.get(path)
@@ -1263,3 +1275,53 @@ def _lapsed_answer(route: str, entry: Entry) -> str:
     if route.split()[1] in LAPSE_ALLOWED:
         return entry.expect["carer_idle"]
     return LAPSED
+
+
+# The worlds are shared between cases: these prove that nothing one case does reaches the next.
+def test_a_goal_made_by_one_case_is_gone_in_the_next(worlds):
+    ctx, client = worlds.enter("patient")
+    made = client.form("/goals", {"text": "Made by the case before", "csrf_token": ctx["csrf"]})
+    assert made.status_code == 303
+    assert "Made by the case before" in client.get("/goals").get_data(as_text=True)
+    _ctx, client = worlds.enter("patient")
+    page = client.get("/goals").get_data(as_text=True)
+    assert "Made by the case before" not in page
+    assert "Walk to the shop" in page  # the world itself is whole
+
+
+def test_a_get_that_writes_is_put_back_too(worlds):
+    from webapp.audit import AuditEvent
+
+    def downloads() -> int:
+        with Session(worlds.app.extensions["db_engine"]) as db:
+            return len(
+                db.exec(select(AuditEvent).where(AuditEvent.action == "rights.download")).all()
+            )
+
+    _ctx, client = worlds.enter("patient")
+    before = downloads()
+    assert client.get("/account/my-data/everything.json").status_code == 200
+    assert downloads() == before + 1 and worlds.dirty
+    worlds.enter("patient")
+    assert downloads() == before
+
+
+def test_signing_out_in_one_case_leaves_the_next_signed_in(worlds):
+    ctx, client = worlds.enter("clinician")
+    client.form("/account/signout", {"csrf_token": ctx["csrf"]})
+    assert "/account/signin" in client.get("/account").headers["Location"]
+    _ctx, client = worlds.enter("clinician")
+    assert client.get("/account").status_code == 200
+
+
+def test_a_case_for_another_role_or_emptied_tables_bring_the_world_back(worlds):
+    from tests.conftest import empty_tables
+
+    # Cas acts for Pat with the one scope the role names: the world differs by role.
+    _ctx, client = worlds.enter("carer_results")
+    assert client.get("/goals").status_code == 404
+    _ctx, client = worlds.enter("carer_goals")
+    assert client.get("/goals").status_code == 200
+    empty_tables(worlds.app)
+    _ctx, client = worlds.enter("patient")
+    assert "Walk to the shop" in client.get("/goals").get_data(as_text=True)

@@ -4,11 +4,14 @@ posting is paused, and a removed member. (The app-wide matrix covers the other r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tests.conftest import add_person, sign_in
+from tests.worlds import Worlds
 from webapp.accounts.services import load_actor
 from webapp.content import get_content
 from webapp.groups import moderation, threads
@@ -151,8 +154,11 @@ ROUTES = {
 }
 
 
-def _world(app, db, role):
-    with app.test_request_context():
+def _world(app, role):
+    with (
+        app.test_request_context(),
+        Session(app.extensions["db_engine"], expire_on_commit=False) as db,
+    ):
         groups.sync_groups(db, get_content().groups)
 
         def person(key: str, display: str, slug: str = SLUG, role_in: str = "member"):
@@ -211,11 +217,22 @@ def _world(app, db, role):
     return world, client
 
 
-@pytest.mark.parametrize("role", ROLES)
+_WORLDS = Worlds(_world)
+
+
+@pytest.fixture(scope="module")
+def worlds(migrated: str) -> Iterator[Worlds]:
+    """Each kind of person's world, built once per process and put back after any change."""
+    yield _WORLDS.open()
+    _WORLDS.close()
+
+
+# Cases are grouped by role (the module-scoped parameter), so a world serves a run of cases.
+@pytest.mark.parametrize("role", ROLES, scope="module")
 @pytest.mark.parametrize("route", sorted(ROUTES))
-def test_group_route_answers_each_kind_of_person(app, db, route, role):
+def test_group_route_answers_each_kind_of_person(worlds, route, role):
     method, path, form, expect = ROUTES[route]
-    world, client = _world(app, db, role)
+    world, client = worlds.enter(role)
     url = path.format(**world)
     if method == "GET":
         response = client.get(url)
