@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.11
 VENDOR := webapp/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := webapp:create_app
-# Both cores: each test worker has its own SQLite database (the PostgreSQL leg runs alone).
+# Both cores: each test worker has its own database (on PostgreSQL, see .ci/postgres-database).
 PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint format install vendor chromium redis wrk bench lighthouse test-python test-browser migrate messages clean

@@ -1,4 +1,4 @@
-"""Shared fixtures: one migrated database per run, an app and client per test, test people."""
+"""Shared fixtures: one migrated database per test process, an app and client per test, people."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
@@ -37,7 +38,10 @@ def database_url() -> str:
     if not url:
         return f"sqlite:///{_TMP}/test.db"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return f"{url}_{worker}" if worker else url
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
 
 
 DATABASE_URL = database_url()
@@ -137,17 +141,26 @@ def migrated() -> str:
 
 
 _emptied = 0
+_world_in_tables = False
 
 
 def empty_tables(app: Flask) -> None:
     """Delete every row, children first, so each test starts clean."""
-    global _emptied
+    global _emptied, _world_in_tables
     engine = app.extensions["db_engine"]
     with engine.begin() as connection:
         for table in reversed(SQLModel.metadata.sorted_tables):
             connection.execute(table.delete())
     _emptied += 1
+    _world_in_tables = False
     forget_kept_pages(app)
+
+
+def holding_world() -> None:
+    """Say the tables hold a matrix world (tests/worlds.py): the next test that asks for an
+    app empties them first."""
+    global _world_in_tables
+    _world_in_tables = True
 
 
 def tables_emptied() -> int:
@@ -165,6 +178,8 @@ def forget_kept_pages(app: Flask) -> None:
 def app(migrated: str) -> Iterator[Flask]:
     """An app for one test, with an empty database and fresh rate limits."""
     app = make_app()
+    if _world_in_tables:
+        empty_tables(app)
     limiter.reset()
     yield app
     empty_tables(app)

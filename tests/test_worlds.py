@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import pytest
 
-from tests.worlds import writes
+from tests.worlds import WORLD_LIFETIME_SECONDS, _Kept, writes
 
 
 @pytest.mark.parametrize(
@@ -45,3 +48,12 @@ def test_statements_that_may_change_what_is_stored_count_as_writes(statement):
 )
 def test_reads_and_transaction_steps_do_not(statement):
     assert not writes(statement)
+
+
+def test_a_world_is_built_again_on_a_new_day_or_when_old():
+    today = dt.date(2026, 12, 2)
+    kept = _Kept(rows=[], ctx={}, cookie=None, built_at=time.monotonic(), built_on=today)
+    assert not kept.stale(today)
+    assert kept.stale(today + dt.timedelta(days=1))
+    kept.built_at -= WORLD_LIFETIME_SECONDS + 1
+    assert kept.stale(today)

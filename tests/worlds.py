@@ -8,9 +8,13 @@ and role, and its rows are kept. Before each case the world is made exactly as i
 - if the last case wrote anything (the app's engine saw an INSERT, UPDATE or DELETE, even
   from a GET or a request that was refused), or another test emptied the tables, or the
   case before was for another role, the kept rows are put back, table by table;
-- the client is new, with the cookies the world's client had when the world was built;
-- rate limits start again and kept pages are forgotten (ids may repeat after a restore,
-  so a page kept after a change must never answer for the world as it was built).
+- the client is new, with the cookie the world's client had when the world was built;
+- rate limits start again, and the pages the app keeps per worker and the mail it sent are
+  forgotten, as they were when every case had an app of its own (ids may repeat after a
+  restore, so a page kept after a change must never answer for the world as it was built);
+- a world is built again when it is ten minutes old or the day has changed since.
+
+Writes are watched on every engine of the process, not only the world's own.
 
 Restoring deletes every row (children first) and inserts the kept rows (parents first), so
 it works the same on SQLite and PostgreSQL, and needs no rights beyond the tables' own.
@@ -18,6 +22,7 @@ it works the same on SQLite and PostgreSQL, and needs no rights beyond the table
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +36,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from tests import conftest
+from webapp.db import utcnow
 from webapp.extensions import limiter
+from webapp.formatting import local_date
 
 # A world older than this is built again: its signed-in sessions would near their idle limit.
 WORLD_LIFETIME_SECONDS = 10 * 60
@@ -62,6 +69,18 @@ class _Kept:
     ctx: dict
     cookie: str | None
     built_at: float
+    built_on: dt.date
+
+    def stale(self, today: dt.date) -> bool:
+        """Too old to serve: sessions near their idle limit, or dates built for another day."""
+        too_old = time.monotonic() - self.built_at > WORLD_LIFETIME_SECONDS
+        return too_old or today != self.built_on
+
+
+def _today(app: Flask) -> dt.date:
+    """The app's day (in its own time zone), as the worlds' dates are written."""
+    with app.app_context():
+        return local_date(utcnow())
 
 
 @dataclass
@@ -81,7 +100,7 @@ class Worlds:
         """Start the module: an app of its own on the run's database (empty at this point)."""
         if self.app is None:
             self.app = conftest.make_app(keep=True)
-            event.listen(self.app.extensions["db_engine"], "before_cursor_execute", self._saw)
+            event.listen(Engine, "before_cursor_execute", self._saw)
         self.current, self.dirty = None, True
         return self
 
@@ -102,7 +121,7 @@ class Worlds:
         app = self.app
         assert app is not None, "open() the worlds first"
         kept = self.kept.get(key)
-        if kept is not None and time.monotonic() - kept.built_at > WORLD_LIFETIME_SECONDS:
+        if kept is not None and kept.stale(_today(app)):
             kept = None
         emptied = conftest.tables_emptied()
         if kept is None:
@@ -111,6 +130,9 @@ class Worlds:
         elif self.dirty or self.current != key or emptied != self.emptied_seen:
             self._restore(kept)
         self.current, self.emptied_seen = key, conftest.tables_emptied()
+        conftest.holding_world()
+        conftest.forget_kept_pages(app)
+        app.extensions.pop("outbox", None)
         limiter.reset()
         client = app.test_client()
         if kept.cookie is not None:
@@ -121,6 +143,7 @@ class Worlds:
     def _build(self, key: str) -> _Kept:
         app = self.app
         assert app is not None
+        built_on = _today(app)
         ctx, client = self.build(app, key)
         cookie = client.get_cookie(SESSION_COOKIE)
         kept = _Kept(
@@ -128,10 +151,10 @@ class Worlds:
             ctx=ctx,
             cookie=cookie.value if cookie else None,
             built_at=time.monotonic(),
+            built_on=built_on,
         )
         self.kept[key] = kept
         self.builds += 1
-        conftest.forget_kept_pages(app)
         return kept
 
     def _restore(self, kept: _Kept) -> None:
@@ -144,7 +167,6 @@ class Worlds:
             for table, rows in kept.rows:
                 if rows:
                     connection.execute(table.insert(), rows)
-        conftest.forget_kept_pages(app)
         self.restores += 1
 
 
