@@ -1242,9 +1242,18 @@ def worlds(migrated: str) -> Iterator[Worlds]:
 @pytest.mark.parametrize("role", ROLES, scope="module")
 @pytest.mark.parametrize("route", sorted(MATRIX))
 def test_route_answers_each_role_as_declared(worlds, route, role):
+    ctx, client = worlds.enter(role)
+    answer, status = _ask(route, role, ctx, client)
+    entry = MATRIX[route]
+    expected = entry.expect[role] if role != "carer_lapsed" else _lapsed_answer(route, entry)
+    assert answer == expected, (route, role, status)
+
+
+def _ask(route: str, role: str, ctx: dict, client, spoil=lambda value: value) -> tuple[str, int]:
+    """Send the route's request as the role (each form value passed through `spoil`), and
+    return the answer as the matrix names it, with the status."""
     entry = MATRIX[route]
     method = route.split()[0]
-    ctx, client = worlds.enter(role)
     path = entry.path(ctx)
     if method == "GET":
         response = client.get(path)
@@ -1253,7 +1262,12 @@ def test_route_answers_each_role_as_declared(worlds, route, role):
         headers = {"X-CSRFToken": ctx["csrf"]} if ctx["csrf"] else {}
         response = client.json(path, body, headers=headers)
     else:
-        data = dict((entry.data(ctx) if callable(entry.data) else entry.data) or {})
+        data = {
+            key: spoil(value)
+            for key, value in (
+                (entry.data(ctx) if callable(entry.data) else entry.data) or {}
+            ).items()
+        }
         if ctx["csrf"]:
             data["csrf_token"] = ctx["csrf"]
         if role in ACTING:  # the page a carer's form came from names the person's record
@@ -1265,8 +1279,28 @@ def test_route_answers_each_role_as_declared(worlds, route, role):
     sent_to_carers = response.headers.get("Location", "").endswith("/carers")
     if role == "carer_lapsed" and response.status_code == 303 and sent_to_carers:
         answer = LAPSED
-    expected = entry.expect[role] if role != "carer_lapsed" else _lapsed_answer(route, entry)
-    assert answer == expected, (route, role, response.status_code)
+    return answer, response.status_code
+
+
+# Forms that the people allowed to use them fill in, each as the first role allowed.
+FILLED_FORMS = {
+    route: next(role for role in ROLES if entry.expect[role] == OK)
+    for route, entry in MATRIX.items()
+    if route.startswith("POST")
+    and entry.data
+    and not entry.json
+    and any(answer == OK for answer in entry.expect.values())
+}
+
+
+@pytest.mark.parametrize("route", sorted(FILLED_FORMS))
+def test_control_characters_in_any_field_change_no_answer(worlds, route):
+    """NUL, other control characters and direction overrides typed into any field are taken
+    out before a route sees them: the answer is the one the clean form gets."""
+    role = FILLED_FORMS[route]
+    ctx, client = worlds.enter(role)
+    answer, status = _ask(route, role, ctx, client, spoil=lambda value: f"\x00{value}\u202e\x1b")
+    assert answer == OK, (route, role, status)
 
 
 def _lapsed_answer(route: str, entry: Entry) -> str:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import assets, config, content, db, errors, formatting, links, security
+from webapp import assets, config, content, db, errors, formatting, inputs, links, security
 from webapp.extensions import babel, compress, csrf, htmx_ext, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     """Create the Flask app from the environment, or from the given settings in tests."""
     app = Flask(__name__, static_folder=None, instance_path=str(config.INSTANCE_DIR))
+    inputs.init_app(app)  # first: every route's <int:...> is bounded as it is registered
     settings = config_overrides if config_overrides is not None else config.from_environment()
     if config_overrides is not None and "SECRET_KEY" not in settings:
         settings = {**config.config_for_tests(), **settings}
@@ -70,6 +71,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     htmx_ext.init_app(app)
     compress.init_app(app)
     _init_login(app)
+    inputs.clean_requests(app)
 
     from webapp.migrate import migrate
 

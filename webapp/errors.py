@@ -11,6 +11,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.extensions import retry_minutes
+from webapp.inputs import TooDeep
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,19 @@ def _messages(code: int) -> tuple[str, str]:
     )
 
 
-def _error_response(code: int) -> Response:
-    """Render the error page or JSON body for a status code."""
-    title, message = _messages(code)
+def _error_response(code: int, message: str | None = None) -> Response:
+    """Render the error page or JSON body for a status code (with its own message, if the
+    error has one to say)."""
+    title, standard = _messages(code)
+    message = message or standard
     request_id = g.get("request_id", "-")
+    # A failed transaction must not fail the page that says so: start the session afresh.
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # the database itself is gone: the plain page below still works
+            log.warning("could not roll back before the error page", exc_info=True)
     if _wants_json():
         response = jsonify(ok=False, error=f"{title}. {message}", request_id=request_id)
     else:
@@ -91,7 +101,12 @@ def _error_response(code: int) -> Response:
 def handle_http_error(error: HTTPException) -> Response:
     """Answer an HTTP error with a plain page."""
     code = error.code or 500
-    response = _error_response(code)
+    response = _error_response(
+        code,
+        _("That request was nested too deeply to read. Reload the page and try again.")
+        if isinstance(error, TooDeep)
+        else None,
+    )
     if code == 429:
         response.headers["Retry-After"] = str(retry_minutes() * 60)
     if code == 405 and getattr(error, "valid_methods", None):

@@ -9,7 +9,7 @@ from sqlmodel import select
 from tests.conftest import add_person, sign_in
 from webapp.content import get_content
 from webapp.groups import services as groups
-from webapp.groups.models import Membership
+from webapp.groups.models import Membership, PeerProfile
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +34,11 @@ def test_joining_asks_for_a_display_name_first_then_welcomes(app, client, db, pa
         first.status_code == 303
         and "/groups/profile?next=living-with-diabetes" in (first.headers["Location"])
     )
-    bad = client.form("/groups/profile", {"display_name": "Pat\u202eM"})
+    bad = client.form("/groups/profile", {"display_name": "Pat\u200bM"})
     assert bad.status_code == 422 and "hidden character" in bad.get_data(as_text=True)
+    # Direction overrides, like control characters, are taken out of everything typed.
+    client.form("/groups/profile", {"display_name": "Pat\u202eM"})
+    assert db.exec(select(PeerProfile.display_name)).one() == "PatM"
     saved = client.form("/groups/profile?next=living-with-diabetes", {"display_name": "Pat M"})
     assert saved.headers["Location"].endswith("/groups/living-with-diabetes")
     joined = client.form("/groups/living-with-diabetes/join", follow_redirects=True)

@@ -57,7 +57,7 @@ def coordinate(slug: str) -> Response:
     return _coordinate_page(slug)
 
 
-@bp.post("/<slug>/members/<int(max=2147483647):member_id>/decide")
+@bp.post("/<slug>/members/<int:member_id>/decide")
 @login_required
 def decide(slug: str, member_id: int) -> Response:
     """Approve a request to join (with a private note) or decline it (with a reason)."""
@@ -146,14 +146,14 @@ def _member_page(slug: str, member_id: int, status: int = 200, **context: object
     )
 
 
-@bp.get("/<slug>/members/<int(max=2147483647):member_id>")
+@bp.get("/<slug>/members/<int:member_id>")
 @login_required
 def member(slug: str, member_id: int) -> Response:
     """Show a member to coordinators: their profile, the private note and their statement."""
     return _member_page(slug, member_id)
 
 
-@bp.get("/<slug>/members/<int(max=2147483647):member_id>/statement.csv")
+@bp.get("/<slug>/members/<int:member_id>/statement.csv")
 @login_required
 def member_statement(slug: str, member_id: int) -> Response:
     """Download a member's whole statement as CSV, for coordinators."""
@@ -163,7 +163,7 @@ def member_statement(slug: str, member_id: int) -> Response:
     return statement_csv(member, spec_of(slug), f"time-bank-statement-{slug}-{member.id}.csv")
 
 
-@bp.post("/<slug>/members/<int(max=2147483647):member_id>/note")
+@bp.post("/<slug>/members/<int:member_id>/note")
 @login_required
 def save_note(slug: str, member_id: int) -> Response:
     """Save the coordinators' private note about a member."""
@@ -177,7 +177,7 @@ def save_note(slug: str, member_id: int) -> Response:
     return hx_redirect(url_for("timebank.member", slug=slug, member_id=member_id))
 
 
-@bp.post("/<slug>/members/<int(max=2147483647):member_id>/remove")
+@bp.post("/<slug>/members/<int:member_id>/remove")
 @login_required
 def remove(slug: str, member_id: int) -> Response:
     """Remove a member; exchanges not yet happened are called off."""
@@ -244,7 +244,7 @@ def record(slug: str) -> Response:
     return hx_redirect(url_for("timebank.show_exchange", slug=slug, exchange_id=made.id))
 
 
-@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/agree")
+@bp.post("/<slug>/exchanges/<int:exchange_id>/agree")
 @login_required
 def agree(slug: str, exchange_id: int) -> Response:
     """Agree that a proposal may take the receiver past the lower limit, or decline it."""
@@ -261,7 +261,7 @@ def agree(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/settle")
+@bp.post("/<slug>/exchanges/<int:exchange_id>/settle")
 @login_required
 def settle(slug: str, exchange_id: int) -> Response:
     """Settle a disputed exchange, or one not confirmed in time."""
@@ -281,7 +281,7 @@ def settle(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/correct")
+@bp.post("/<slug>/exchanges/<int:exchange_id>/correct")
 @login_required
 def correct(slug: str, exchange_id: int) -> Response:
     """Correct the hours of an exchange by a new movement of the difference."""

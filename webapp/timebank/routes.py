@@ -308,14 +308,14 @@ def _listing_page(slug: str, listing_id: int, status: int = 200, **context: obje
     )
 
 
-@bp.get("/<slug>/listings/<int(max=2147483647):listing_id>")
+@bp.get("/<slug>/listings/<int:listing_id>")
 @login_required
 def show_listing(slug: str, listing_id: int) -> Response:
     """Show an offer or request, with the form to propose an exchange."""
     return _listing_page(slug, listing_id)
 
 
-@bp.get("/<slug>/listings/<int(max=2147483647):listing_id>/edit")
+@bp.get("/<slug>/listings/<int:listing_id>/edit")
 @login_required
 def edit_listing(slug: str, listing_id: int) -> Response:
     """Show the form to change an offer or request."""
@@ -332,7 +332,7 @@ def edit_listing(slug: str, listing_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/listings/<int(max=2147483647):listing_id>")
+@bp.post("/<slug>/listings/<int:listing_id>")
 @login_required
 def update_listing(slug: str, listing_id: int) -> Response:
     """Save changes to an offer or request (exchanges already proposed keep what was
@@ -363,7 +363,7 @@ def update_listing(slug: str, listing_id: int) -> Response:
     return hx_redirect(url_for("timebank.show_listing", slug=slug, listing_id=listing_id))
 
 
-@bp.post("/<slug>/listings/<int(max=2147483647):listing_id>/close")
+@bp.post("/<slug>/listings/<int:listing_id>/close")
 @login_required
 def close_listing(slug: str, listing_id: int) -> Response:
     """Take an offer or request off the listings."""
@@ -372,7 +372,7 @@ def close_listing(slug: str, listing_id: int) -> Response:
     return hx_redirect(url_for("timebank.show_listing", slug=slug, listing_id=listing_id))
 
 
-@bp.post("/<slug>/listings/<int(max=2147483647):listing_id>/exchanges")
+@bp.post("/<slug>/listings/<int:listing_id>/exchanges")
 @login_required
 def propose(slug: str, listing_id: int) -> Response:
     """Propose an exchange from an offer or request."""
@@ -449,7 +449,7 @@ def exchange_page(slug: str, exchange_id: int, status: int = 200, **context: obj
     )
 
 
-@bp.get("/<slug>/exchanges/<int(max=2147483647):exchange_id>")
+@bp.get("/<slug>/exchanges/<int:exchange_id>")
 @login_required
 def show_exchange(slug: str, exchange_id: int) -> Response:
     """Show an exchange: who gives, who receives, what, when, the hours each side said and
@@ -467,7 +467,7 @@ def _exchange_action(slug: str, exchange_id: int, action, done: str) -> Response
     return hx_redirect(url_for("timebank.show_exchange", slug=slug, exchange_id=exchange_id))
 
 
-@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/answer")
+@bp.post("/<slug>/exchanges/<int:exchange_id>/answer")
 @login_required
 def answer(slug: str, exchange_id: int) -> Response:
     """Accept or decline a proposal."""
@@ -490,7 +490,7 @@ def answer(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/call-off")
+@bp.post("/<slug>/exchanges/<int:exchange_id>/call-off")
 @login_required
 def call_off(slug: str, exchange_id: int) -> Response:
     """Withdraw a proposal, or call off an exchange neither side has confirmed."""
@@ -504,7 +504,7 @@ def call_off(slug: str, exchange_id: int) -> Response:
     )
 
 
-@bp.post("/<slug>/exchanges/<int(max=2147483647):exchange_id>/confirm")
+@bp.post("/<slug>/exchanges/<int:exchange_id>/confirm")
 @login_required
 def confirm(slug: str, exchange_id: int) -> Response:
     """Confirm the hours actually given (or that it did not happen)."""
