@@ -7,7 +7,8 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -244,6 +245,31 @@ def sign_in(app: Flask, client: Client, person: Person) -> None:
     with client.session_transaction() as browser:
         browser["_user_id"] = token
         browser["_fresh"] = True
+
+
+def together(app: Flask, count: int, work: Callable[[Session, int], object]) -> list[object]:
+    """Run work(session, n) in `count` threads released at the same moment, each with its own
+    session and request context; return what each returned or raised."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(n: int) -> None:
+        with (
+            app.test_request_context(),
+            Session(app.extensions["db_engine"], expire_on_commit=False) as session,
+        ):
+            barrier.wait()
+            try:
+                results[n] = work(session, n)
+            except Exception as error:
+                results[n] = error
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return results
 
 
 def outbox(app: Flask) -> list:

@@ -5,42 +5,16 @@ locks); on SQLite they queue for the write lock (immediate transactions)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlmodel import Session, select
 
+from tests.conftest import together
 from tests.timebank.helpers import SLUG, TODAY, coordinator, listing, member, propose
 from webapp.accounts.services import load_actor
 from webapp.content import get_content
 from webapp.timebank import exchanges, ledger, services
 from webapp.timebank.models import BankMember, Exchange, LedgerEntry
 from webapp.timebank.services import TimebankError
-
-
-def _together(app, count: int, work) -> list[object]:
-    """Run work(session, n) in `count` threads released at the same moment; return what each
-    returned or raised."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def run(n: int) -> None:
-        with (
-            app.test_request_context(),
-            Session(app.extensions["db_engine"], expire_on_commit=False) as session,
-        ):
-            barrier.wait()
-            try:
-                results[n] = work(session, n)
-            except Exception as error:
-                results[n] = error
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    return results
 
 
 @pytest.fixture
@@ -68,7 +42,7 @@ def test_many_confirmations_of_one_exchange_move_the_hours_once(app, db, people)
         actor = load_actor(session, sides[n])
         return exchanges.confirm(session, actor, SLUG, made.id, "2", TODAY).status
 
-    results = _together(app, len(sides), confirm)
+    results = together(app, len(sides), confirm)
     unexpected = [r for r in results if not isinstance(r, (str, TimebankError))]
     assert not unexpected, unexpected
     db.expire_all()
@@ -88,7 +62,7 @@ def test_confirmations_of_different_exchanges_of_one_member_all_count(app, db, p
         actor = load_actor(session, ben.actor.person)
         return exchanges.confirm(session, actor, SLUG, made[n].id, "1", TODAY).status
 
-    results = _together(app, len(made), confirm)
+    results = together(app, len(made), confirm)
     assert results == ["done"] * len(made), results
     db.expire_all()
     assert db.get(BankMember, ben.account.id).balance == -24
@@ -109,7 +83,7 @@ def test_a_coordinator_settling_while_a_member_confirms_moves_hours_once(app, db
         actor = load_actor(session, ben.actor.person)
         return exchanges.confirm(session, actor, SLUG, made.id, "2", TODAY)
 
-    results = _together(app, 2, act)
+    results = together(app, 2, act)
     assert not [r for r in results if not isinstance(r, (Exchange, TimebankError))], results
     db.expire_all()
     final = db.get(Exchange, made.id)

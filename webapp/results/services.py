@@ -10,7 +10,7 @@ from functools import cached_property
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import ColumnElement, bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
@@ -437,20 +437,22 @@ def release_results(session: Session, actor: Actor | None, review: Review) -> in
     if actor is not None:
         require(actor, "results.manage", review.practice_id)
     now = utcnow()
-    waiting = list(
-        session.exec(
-            select(Result).where(
-                Result.patient_id == review.patient_id,
-                Result.practice_id == review.practice_id,
-                col(Result.released_at).is_(None),
-                Result.held == False,  # noqa: E712
-            )
+    # Claim the waiting results in one statement: of two presses, or two clocks, at once,
+    # the second finds them claimed (on PostgreSQL it waits for the first's row locks, then
+    # reads them again) and tells nobody anything.
+    waiting = session.exec(
+        update(Result)
+        .where(
+            col(Result.patient_id) == review.patient_id,
+            col(Result.practice_id) == review.practice_id,
+            col(Result.released_at).is_(None),
+            col(Result.held) == False,  # noqa: E712
         )
-    )
+        .values(released_at=now)
+        .returning(col(Result.id))
+    ).all()
     if not waiting:
         raise ResultError(_("There are no results waiting to be released."))
-    for result in waiting:
-        result.released_at = now
     review.results_released_at = now
     if review.status == ReviewStatus.PLANNED:
         review.status = ReviewStatus.RESULTS_RELEASED
