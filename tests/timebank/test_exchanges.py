@@ -343,6 +343,9 @@ def test_a_carer_cannot_trade_with_the_person_they_help(app, db, people):
     from webapp.carers import services as carers
 
     _cora, ann, ben = people
+    # Ann proposed to Ben before he became her carer.
+    made = propose(db, ann, listing(db, ben, title="Another"), "1")
+    anns_listing = listing(db, ann, title="Ann's offer")
     with app.test_request_context():
         grant, token, _code = carers.invite_carer(
             db, ann.actor, ann.actor.id, {"name": "Ben Ode"}, ["timebank"]
@@ -354,10 +357,22 @@ def test_a_carer_cannot_trade_with_the_person_they_help(app, db, people):
     helping = type(helping)(**{**helping.__dict__, "acting": carers_acting(db, ben, grant)})
     with pytest.raises(TimebankError, match="someone you are helping"):
         propose(db, Member(helping, ann.account), listing(db, ben, title="Ben's offer"))
-    # Ann proposed herself; Ben, acting for Ann, cannot accept it as the other side.
-    made = propose(db, ann, listing(db, ben, title="Another"), "1")
+    # Ben, acting for Ann, cannot accept it as the other side.
     with pytest.raises(TimebankError, match="cannot answer it for the person you help"):
         exchanges.answer(db, helping, SLUG, made.id, True, TODAY)
+    # Nor from his own account, in either direction, however the exchange began.
+    carer = "one of you is the other's carer"
+    with pytest.raises(TimebankError, match=carer):
+        propose(db, ben, anns_listing)
+    with pytest.raises(TimebankError, match=carer):
+        propose(db, ann, listing(db, ben, title="Gardening"))
+    with pytest.raises(TimebankError, match=carer):
+        exchanges.answer(db, ben.actor, SLUG, made.id, True, TODAY)
+    # Declining is always possible; once Ann stops Ben's help, they may trade again.
+    assert exchanges.answer(db, ben.actor, SLUG, made.id, False, TODAY).status == "declined"
+    with app.test_request_context():
+        carers.stop_grant(db, ann.actor, grant.id)
+    assert propose(db, ben, anns_listing).status == "proposed"
 
 
 def carers_acting(db, carer, grant):

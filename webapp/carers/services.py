@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
@@ -433,6 +433,23 @@ class Helped:
     def scopes(self) -> list[str]:
         """Return the scopes in the order they are offered."""
         return scopes_of(self.grant)
+
+
+def one_helps_the_other(session: Session, first: int | None, second: int | None) -> bool:
+    """Say whether either person is the other's carer today (a grant accepted, not stopped,
+    not past its end). Used where the two must not deal with each other, whoever acts."""
+    if first is None or second is None or first == second:
+        return False
+    grants = session.exec(
+        select(CarerGrant).where(
+            or_(
+                (col(CarerGrant.person_id) == first) & (col(CarerGrant.carer_id) == second),
+                (col(CarerGrant.person_id) == second) & (col(CarerGrant.carer_id) == first),
+            ),
+            col(CarerGrant.revoked_at).is_(None),
+        )
+    ).all()
+    return any(grant_is_live(grant, grant.carer_id) for grant in grants)
 
 
 def people_i_help(session: Session, actor: Actor) -> list[Helped]:

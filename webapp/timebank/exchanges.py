@@ -22,6 +22,7 @@ from werkzeug.exceptions import NotFound
 
 from webapp import audit
 from webapp.access import Actor
+from webapp.carers.services import one_helps_the_other
 from webapp.db import utcnow
 from webapp.groups.text import plain_line, plain_text
 from webapp.notifications.services import notify
@@ -152,6 +153,7 @@ def propose(
         raise TimebankError(
             _("This is your own listing. You cannot trade with someone you are helping.")
         )
+    _refuse_carer_and_person(session, me, other)
     if listing.status != "open" or (listing.ends_on is not None and listing.ends_on < today):
         raise TimebankError(_("This listing has ended, so it cannot be taken up now."))
     if other.status != "active":
@@ -275,6 +277,19 @@ def _move_on(session: Session, exchange: Exchange, status: str, **values: object
     session.add(exchange)
 
 
+def _refuse_carer_and_person(session: Session, me: BankMember, other: BankMember) -> None:
+    """A carer and the person they help never trade hours with each other, whether the carer
+    is acting for the person or using their own account, in either direction: the person's
+    hours are theirs to give and receive."""
+    if one_helps_the_other(session, me.person_id, other.person_id):
+        raise TimebankError(
+            _(
+                "You cannot trade hours with this member: one of you is the other's carer "
+                "in Coproduce. A coordinator can help arrange it another way."
+            )
+        )
+
+
 def answer(
     session: Session,
     actor: Actor,
@@ -293,6 +308,7 @@ def answer(
     if exchange.status != "proposed":
         raise _changed(exchange)
     if accept:
+        _refuse_carer_and_person(session, me, _other(session, exchange, me))
         _move_on(session, exchange, "accepted", reason=reason, accepted_on=today)
     else:
         _move_on(session, exchange, "declined", reason=reason)
