@@ -21,7 +21,7 @@ from webapp.accounts import passkeys, services
 from webapp.accounts.models import Person
 from webapp.accounts.services import AccountError
 from webapp.db import get_session
-from webapp.extensions import limiter
+from webapp.extensions import client_address, limiter
 from webapp.htmx import hx_redirect, render
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -30,7 +30,13 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 # practice's staff may share one address, so they get more room than the answers.
 OPTIONS_LIMIT = "100 per 15 minutes"
 SIGNIN_LIMIT = "30 per 15 minutes"
-LINK_LIMIT = "5 per 15 minutes"
+# Emailed links from one network address: a practice's or care home's shared Wi-Fi may
+# carry dozens of people signing in within a quarter of an hour.
+LINK_LIMIT = "60 per 15 minutes"
+# To one email address from anywhere (the mailbox is not flooded), and from one network
+# address to one email address (one person's tries count against them, not the network).
+LINK_EMAIL_LIMIT = "3 per 15 minutes"
+LINK_PAIR_LIMIT = "3 per 15 minutes"
 CODE_LIMIT = "10 per 15 minutes"
 
 
@@ -124,13 +130,19 @@ def signin_verify() -> Response | tuple[Response, int]:
 
 
 def _signin_email_limit_key() -> str:
-    """Rate-limit emailed links per address as well as per client."""
+    """Rate-limit emailed links per email address as well as per client."""
     return "link:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _signin_pair_limit_key() -> str:
+    """Rate-limit emailed links per network address and email address together."""
+    return f"link-pair:{client_address()}:" + request.form.get("email", "").strip().lower()[:254]
 
 
 @bp.post("/signin/link")
 @limiter.limit(LINK_LIMIT)
-@limiter.limit("3 per 15 minutes", key_func=_signin_email_limit_key)
+@limiter.limit(LINK_EMAIL_LIMIT, key_func=_signin_email_limit_key)
+@limiter.limit(LINK_PAIR_LIMIT, key_func=_signin_pair_limit_key)
 def request_link() -> Response:
     """Email a sign-in link; the answer is the same whether or not the address is known."""
     email = request.form.get("email", "")
@@ -312,7 +324,8 @@ def join_verify() -> Response | tuple[Response, int]:
 
 @bp.post("/join/email")
 @limiter.limit(LINK_LIMIT)
-@limiter.limit("3 per 15 minutes", key_func=_signin_email_limit_key)
+@limiter.limit(LINK_EMAIL_LIMIT, key_func=_signin_email_limit_key)
+@limiter.limit(LINK_PAIR_LIMIT, key_func=_signin_pair_limit_key)
 def join_by_email() -> Response:
     """Email a link that finishes joining without a passkey (no JavaScript, or no passkeys)."""
     db = get_session()
