@@ -26,6 +26,7 @@ from webapp.groups import notices as group_notices
 from webapp.links import public_url
 from webapp.results import services as results
 from webapp.results.importing import ImportFailed
+from webapp.yamlcheck import LocatedError
 
 invite = AppGroup("invite", help="Invite people to a practice.")
 results_group = AppGroup("results", help="Import and release test results.")
@@ -195,6 +196,47 @@ def content_check() -> None:
     )
 
 
+safety_group = AppGroup("safety", help="Check the crisis net.")
+
+
+@safety_group.command("check")
+@click.option("--show", is_flag=True, help="Also print each sentence missed or stopped.")
+def safety_check(show: bool) -> None:
+    """Measure the crisis net on content/safety's labelled sets: print recall and the
+    false-alarm rate of each, and exit 1 if any set misses a bar."""
+    from webapp.safety import corpus
+
+    root = Path(current_app.config.get("CONTENT_DIR", content.CONTENT_DIR)) / "safety"
+    phrases = content.get_content().crisis
+    failed = False
+    for name in corpus.SETS:
+        try:
+            sentences = corpus.load(root / name)
+        except (LocatedError, OSError) as error:
+            click.echo(f"{root / name}: {error}", err=True)
+            failed = True
+            continue
+        result = corpus.measure(name, phrases, sentences)
+        verdict = "passes" if result.passes else "FAILS"
+        click.echo(
+            f"{name}: recall {result.recall:.1%} ({result.caught} of {result.crises} crises), "
+            f"false alarms {result.false_alarm_rate:.1%} ({result.alarms} of {result.ordinary} "
+            f"ordinary): {verdict}"
+        )
+        if show:
+            for sentence in result.missed:
+                click.echo(f"  missed: {sentence}")
+            for sentence in result.false_alarms:
+                click.echo(f"  stopped: {sentence}")
+        failed = failed or not result.passes
+    click.echo(
+        f"Bars: recall at least {corpus.LEAST_RECALL:.0%}, "
+        f"false alarms at most {corpus.MOST_FALSE_ALARMS:.0%}."
+    )
+    if failed:
+        sys.exit(1)
+
+
 @click.command("demo")
 @click.option(
     "--scale",
@@ -361,6 +403,7 @@ def init_app(app: Flask) -> None:
     """Register the commands with `flask`."""
     app.cli.add_command(invite)
     app.cli.add_command(content_group)
+    app.cli.add_command(safety_group)
     app.cli.add_command(practice_group)
     app.cli.add_command(groups_group)
     app.cli.add_command(timebank_group)

@@ -1,23 +1,50 @@
 """Checking free text for crisis language, gently and without reading minds.
 
-Phrases come from content/safety/crisis.yaml. A phrase matches when its words appear in
-order, ignoring case, punctuation and small misspellings (one letter wrong, missing or
-extra in a phrase word of four letters or more). Negations are not looked for: "I'm not going
-to hurt myself" still shows the help, because the step is gentle and easy to pass.
-What matched is reported as the category and phrase, never the person's text.
+Phrases come from content/safety/crisis.yaml, each under its category. The text and the
+phrases are read the same way before they are compared:
+
+- lower case, apostrophes dropped, words only ("can't" is "cant");
+- text speak and common spellings written out, from the file's `spellings` ("im" is "i am",
+  "2" is "to", "wanna" is "want to", "dont" is "do not");
+- each word taken to its stem with the Snowball English stemmer (kill, killing and killed
+  are one word; so are tablet and tablets);
+- a word of four letters or more also matches with one slip (a letter wrong, missing, extra
+  or two swapped), measured with rapidfuzz.
+
+A phrase is words in order. `a|b` in a phrase is either word; `...` lets up to three other
+words stand between its neighbours ("thinking about ... ending it"). Phrases under
+`ordinary` are figures of speech ("dying for a cup of tea"): a crisis phrase found within
+the same words as one of them does not count, but one found elsewhere in the text does.
+
+Negations are not looked for: "I'm not going to hurt myself" still shows the help, because
+the step is gentle and easy to pass. What matched is reported as the category and phrase,
+never the person's text.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+
+import snowballstemmer
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from webapp.yamlcheck import LocatedError, compose, line, listed, mapping, text
 
 CATEGORIES = ("suicide", "self_harm", "harm_from_others")
-# Words people split or join differently: normalised before matching.
-JOINED = {("my", "self"): "myself", ("self", "harm"): "selfharm"}
+# How many other words `...` lets stand between two words of a phrase.
+GAP = 3
+# Words shorter than this match only as they are (after spelling and stemming).
+FUZZY_FROM = 4
+# Words people split differently: joined before matching.
+JOINED = {("my", "self"): "myself", ("your", "self"): "yourself"}
+_WORD = re.compile(r"[a-z0-9]+")
+_stemmer = snowballstemmer.stemmer("english")
 
 
 @dataclass(frozen=True)
@@ -36,26 +63,60 @@ class Match:
     phrase: str
 
 
+# One place in a phrase: the stems that fill it, or a gap (None).
+Slot = frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A phrase as written in content, and as the slots it is matched by."""
+
+    category: str
+    words: str
+    slots: tuple[Slot, ...]
+
+
 @dataclass(frozen=True)
 class CrisisPhrases:
-    """Every phrase, by category, and the help lines to show."""
+    """Every phrase, by category, the figures of speech set aside, and the help lines."""
 
-    phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    phrases: tuple[Phrase, ...] = ()
     help: tuple[HelpLine, ...] = ()
+    ordinary: tuple[Phrase, ...] = ()
+    spellings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Every stem a phrase names, once (what a word of the text is compared with).
+    vocabulary: tuple[str, ...] = ()
 
     def check(self, words: str) -> Match | None:
-        """Return the first phrase found in the text, or None."""
-        tokens = normalise(words)
-        for category, phrase in self.phrases:
-            wanted = normalise(phrase)
-            if _contains(tokens, wanted):
-                return Match(category, phrase)
+        """Return the first crisis phrase found in the text (outside any figure of speech),
+        or None."""
+        tokens = normalise(words, self.spellings)
+        if not tokens:
+            return None
+        matched = [_read(token, self.vocabulary) for token in tokens]
+        # Figures of speech are set phrases: matched word for word as written (after the
+        # spellings), with no other forms and no slips.
+        exact = [frozenset({token}) for token in tokens]
+        covered = set()
+        for phrase in self.ordinary:
+            for start, end in _spans(phrase.slots, exact):
+                covered.update(range(start, end))
+        for phrase in self.phrases:
+            for start, end in _spans(phrase.slots, matched):
+                if not covered.issuperset(range(start, end)):
+                    return Match(phrase.category, phrase.words)
         return None
 
 
-def normalise(words: str) -> list[str]:
-    """Return the text as lower-case words, apostrophes dropped, split words joined."""
-    tokens = re.findall(r"[a-z0-9]+", words.lower().replace("'", "").replace("’", ""))
+def normalise(words: str, spellings: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """Return the text as lower-case words: apostrophes dropped, accents taken off, split
+    words joined, and text speak written out."""
+    plain = unicodedata.normalize("NFKD", words.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    plain = plain.replace("'", "").replace("’", "").replace("‘", "")
+    tokens: list[str] = []
+    for token in _WORD.findall(plain):
+        tokens.extend((spellings or {}).get(token, (token,)))
     joined: list[str] = []
     for token in tokens:
         if joined and (joined[-1], token) in JOINED:
@@ -65,41 +126,129 @@ def normalise(words: str) -> list[str]:
     return joined
 
 
-def _close(word: str, wanted: str) -> bool:
-    """Say whether a word is the wanted one, allowing one slip in wanted words of 4+ letters."""
-    if word == wanted:
-        return True
-    if len(wanted) < 4 or len(word) < 3 or abs(len(word) - len(wanted)) > 1:
-        return False
-    # One substitution, insertion or deletion.
-    if len(word) == len(wanted):
-        return sum(a != b for a, b in zip(word, wanted, strict=True)) == 1
-    short, long = sorted((word, wanted), key=len)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
 
 
-def _contains(tokens: list[str], wanted: list[str]) -> bool:
-    """Say whether the wanted words appear together, in order, in the tokens."""
-    size = len(wanted)
-    return any(
-        all(_close(tokens[start + i], wanted[i]) for i in range(size))
-        for start in range(len(tokens) - size + 1)
+@lru_cache(maxsize=8192)
+def _matches(stem: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
+    """The phrase stems a stem of the text stands for: itself, and any within one slip of it.
+
+    A slip counts only where both words have four letters or more and their first letters
+    agree (people rarely mistype the first letter, and short words differ by one letter
+    from too many others: pill, will, hill, kill). A four-letter word takes only an extra
+    letter ("killl"), never a changed one."""
+    if len(stem) < FUZZY_FROM:
+        return frozenset({stem})
+    close = process.extract(stem, vocabulary, scorer=OSA.distance, score_cutoff=1, limit=None)
+    return frozenset(
+        {stem}
+        | {
+            wanted
+            for wanted, _distance, _index in close
+            if len(wanted) >= FUZZY_FROM
+            and wanted[0] == stem[0]
+            and (len(wanted) > FUZZY_FROM or len(stem) == FUZZY_FROM + 1)
+        }
     )
+
+
+def _read(token: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
+    """What one word of the text may stand for; a word that drops its final g ("killin",
+    "thinkin") is also read with it."""
+    found = _matches(_stem(token), vocabulary)
+    if token.endswith("in") and len(token) >= 5:
+        found |= _matches(_stem(token + "g"), vocabulary)
+    return found
+
+
+def _spans(slots: tuple[Slot, ...], matched: list[frozenset[str]]) -> list[tuple[int, int]]:
+    """Every (start, end) of the text where the slots match, first word first."""
+    first = slots[0]
+    assert first is not None
+    found = []
+    for start, here in enumerate(matched):
+        if here & first:
+            end = _rest(slots, 1, matched, start + 1)
+            if end is not None:
+                found.append((start, end))
+    return found
+
+
+def _rest(slots: tuple[Slot, ...], i: int, matched: list[frozenset[str]], at: int) -> int | None:
+    """Match slots[i:] from position `at`; return where the match ends, or None."""
+    if i == len(slots):
+        return at
+    slot = slots[i]
+    if slot is None:  # up to GAP words may stand here before the next slot
+        for skip in range(GAP + 1):
+            if at + skip > len(matched):
+                break
+            end = _rest(slots, i + 1, matched, at + skip)
+            if end is not None:
+                return end
+        return None
+    if at < len(matched) and matched[at] & slot:
+        return _rest(slots, i + 1, matched, at + 1)
+    return None
+
+
+def compile_phrase(
+    category: str, words: str, spellings: dict[str, tuple[str, ...]], stem: bool = True
+) -> Phrase | str:
+    """Turn a phrase as written into slots (of stems, or of the words as written when `stem`
+    is False), or return what is wrong with it."""
+    form = _stem if stem else str
+    slots: list[Slot] = []
+    for part in words.split():
+        if part == "...":
+            if not slots or slots[-1] is None:
+                return "'...' goes between two words"
+            slots.append(None)
+            continue
+        choices: set[str] = set()
+        for choice in part.split("|"):
+            tokens = normalise(choice, spellings)
+            if not tokens:
+                return f"{part!r} has no word in it"
+            if len(tokens) > 1 and "|" in part:
+                return f"each choice in {part!r} must be one word"
+            if len(tokens) > 1:  # a spelling written out into several words
+                for token in tokens[:-1]:
+                    slots.append(frozenset({form(token)}))
+            choices.add(form(tokens[-1]))
+        slots.append(frozenset(choices))
+    if not slots:
+        return "a phrase needs some words"
+    if slots[-1] is None:
+        return "'...' goes between two words"
+    return Phrase(category, words, tuple(slots))
 
 
 def load(path: Path) -> CrisisPhrases:
     """Parse and check the crisis phrases file; raise LocatedError at the first problem."""
     node = compose(path)
-    fields = mapping(node, "the crisis phrases", {"categories", "help"})
+    fields = mapping(node, "the crisis phrases", {"categories", "help", "ordinary", "spellings"})
     if "categories" not in fields or "help" not in fields:
         raise LocatedError(line(node), "the file needs categories: and help:")
+    spellings: dict[str, tuple[str, ...]] = {}
+    if "spellings" in fields:
+        for key, value in _pairs(fields["spellings"]):
+            written = text(value, f"the spelling of {key!r}", 80).lower().split()
+            if not _WORD.fullmatch(key) or not all(_WORD.fullmatch(w) for w in written):
+                raise LocatedError(line(value), "spellings are plain words: `im: i am`")
+            spellings[key] = tuple(written)
     phrases = []
     for key, value in mapping(fields["categories"], "categories", set(CATEGORIES)).items():
         for item in listed(value, key):
-            phrase = text(item, "a phrase", 80)
-            if not normalise(phrase):
-                raise LocatedError(line(item), "a phrase needs some words")
-            phrases.append((key, phrase))
+            phrases.append(_phrase(key, item, spellings))
+    ordinary = ()
+    if "ordinary" in fields:
+        ordinary = tuple(
+            _phrase("ordinary", item, spellings, stem=False)
+            for item in listed(fields["ordinary"], "ordinary")
+        )
     help_lines = []
     for item in listed(fields["help"], "help"):
         parts = mapping(item, "a help line", {"name", "detail"})
@@ -108,4 +257,26 @@ def load(path: Path) -> CrisisPhrases:
         help_lines.append(
             HelpLine(text(parts["name"], "name", 80), text(parts["detail"], "detail", 300))
         )
-    return CrisisPhrases(tuple(phrases), tuple(help_lines))
+    vocabulary = {
+        stem for phrase in phrases for slot in phrase.slots if slot is not None for stem in slot
+    }
+    return CrisisPhrases(
+        tuple(phrases), tuple(help_lines), ordinary, spellings, tuple(sorted(vocabulary))
+    )
+
+
+def _pairs(node: yaml.Node) -> list[tuple[str, yaml.Node]]:
+    """The keys and value nodes of a mapping of any keys."""
+    if not isinstance(node, yaml.MappingNode):
+        raise LocatedError(line(node), "spellings must be a mapping: `im: i am`")
+    return [(str(key.value).lower(), value) for key, value in node.value]
+
+
+def _phrase(
+    category: str, item: yaml.Node, spellings: dict[str, tuple[str, ...]], stem: bool = True
+) -> Phrase:
+    words = text(item, "a phrase", 400)
+    compiled = compile_phrase(category, words, spellings, stem)
+    if isinstance(compiled, str):
+        raise LocatedError(line(item), compiled)
+    return compiled
