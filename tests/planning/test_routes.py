@@ -130,6 +130,9 @@ def test_the_safety_step_with_htmx_announces_itself_and_shows_the_crisis_plan(
     assert "Ringing my sister" in body and "What helps me" in body
     assert 'id="safety-heading" tabindex="-1" data-focus' in body
     assert 'hx-swap-oob="innerHTML">Before we go on: are you safe right now?' in body
+    # Help lines a phone can act on: call, or text with the words the text must hold.
+    assert 'href="tel:116123"' in body and 'href="tel:999"' in body
+    assert 'href="sms:85258?&amp;body=SHOUT"' in body
 
 
 def test_the_summary_page_shares_edits_and_marks_the_review_prepared(

@@ -28,6 +28,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 import snowballstemmer
 import yaml
@@ -44,15 +45,30 @@ FUZZY_FROM = 4
 # Words people split differently: joined before matching.
 JOINED = {("my", "self"): "myself", ("your", "self"): "yourself"}
 _WORD = re.compile(r"[a-z0-9]+")
+_NUMBER = re.compile(r"\+?[0-9]{3,15}")
 _stemmer = snowballstemmer.stemmer("english")
 
 
 @dataclass(frozen=True)
 class HelpLine:
-    """Someone to contact in a crisis, as content names them."""
+    """Someone to contact in a crisis, as content names them, and how a phone reaches them:
+    a number to call, or a number to text with the words the text must hold."""
 
     name: str
     detail: str
+    call: str = ""
+    text: str = ""
+    body: str = ""
+
+    @property
+    def href(self) -> str:
+        """A link a phone can act on: tel: to call, sms: (with its words) to text."""
+        if self.call:
+            return f"tel:{self.call}"
+        if self.text:
+            # "?&body=" is read by both iPhones and Android phones.
+            return f"sms:{self.text}" + (f"?&body={quote(self.body)}" if self.body else "")
+        return ""
 
 
 @dataclass(frozen=True)
@@ -251,11 +267,28 @@ def load(path: Path) -> CrisisPhrases:
         )
     help_lines = []
     for item in listed(fields["help"], "help"):
-        parts = mapping(item, "a help line", {"name", "detail"})
-        if set(parts) != {"name", "detail"}:
+        parts = mapping(item, "a help line", {"name", "detail", "call", "text", "body"})
+        if not {"name", "detail"} <= set(parts):
             raise LocatedError(line(item), "each help line needs name: and detail:")
+        if "call" in parts and "text" in parts:
+            raise LocatedError(line(item), "a help line is called or texted, not both")
+        numbers = {}
+        for key in ("call", "text"):
+            if key in parts:
+                number = text(parts[key], key, 20).replace(" ", "")
+                if not _NUMBER.fullmatch(number):
+                    raise LocatedError(line(parts[key]), f"{key}: must be a phone number")
+                numbers[key] = number
+        if "body" in parts and "text" not in parts:
+            raise LocatedError(line(parts["body"]), "body: is the words of a text: add text:")
         help_lines.append(
-            HelpLine(text(parts["name"], "name", 80), text(parts["detail"], "detail", 300))
+            HelpLine(
+                text(parts["name"], "name", 80),
+                text(parts["detail"], "detail", 300),
+                numbers.get("call", ""),
+                numbers.get("text", ""),
+                text(parts["body"], "body", 40) if "body" in parts else "",
+            )
         )
     vocabulary = {
         stem for phrase in phrases for slot in phrase.slots if slot is not None for stem in slot
