@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from tests.accounts.helpers import invite, join
@@ -91,3 +92,22 @@ def test_htmx_rename_error_returns_the_partial(app, client, db, practice, authen
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith("<section")
     assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("name", "greeting"),
+    [
+        ("Dr Priya Shah", "Priya"),
+        ("Dr. Priya Shah", "Priya"),
+        ("Prof Sir Alan Jones", "Alan"),
+        ("Mrs Jo Lee", "Jo"),
+        ("Pat Morgan", "Pat"),
+        ("Pat", "Pat"),
+        ("Dr Shah", "Dr Shah"),  # a surname alone would be rude
+        ("  ", ""),
+    ],
+)
+def test_people_are_greeted_by_a_sensible_name(name, greeting):
+    from webapp.accounts.models import given_name
+
+    assert given_name(name) == greeting

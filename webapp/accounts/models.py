@@ -10,6 +10,46 @@ from sqlmodel import Field, SQLModel
 
 from webapp.db import utcnow
 
+# Titles people put before their names: a greeting uses the name after them.
+TITLES = frozenset(
+    [
+        "dr",
+        "doctor",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lady",
+        "lord",
+        "rev",
+        "revd",
+        "reverend",
+        "fr",
+        "father",
+        "sister",
+        "nurse",
+        "cllr",
+    ]
+)
+
+
+def given_name(name: str) -> str:
+    """Return the name to greet someone by: the first word of their name after any title
+    ("Dr Priya Shah" is Priya), or the whole name when there is nothing after the title
+    ("Dr Shah" stays Dr Shah: a surname alone would be rude)."""
+    words = name.split()
+    rest = words
+    while rest and rest[0].rstrip(".").casefold() in TITLES:
+        rest = rest[1:]
+    if len(rest) >= 2:
+        return rest[0]
+    return " ".join(words)
+
 
 class Role(enum.StrEnum):
     """What a person does in a practice."""
@@ -47,8 +87,8 @@ class Person(SQLModel, table=True):
 
     @property
     def first_name(self) -> str:
-        """Return the first word of the person's name, for greetings."""
-        return self.name.split()[0] if self.name.strip() else self.name
+        """Return the name to greet the person by (see given_name)."""
+        return given_name(self.name)
 
 
 class PracticeRole(SQLModel, table=True):

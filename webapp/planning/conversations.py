@@ -20,6 +20,7 @@ from werkzeug.exceptions import NotFound
 
 from webapp import audit
 from webapp.access import Actor, can, require, sees_goal
+from webapp.accounts.models import given_name
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.formatting import day_month_year, local_date
@@ -52,7 +53,7 @@ def facts_for(session: Session, actor: Actor, patient_id: int, flow: Flow) -> Fa
     # The conversation speaks to the person, also when a carer holds it for them.
     name = actor.acting.person_name if actor.acting is not None else actor.person.name
     return Facts(
-        first_name=name.split()[0] if name.split() else "",
+        first_name=given_name(name),
         next_review=day_month_year(review.scheduled_at, "wide") if review else "",
         results={
             summary.test.slug: (summary.shown(summary.latest), summary.direction)
