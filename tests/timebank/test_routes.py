@@ -643,3 +643,15 @@ def test_a_coordinators_refused_decision_keeps_what_they_typed_and_says_when_too
     page = text(late)
     assert late.status_code == 422
     assert "a moment ago" in page and 'href="#requests-heading"' in page
+
+
+def test_a_listing_says_who_gives_and_who_receives_in_words_that_read_for_both(app, people):
+    _cora, ann, ben = people
+    ann_client, ben_client = signed_in(app, ann.actor.person), signed_in(app, ben.actor.person)
+    offer = listed(ann_client, ann.actor.id, title="A lift to the surgery")
+    wanted = listed(ann_client, ann.actor.id, title="Help with my garden", kind="request")
+    offered = text(ben_client.get(f"{BANK}/listings/{offer}"))
+    asked = text(ben_client.get(f"{BANK}/listings/{wanted}"))
+    assert "Ann gives the help and you receive it." in offered
+    assert "You give the help and Ann receives it." in asked
+    assert "you receives" not in offered + asked and "you gives" not in offered + asked
