@@ -40,8 +40,10 @@ from webapp.yamlcheck import LocatedError, compose, line, listed, mapping, text
 CATEGORIES = ("suicide", "self_harm", "harm_from_others")
 # How many other words `...` lets stand between two words of a phrase.
 GAP = 3
-# Words shorter than this match only as they are (after spelling and stemming).
+# Words shorter than this match only as they are (after spelling and stemming); words
+# this long or longer (as stems) also match with one slip.
 FUZZY_FROM = 4
+FUZZY_LONG = 7
 # Words people split differently: joined before matching.
 JOINED = {("my", "self"): "myself", ("your", "self"): "yourself"}
 _WORD = re.compile(r"[a-z0-9]+")
@@ -131,8 +133,9 @@ def normalise(words: str, spellings: dict[str, tuple[str, ...]] | None = None) -
     plain = "".join(c for c in plain if not unicodedata.combining(c))
     plain = plain.replace("'", "").replace("’", "").replace("‘", "")
     tokens: list[str] = []
+    spellings = spellings or {}
     for token in _WORD.findall(plain):
-        tokens.extend((spellings or {}).get(token, (token,)))
+        tokens.extend(spellings.get(token, (token,)))
     joined: list[str] = []
     for token in tokens:
         if joined and (joined[-1], token) in JOINED:
@@ -158,16 +161,15 @@ def _matches(stem: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
     if len(stem) < FUZZY_FROM:
         return frozenset({stem})
     close = process.extract(stem, vocabulary, scorer=OSA.distance, score_cutoff=1, limit=None)
-    return frozenset(
-        {stem}
-        | {
-            wanted
-            for wanted, _distance, _index in close
-            if len(wanted) >= FUZZY_FROM
-            and wanted[0] == stem[0]
-            and (len(wanted) > FUZZY_FROM or len(stem) == FUZZY_FROM + 1)
-        }
-    )
+    return frozenset({stem} | {wanted for wanted, _d, _i in close if _slip(stem, wanted)})
+
+
+def _slip(typed: str, wanted: str) -> bool:
+    """Whether a word one edit from a wanted one is a slip of it: the wanted word has seven
+    letters or more (its stem, that is: suicid is six) and the first letters agree. Shorter
+    words differ by one letter from too many others (pill, will, hill, kill; treat, threat;
+    glass, gass; switch, stitch): their usual misspellings are in the spellings instead."""
+    return len(wanted) >= FUZZY_LONG and typed[0] == wanted[0]
 
 
 def _read(token: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
