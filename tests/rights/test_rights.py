@@ -54,13 +54,37 @@ def test_who_has_seen_my_record_in_plain_words(app, db, pat):
 
 
 def test_the_record_of_who_has_seen_it_is_paginated(db, pat):
-    for _n in range(services.PAGE_SIZE + 3):
-        audit.record(db, _priya(db).id, "plan.read", pat.id)
+    # Different things in turn (the same thing again is counted, not repeated).
+    for n in range(services.PAGE_SIZE + 3):
+        action = "plan.read" if n % 2 else "planning.read_shared"
+        audit.record(db, _priya(db).id, action, pat.id)
     db.commit()
     first, more = services.activity(db, pat, pat.id, page=1)
     second, more_again = services.activity(db, pat, pat.id, page=2)
     assert len(first) == services.PAGE_SIZE and more
     assert len(second) >= 3 and not more_again
+
+
+def test_the_same_thing_again_is_counted_not_repeated(db, pat):
+    import datetime as dt
+
+    priya = _priya(db)
+    start = dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC)
+    for day in range(8):  # every day from 2 to 9 December
+        audit.record(db, priya.id, "plan.read", pat.id).at = start + dt.timedelta(days=day)
+    audit.record(db, priya.id, "plan.note", pat.id).at = start + dt.timedelta(days=8)
+    audit.record(db, priya.id, "plan.read", pat.id).at = start + dt.timedelta(days=9)
+    db.commit()
+    mine, _more = services.activity(db, pat, pat.id)
+    ours = [(a.what, a.times) for a in mine if a.who == "Dr Priya Shah"]
+    assert ours == [
+        ("read the goals you shared, to agree your plan", 1),
+        ("wrote a note on your plan", 1),
+        ("read the goals you shared, to agree your plan", 8),
+    ]
+    grouped = next(a for a in mine if a.times == 8)
+    assert (grouped.first.day, grouped.at.day) == (2, 9)
+    assert all("did something" not in a.what for a in mine)
 
 
 def test_only_the_person_sees_their_rights_pages(db, pat, app):
@@ -123,10 +147,13 @@ def test_the_record_as_a_valid_fhir_bundle(db, pat):
 def test_my_data_pages_through_http(app, db, pat):
     client = make_app().test_client()
     sign_in(app, client, db.get(Person, pat.id))
-    audit.record(db, _priya(db).id, "plan.read", pat.id, review_id=1)
+    for _n in range(3):
+        audit.record(db, _priya(db).id, "plan.read", pat.id, review_id=1)
     db.commit()
     page = client.get("/account/my-data").get_data(as_text=True)
     assert "Who has seen my record" in page and "Priya Shah" in page
+    assert page.count("read the goals you shared, to agree your plan") == 1
+    assert "3 times, between" in page
     assert "Include what I did" in page
     download = client.get("/account/my-data/everything.json")
     assert (

@@ -415,7 +415,7 @@ def test_a_carer_with_the_time_bank_scope_uses_it_for_the_person(app, db, patien
     activity = text(pat_client.get("/account/my-data"))
     assert "Sam Lee" in activity and "your carer" in activity
     assert "looked at your time bank" in activity
-    assert "did something in the time bank for you" in activity
+    assert "traded or made a change in the time bank for you" in activity
 
 
 def test_a_carer_sees_the_persons_balance_named_as_theirs(app, db, patient, people):

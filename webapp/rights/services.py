@@ -122,13 +122,13 @@ def _carer_did(changed: bool) -> dict[str, str]:
     """Say what a carer read, or changed, of the person's record, by part."""
     if changed:
         return {
-            "home": _("did something on your home page"),
-            "review": _("did something with your review's date"),
+            "home": _("made a change from your home page"),
+            "review": _("made a change to your review"),
             "results": _("changed something in your results (for your review)"),
             "planning": _("changed your preparation for the review"),
             "crisis": _("changed your plan for when you are unwell"),
             "goals": _("changed your goals or logged progress"),
-            "timebank": _("did something in the time bank for you"),
+            "timebank": _("traded or made a change in the time bank for you"),
         }
     return {
         "home": _("looked at your home page"),
@@ -143,13 +143,17 @@ def _carer_did(changed: bool) -> dict[str, str]:
 
 @dataclass
 class Activity:
-    """One thing done with the person's record: who (and as what), what, when."""
+    """One thing done with the person's record: who (and as what), what, when; the same
+    thing done again by the same person, one after another, is one entry with how many
+    times, from `first` to `at`."""
 
     at: dt.datetime
     who: str
     role: str
     what: str
     by_self: bool
+    times: int = 1
+    first: dt.datetime | None = None
 
 
 def _roles(session: Session, person_id: int, actor_ids: set[int]) -> dict[int, str]:
@@ -214,6 +218,7 @@ def activity(
         session, person_id, {e.actor_id for e, _n in rows if e.actor_id not in (None, person_id)}
     )
     found = []
+    last_key: tuple | None = None
     for event, name in rows:
         by_self = event.actor_id == person_id
         if by_self:
@@ -225,16 +230,14 @@ def activity(
         else:
             who = name or _("Someone whose account has been closed")
             role = roles.get(event.actor_id, "")
-        found.append(
-            Activity(
-                at=event.at,
-                who=who,
-                role=role,
-                what=_carer_words(event)
-                or words.get(event.action, _("did something with your record")),
-                by_self=by_self,
-            )
-        )
+        what = _carer_words(event) or words.get(event.action, _("used your record"))
+        key = (event.actor_id, who, what)
+        if found and key == last_key:  # the same again, just before: counted, not repeated
+            found[-1].times += 1
+            found[-1].first = event.at
+            continue
+        last_key = key
+        found.append(Activity(at=event.at, who=who, role=role, what=what, by_self=by_self))
     return found, more
 
 
