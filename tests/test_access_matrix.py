@@ -397,6 +397,18 @@ MATRIX: dict[str, Entry] = {
     # Deleting one's own account: the page for anyone signed in; confirming needs a passkey
     # answer (an empty one is refused, 400), and never deletes anyone else.
     "GET accounts.delete_page": Entry(lambda c: "/account/delete", signed_in()),
+    # Without a passkey: a recovery code (a wrong one is asked again, 422), or an emailed link
+    # (a link not theirs is refused, 400). Nobody deletes anyone else.
+    "POST accounts.delete_by_code": Entry(
+        lambda c: "/account/delete/code", signed_in("422"), data={"code": "ABCD-EFGH-JKMN-PQRS"}
+    ),
+    "POST accounts.delete_email": Entry(lambda c: "/account/delete/email", signed_in()),
+    "GET accounts.delete_link": Entry(
+        lambda c: "/account/delete/confirm/not-a-link", signed_in(BAD)
+    ),
+    "POST accounts.use_delete_link": Entry(
+        lambda c: "/account/delete/confirm/not-a-link", signed_in(BAD)
+    ),
     "POST accounts.delete_options": Entry(
         lambda c: "/account/delete/options", signed_in(), json=True
     ),

@@ -1,4 +1,5 @@
-"""Deleting an account: explained first, confirmed with the person's own passkey, and then
+"""Deleting an account: explained first, confirmed with the person's own passkey (or, without
+one, their own recovery code or a link sent to their email address), and then
 nothing personal is left (their invitation forgets them too); the audit log keeps only that
 an account was deleted."""
 
@@ -65,12 +66,16 @@ def test_an_account_is_deleted_only_with_its_own_passkey(app, client, db, practi
     assert signed_in_name(client) is None
 
 
-def test_without_a_passkey_the_page_says_to_add_one(app, client, db, patient):
+def test_without_a_passkey_the_page_offers_a_recovery_code_or_an_emailed_link(
+    app, client, db, patient
+):
     from tests.conftest import sign_in
 
     sign_in(app, client, patient)
     page = client.get("/account/delete").get_data(as_text=True)
-    assert "You need a passkey to confirm" in page
+    assert "You need a passkey to confirm" not in page  # no dead end
+    assert "confirm with a recovery code or a link sent to your email address" in page
+    assert "Email me a link to confirm" in page
 
 
 def test_deleting_leaves_no_invitation_or_record_of_them(app, db, practice, patient):
@@ -100,3 +105,94 @@ def test_deleting_leaves_no_invitation_or_record_of_them(app, db, practice, pati
     assert db.exec(select(Invitation)).all() == []
     left = db.exec(select(AuditEvent)).all()
     assert [e.action for e in left] == ["account.deleted"]
+
+
+def _codes(app, db, person) -> list[str]:
+    from webapp.accounts.services import generate_recovery_codes, load_actor
+
+    with app.test_request_context():
+        return generate_recovery_codes(db, load_actor(db, person))
+
+
+def test_someone_without_a_passkey_deletes_with_a_recovery_code(app, client, db, patient):
+    from tests.conftest import add_person, sign_in
+
+    pat_id = patient.id
+    sign_in(app, client, patient)
+    page = client.get("/account/delete").get_data(as_text=True)
+    assert "You have no passkey" in page and "You have no recovery codes left" in page
+    # Making codes ends the person's other sessions: made first, then signed in again.
+    codes = _codes(app, db, patient)
+    other = add_person(db, "Sam Other", "sam@example.org")
+    other_id = other.id
+    someone_elses = _codes(app, db, other)[0]
+    sign_in(app, client, patient)
+    # Someone else's code is not right, is not spent, and keeps what was typed.
+    refused = client.form("/account/delete/code", {"code": someone_elses})
+    assert refused.status_code == 422 and "That recovery code is not right" in refused.get_data(
+        as_text=True
+    )
+    assert someone_elses in refused.get_data(as_text=True)
+    assert db.get(Person, pat_id) is not None
+    done = client.form("/account/delete/code", {"code": codes[0].lower()}, follow_redirects=True)
+    assert "Your account and everything held about you have been deleted" in done.get_data(
+        as_text=True
+    )
+    db.expire_all()
+    assert db.get(Person, pat_id) is None and db.get(Person, other_id) is not None
+    # Sam's code still works for Sam (it was not spent).
+    from webapp.accounts.services import use_recovery_code
+
+    with app.test_request_context():
+        assert use_recovery_code(db, someone_elses).id == other_id
+
+
+def test_someone_without_a_passkey_deletes_with_an_emailed_link(app, client, db, patient):
+    import re
+
+    from tests.conftest import add_person, outbox, sign_in
+
+    pat_id = patient.id
+    sign_in(app, client, patient)
+    sent = client.form("/account/delete/email")
+    assert "We have sent a link to pat@example.org" in sent.get_data(as_text=True)
+    [mail] = outbox(app)
+    link = re.search(r"http://localhost(/account/delete/confirm/\S+)", mail.get_content()).group(1)
+    # The link is no sign-in link, and works for nobody else.
+    assert (
+        client.get(link.replace("/account/delete/confirm/", "/account/signin/link/")).status_code
+        == 400
+    )
+    sam = add_person(db, "Sam Other", "sam@example.org")
+    sam_id = sam.id
+    other = app.test_client()
+    sign_in(app, other, sam)
+    assert other.get(link).status_code == 400
+    assert other.form(link).status_code == 400
+    # Opening it deletes nothing: it asks once more.
+    asked = client.get(link)
+    assert asked.status_code == 200 and "This is the last step" in asked.get_data(as_text=True)
+    assert db.get(Person, pat_id) is not None
+    done = client.form(link, follow_redirects=True)
+    assert "have been deleted" in done.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Person, pat_id) is None and db.get(Person, sam_id) is not None
+
+
+def test_a_delete_link_works_once_and_not_for_long(app, client, db, patient):
+    import datetime as dt
+    import re
+
+    from sqlalchemy import update
+
+    from tests.conftest import outbox, sign_in
+    from webapp.accounts.models import SignInLink
+
+    sign_in(app, client, patient)
+    client.form("/account/delete/email")
+    link = re.search(r"http://localhost(/account/delete/confirm/\S+)", outbox(app)[0].get_content())
+    db.exec(update(SignInLink).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+    db.commit()
+    expired = client.form(link.group(1))
+    assert expired.status_code == 400 and "This link has expired" in expired.get_data(as_text=True)
+    assert db.get(Person, patient.id) is not None

@@ -145,11 +145,16 @@ class Invitation(SQLModel, table=True):
 
 
 class SignInLink(SQLModel, table=True):
-    """A single-use sign-in link sent by email; only its hash is stored."""
+    """A single-use link sent by email; only its hash is stored. Its purpose says what it
+    does: "signin" signs the person in; "delete" confirms deleting their account (for people
+    without a passkey). A link works only for its own purpose."""
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True)
+    purpose: str = Field(
+        default="signin", max_length=10, sa_column_kwargs={"server_default": "signin"}
+    )
     created_at: dt.datetime = Field(default_factory=utcnow)
     expires_at: dt.datetime = Field(index=True)
     used_at: dt.datetime | None = None

@@ -488,11 +488,88 @@ def create_recovery_codes() -> Response:
 
 @bp.get("/delete")
 @login_required
-def delete_page() -> Response:
-    """Explain what deleting the account does, and ask for a passkey to confirm."""
+def delete_page(status: int = 200, **context: Any) -> Response:
+    """Explain what deleting the account does, and ask the person to confirm: with a passkey,
+    a recovery code, or a link sent to their email address."""
     db = get_session()
-    passkey_count, _codes = services.account_safety(db, current_user)
-    return render("accounts/delete.html", passkey_count=passkey_count)
+    passkey_count, codes = services.account_safety(db, current_user)
+    person = db.get(Person, current_user.id)
+    return render(
+        "accounts/delete.html",
+        status=status,
+        passkey_count=passkey_count,
+        codes_left=codes,
+        email=person.email if person else None,
+        **context,
+    )
+
+
+def _deleted() -> Response:
+    """Sign out of the account just deleted and say so."""
+    logout_user()
+    browser_session.clear()
+    flash(_("Your account and everything held about you have been deleted."), "info")
+    return hx_redirect(url_for("main.index"))
+
+
+@bp.post("/delete/code")
+@login_required
+@limiter.limit(CODE_LIMIT)
+def delete_by_code() -> Response:
+    """Delete the account once the person has confirmed with one of their recovery codes."""
+    from webapp.rights.services import delete_account
+
+    db = get_session()
+    code = request.form.get("code", "")[:40]
+    try:
+        services.use_recovery_code(db, code, person_id=current_user.id)
+    except AccountError as error:
+        return delete_page(status=422, code_error=error.message, code=code)
+    delete_account(db, current_user, current_user.id)
+    return _deleted()
+
+
+@bp.post("/delete/email")
+@login_required
+@limiter.limit("3 per 15 minutes")
+def delete_email() -> Response:
+    """Email the person a link that confirms deleting their account."""
+    db = get_session()
+    try:
+        address = services.send_delete_link(db, current_user)
+    except AccountError as error:
+        return delete_page(status=422, email_error=error.message)
+    return delete_page(link_sent_to=address)
+
+
+@bp.get("/delete/confirm/<token>")
+@login_required
+@limiter.limit(CODE_LIMIT)
+def delete_link(token: str) -> Response:
+    """Ask once more before deleting (opening a link deletes nothing: mail scanners open
+    links too)."""
+    db = get_session()
+    try:
+        services.check_delete_link(db, current_user, token)
+    except AccountError as error:
+        return delete_page(status=400, email_error=error.message)
+    return render("accounts/delete_confirm.html", token=token)
+
+
+@bp.post("/delete/confirm/<token>")
+@login_required
+@limiter.limit(CODE_LIMIT)
+def use_delete_link(token: str) -> Response:
+    """Delete the account with the link from the person's email."""
+    from webapp.rights.services import delete_account
+
+    db = get_session()
+    try:
+        services.use_delete_link(db, current_user, token)
+    except AccountError as error:
+        return delete_page(status=400, email_error=error.message)
+    delete_account(db, current_user, current_user.id)
+    return _deleted()
 
 
 @bp.post("/delete/options")

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
 from webapp import audit
@@ -661,7 +661,9 @@ def request_sign_in_link(session: Session, email: str) -> None:
 def check_sign_in_link(session: Session, token: str) -> SignInLink:
     """Return the sign-in link for a token if it can still be used, or raise AccountError."""
     link = session.exec(
-        select(SignInLink).where(SignInLink.token_hash == hash_token(token))
+        select(SignInLink).where(
+            SignInLink.token_hash == hash_token(token), SignInLink.purpose == "signin"
+        )
     ).first()
     if link is None:
         raise AccountError(_("This sign-in link is not right. Ask for a new one below."))
@@ -676,6 +678,83 @@ def check_sign_in_link(session: Session, token: str) -> SignInLink:
             )
         )
     return link
+
+
+def send_delete_link(session: Session, actor: Actor) -> str:
+    """Email the person a single-use link that confirms deleting their account (for those
+    without a passkey); return the address it went to, or raise AccountError."""
+    require(actor, "account.manage", actor.id)
+    person = session.get(Person, actor.id)
+    assert person is not None
+    if not person.email:
+        raise AccountError(
+            _(
+                "We have no email address for you, so we cannot send a link. Confirm with a "
+                "recovery code instead, or add a passkey on your account page."
+            )
+        )
+    token = new_token()
+    session.add(
+        SignInLink(
+            person_id=person.id,
+            token_hash=hash_token(token),
+            purpose="delete",
+            expires_at=utcnow() + dt.timedelta(minutes=SIGN_IN_LINK_MINUTES),
+        )
+    )
+    audit.record(session, actor.id, "account.delete_link", person.id)
+    session.commit()
+    send_mail(
+        person.email,
+        _("Confirm deleting your Coproduce account"),
+        _(
+            "Hello %(name)s,\n\nYou asked to delete your Coproduce account. To confirm, open "
+            "this link on the device where you are signed in. It works once, for the next "
+            "%(minutes)d minutes, and asks you once more before anything is deleted:\n\n"
+            "%(url)s\n\nIf you did not ask for this, you can ignore this email: nothing "
+            "is deleted without the link.\n",
+            name=person.first_name,
+            minutes=SIGN_IN_LINK_MINUTES,
+            url=public_url("accounts.delete_link", token=token),
+        ),
+    )
+    return person.email
+
+
+def check_delete_link(session: Session, actor: Actor, token: str) -> SignInLink:
+    """Return the actor's own link to confirm deleting their account, if it can still be
+    used, or raise AccountError."""
+    link = session.exec(
+        select(SignInLink).where(
+            SignInLink.token_hash == hash_token(token[:200]), SignInLink.purpose == "delete"
+        )
+    ).first()
+    again = _("Ask for a new one on the Delete my account page.")
+    if link is None or link.person_id != actor.id:
+        raise AccountError(_("This link is not right.") + " " + again)
+    if link.used_at is not None:
+        raise AccountError(_("This link has already been used.") + " " + again)
+    if link.expires_at <= utcnow():
+        raise AccountError(
+            _("This link has expired: links work for %(n)d minutes.", n=SIGN_IN_LINK_MINUTES)
+            + " "
+            + again
+        )
+    return link
+
+
+def use_delete_link(session: Session, actor: Actor, token: str) -> None:
+    """Spend the actor's link to confirm deleting their account, or raise AccountError (the
+    caller then deletes the account in the same transaction)."""
+    link = check_delete_link(session, actor, token)
+    spent = session.exec(
+        update(SignInLink)
+        .where(col(SignInLink.id) == link.id, col(SignInLink.used_at).is_(None))
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:
+        session.rollback()
+        raise AccountError(_("This link has already been used."))
 
 
 def use_sign_in_link(session: Session, token: str) -> Person:
@@ -777,8 +856,9 @@ def count_recovery_codes(session: Session, person_id: int) -> int:
     ).one()
 
 
-def use_recovery_code(session: Session, code: str) -> Person:
-    """Spend one recovery code and return its person, or raise AccountError."""
+def use_recovery_code(session: Session, code: str, person_id: int | None = None) -> Person:
+    """Spend one recovery code and return its person, or raise AccountError. With a
+    person_id, only that person's codes count (someone else's is not right, and not spent)."""
     cleaned = "".join(c for c in code.upper() if c.isalnum())
     wrong = AccountError(
         _(
@@ -790,11 +870,12 @@ def use_recovery_code(session: Session, code: str) -> Person:
     if len(cleaned) != 16:
         raise wrong
     selector, secret = cleaned[:6], cleaned[6:]
-    row = session.exec(
-        select(RecoveryCode).where(
-            RecoveryCode.selector == selector, RecoveryCode.used_at.is_(None)
-        )
-    ).first()
+    query = select(RecoveryCode).where(
+        RecoveryCode.selector == selector, RecoveryCode.used_at.is_(None)
+    )
+    if person_id is not None:
+        query = query.where(RecoveryCode.person_id == person_id)
+    row = session.exec(query).first()
     if row is None:
         raise wrong
     try:

@@ -107,6 +107,7 @@ def _what() -> dict[str, str]:
         "push.subscribe": _("turned on notifications on a device"),
         "push.unsubscribe": _("turned off notifications on a device"),
         "rights.download": _("downloaded your data"),
+        "account.delete_link": _("asked for a link to confirm deleting your account"),
         "care_team.read_patient": _("read what you shared, your goals and your plan"),
         "rights.activity": _("looked at who has seen your record"),
         "carer.invite": _("invited a carer"),
