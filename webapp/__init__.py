@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import assets, config, content, db, errors, formatting, inputs, links, security
+from webapp.accounts.models import given_name
 from webapp.extensions import babel, compress, csrf, htmx_ext, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,10 +140,20 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
                 return actor.unread_notifications
             return unread_count(get_session(), actor)
 
+        acting = getattr(actor, "acting", None)
+        helped = given_name(acting.person_name) if acting is not None else ""
+
+        def whose(mine: str, theirs: str) -> str:
+            """A heading as the reader owns it: "My results" for the person, "Pat's
+            results" for a carer acting for Pat (`theirs` is written with `helped`)."""
+            return theirs if acting is not None else mine
+
         return {
             "csrf_token": csrf_token,
             "actor": actor,
             "unread_notifications": unread_notifications,
+            "helped": helped,
+            "whose": whose,
         }
 
     return app

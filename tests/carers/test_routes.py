@@ -354,3 +354,24 @@ def test_the_results_letter_names_the_person_not_the_carer(app, db, patient):
     letter = sam_client.get("/results/letter").get_data(as_text=True)
     main = letter.split('id="main"', 1)[1]
     assert "<p>Pat Morgan</p>" in main and "<p>Sam Lee</p>" not in main
+
+
+def test_a_carer_reads_the_persons_pages_as_theirs_not_as_my(app, db, patient):
+    pat_client, sam_client = app.test_client(), app.test_client()
+    sign_in(app, pat_client, patient)
+    _page, link, _code = make_invitation(pat_client, scopes=("results", "goals", "planning"))
+    carer_acting(app, sam_client, db, link)
+    for url, mine, theirs in [
+        ("/results", "My results", "Pat's results"),
+        ("/goals", "My goals", "Pat's goals"),
+        ("/plan", "My plan", "Pat's plan"),
+        (
+            "/planning/summary",
+            "My review: what I will take",
+            "Pat's review: what they will take",
+        ),
+    ]:
+        as_carer = sam_client.get(url).get_data(as_text=True)
+        as_pat = pat_client.get(url).get_data(as_text=True)
+        assert f"<h1>{theirs}</h1>" in as_carer and f"<h1>{mine}</h1>" not in as_carer, url
+        assert f"<h1>{mine}</h1>" in as_pat and theirs not in as_pat, url
