@@ -207,3 +207,28 @@ def test_keyboard_skip_link(server: LiveServer, page: Page):
     expect(skip).to_be_in_viewport()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_a_browser_without_the_webauthn_json_helpers_still_makes_and_uses_a_passkey(
+    server: LiveServer, page: Page
+):
+    # As older iPhones and Android browsers: WebAuthn, but none of Level 3's JSON helpers
+    # (and no autofill), so the page converts the options and the answers itself.
+    page.add_init_script(
+        "delete PublicKeyCredential.parseCreationOptionsFromJSON;"
+        "delete PublicKeyCredential.parseRequestOptionsFromJSON;"
+        "delete PublicKeyCredential.prototype.toJSON;"
+        "PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);"
+    )
+    link = invitation_link(server, make_practice(server))
+    add_authenticator(page)
+    page.goto(link)
+    assert page.evaluate("typeof PublicKeyCredential.parseCreationOptionsFromJSON") == "undefined"
+    page.get_by_label("Name for this passkey").fill("Old phone")
+    page.get_by_role("button", name="Create my passkey").click()
+    expect(page.get_by_role("heading", name="Hello, Jordan")).to_be_visible()
+    assert passkey_names(server) == ["Old phone"]
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("heading", name="Hello, Jordan")).to_be_visible()

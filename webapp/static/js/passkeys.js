@@ -3,9 +3,79 @@
 (function () {
   "use strict";
 
-  var supported = !!(window.PublicKeyCredential &&
-    PublicKeyCredential.parseCreationOptionsFromJSON &&
-    PublicKeyCredential.parseRequestOptionsFromJSON);
+  // Any browser with WebAuthn will do: where it lacks the JSON helpers (older iPhones and
+  // Android browsers), the options and the answer are converted here.
+  var supported = !!(window.PublicKeyCredential && navigator.credentials &&
+    navigator.credentials.create && navigator.credentials.get);
+
+  function fromBase64url(text) {
+    var base64 = String(text).replace(/-/g, "+").replace(/_/g, "/");
+    while (base64.length % 4) base64 += "=";
+    var binary = atob(base64);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes.buffer;
+  }
+
+  function toBase64url(buffer) {
+    var bytes = new Uint8Array(buffer);
+    var binary = "";
+    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function withIds(list) {
+    return (list || []).map(function (item) {
+      var copy = Object.assign({}, item);
+      copy.id = fromBase64url(item.id);
+      return copy;
+    });
+  }
+
+  function creationOptions(json) {
+    if (PublicKeyCredential.parseCreationOptionsFromJSON) {
+      return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+    }
+    var options = Object.assign({}, json);
+    options.challenge = fromBase64url(json.challenge);
+    options.user = Object.assign({}, json.user, {id: fromBase64url(json.user.id)});
+    if (json.excludeCredentials) options.excludeCredentials = withIds(json.excludeCredentials);
+    return options;
+  }
+
+  function requestOptions(json) {
+    if (PublicKeyCredential.parseRequestOptionsFromJSON) {
+      return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+    }
+    var options = Object.assign({}, json);
+    options.challenge = fromBase64url(json.challenge);
+    if (json.allowCredentials) options.allowCredentials = withIds(json.allowCredentials);
+    return options;
+  }
+
+  // The browser's answer as JSON, as WebAuthn Level 3's toJSON() writes it.
+  function credentialJSON(credential) {
+    if (typeof credential.toJSON === "function") return credential.toJSON();
+    var response = credential.response;
+    var json = {
+      id: credential.id,
+      rawId: toBase64url(credential.rawId),
+      type: credential.type,
+      authenticatorAttachment: credential.authenticatorAttachment || undefined,
+      clientExtensionResults: credential.getClientExtensionResults ?
+        credential.getClientExtensionResults() : {},
+      response: {clientDataJSON: toBase64url(response.clientDataJSON)}
+    };
+    if (response.attestationObject) {
+      json.response.attestationObject = toBase64url(response.attestationObject);
+      json.response.transports = response.getTransports ? response.getTransports() : [];
+    } else {
+      json.response.authenticatorData = toBase64url(response.authenticatorData);
+      json.response.signature = toBase64url(response.signature);
+      json.response.userHandle = response.userHandle ? toBase64url(response.userHandle) : null;
+    }
+    return json;
+  }
 
   function csrfToken() {
     try {
@@ -52,7 +122,7 @@
     var nameInput = block.querySelector("[data-passkey-name]");
     say(message(block, "checking"));
     return post(block.getAttribute("data-verify-url"), {
-      credential: credential.toJSON(),
+      credential: credentialJSON(credential),
       name: nameInput ? nameInput.value : ""
     }).then(function (result) {
       if (!result.ok) throw {server: result.error || message(block, "failed")};
@@ -73,7 +143,7 @@
         if (options.ok === false || signal.aborted) return null;
         return navigator.credentials.get({
           mediation: "conditional", signal: signal,
-          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options)
+          publicKey: requestOptions(options)
         });
       }).then(function (credential) {
         if (!credential) return null;
@@ -123,10 +193,10 @@
         if (options.ok === false) throw {server: options.error || message(block, "failed")};
         if (kind === "register") {
           return navigator.credentials.create(
-            {publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options)});
+            {publicKey: creationOptions(options)});
         }
         return navigator.credentials.get(
-          {publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options)});
+          {publicKey: requestOptions(options)});
       }).then(function (credential) {
         return finish(block, credential, say);
       }).catch(function (error) {
