@@ -34,7 +34,7 @@ run: install
 	mkdir -p instance
 	COPRODUCE_ENV=development $(BIN)/flask db upgrade
 	COPRODUCE_ENV=development PORT=$(PORT) $(BIN)/flask demo
-	COPRODUCE_ENV=development PORT=$(PORT) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	COPRODUCE_ENV=development PORT=$(PORT) $(BIN)/flask run --host localhost --port $(PORT)
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -17,14 +17,18 @@ def test_demo_seeds_an_empty_database_once(app, db):
     assert first.exit_code == 0, first.output
     assert "Demo data added" in first.output
     assert "pat@example.org" in first.output and "priya@example.org" in first.output
+    # The whole cast, each with what they are.
+    for words in ("patient", "clinician", "practice admin", "peer supporter", "carer"):
+        assert words in first.output, words
+    assert "time-bank coordinator" in first.output and "commissioner" in first.output
     assert re.search(r"link: http://localhost/account/join/[\w-]+", first.output)
     second = app.test_cli_runner().invoke(args=["demo"])
     assert "Demo data added" not in second.output
     assert "pat@example.org" in second.output
-    # Three named demo people, 30 more patients (each joined by invitation), and one fresh
-    # invitation to try joining with.
+    # Five named demo people (with a carer and a commissioner), 30 more patients (each joined
+    # by invitation), and one fresh invitation to try joining with.
     assert db.exec(select(func.count(Practice.id))).one() == 1
-    assert db.exec(select(func.count(Person.id))).one() == 3 + 30
+    assert db.exec(select(func.count(Person.id))).one() == 5 + 30
     assert db.exec(select(func.count(Invitation.id))).one() == 30 + 1
     # Pat's next review and the one where Pat's plan was agreed, and one for each patient.
     assert db.exec(select(func.count(Review.id))).one() == 2 + 30

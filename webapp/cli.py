@@ -258,8 +258,12 @@ def demo(scale: str) -> None:
         click.echo("\nSign in as a demo person at " + public_url("accounts.signin"))
         click.echo("Enter their email under 'With a link by email'; in development the link is")
         click.echo("printed here in the console. Then add a passkey from 'Your account'.")
-        for name, email, roles in demo_data.PEOPLE:
-            click.echo(f"  {name:<16} {email:<20} {', '.join(roles)}")
+        for name, email, _roles in demo_data.PEOPLE:
+            click.echo(f"  {name:<14} {email:<19} {demo_data.CAST[email]}")
+        click.echo(
+            "Sasha acts for Pat from 'People I help'; Alex coordinates the Riverside time bank "
+            "and supports the groups."
+        )
         if empty:
             _invitation, token, code = services.create_invitation(
                 session, None, practice.id, "Jordan Lee", ""

@@ -26,11 +26,23 @@ from webapp.reviews.models import Review, ReviewStatus
 
 PRACTICE_NAME = "Riverside Health Centre"
 PEOPLE = [
-    # name, email, roles
+    # name, email, roles in the practice
     ("Pat Morgan", "pat@example.org", [Role.PATIENT]),
     ("Dr Priya Shah", "priya@example.org", [Role.CLINICIAN]),
     ("Alex Kim", "alex@example.org", [Role.ADMIN, Role.PATIENT]),
+    ("Sasha Lee", "sasha@example.org", []),
+    ("Cam Ward", "cam@example.org", [Role.COMMISSIONER]),
 ]
+# Who each demo person is, as `flask demo` prints it: every role the app has.
+CAST = {
+    "pat@example.org": "patient: results released, a review in 9 days, goals and a plan",
+    "priya@example.org": "clinician: the reviews worklist, results, agreeing plans",
+    "alex@example.org": (
+        "practice admin; peer supporter of the groups; time-bank coordinator (and a patient)"
+    ),
+    "sasha@example.org": "carer: helps Pat with results, goals and preparing for reviews",
+    "cam@example.org": "commissioner: the practice's outcomes, never a record",
+}
 SCALES = {"small": 30, "large": 10_000}
 FIRST = [
     "Sam",
@@ -115,9 +127,26 @@ def seed(session: Session, scale: str = "small") -> Practice:
     session.commit()
     _add_groups(session, pat)
     _add_time_bank(session, pat)
+    _add_carer(session, pat)
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
     return practice
+
+
+def _add_carer(session: Session, pat: Person) -> None:
+    """Sasha helps Pat: invited by Pat with three scopes, and accepted."""
+    from flask import current_app
+
+    from webapp.accounts.services import load_actor
+    from webapp.carers import services as carers
+
+    sasha = session.execute(select(Person).where(Person.email == "sasha@example.org")).scalar_one()
+    with current_app.test_request_context():
+        person = load_actor(session, pat)
+        _grant, token, _code = carers.invite_carer(
+            session, person, pat.id, {"name": "Sasha Lee"}, ["results", "goals", "planning"]
+        )
+        carers.accept(session, load_actor(session, sasha), token=token)
 
 
 def _add_groups(session: Session, pat: Person) -> None:
@@ -409,7 +438,7 @@ PLAN_GOALS = [
         "",
         [
             ("Buy fruit with the weekly shop", "me", "", "Saturdays"),
-            ("Ask Sam to keep the biscuits out of sight", "carer", "Sam", ""),
+            ("Ask Sasha to keep the biscuits out of sight", "carer", "Sasha", ""),
         ],
     ),
 ]
