@@ -252,3 +252,36 @@ def test_a_crisis_word_in_a_title_is_flagged(db, pat):
         db, pat, "living-with-diabetes", "Ti\u202etle\x00", "Words", "k2"
     ).thread_id
     assert db.exec(select(Thread).where(Thread.key == "k2")).one().title == "Title"
+
+
+def test_peer_supporters_are_told_at_once_when_a_post_needs_a_look(db, pat, sam, ctx):
+    from webapp.notifications.models import Notification
+
+    ali = member(db, "Ali Rao", "ali@example.org", "Ali R", role="supporter")
+    kim = member(db, "Kim Ode", "kim@example.org", "Kim O", role="admin")
+    member(db, "Oli Reed", "oli@example.org", "Oli R", "breathing-space", "supporter")
+
+    def needs_look():
+        return db.exec(select(Notification).where(Notification.kind == "groups.needs_look")).all()
+
+    first = threads.start_thread(db, pat, "living-with-diabetes", "Tonight", "Lovely walk", "k1")
+    assert needs_look() == []  # ordinary words: nobody is called
+    threads.reply(db, pat, first.thread_id, "i cant go on, i want to end it all", "k2")
+    told = needs_look()
+    # This group's supporters and admin, not another group's, not the writer, not members.
+    assert sorted(n.person_id for n in told) == sorted([ali.id, kim.id])
+    for note in told:
+        assert note.push_pending and note.link == "/groups/living-with-diabetes/queue"
+        assert "end it" not in note.message and "Pat" not in note.message
+        assert "diabetes" not in note.message.lower()
+    # Another such post while the first notice is unread adds none; an edit that brings the
+    # words in tells them too, once they have read the first.
+    threads.reply(db, sam, first.thread_id, "i feel the same, i want to die", "k3")
+    assert len(needs_look()) == 2
+    for note in told:
+        note.read_at = utcnow()
+        db.add(note)
+    db.commit()
+    later = threads.reply(db, sam, first.thread_id, "Walked to the shop today", "k4")
+    threads.edit_post(db, sam, later.id, "honestly i want to kill myself", later.version)
+    assert len(needs_look()) == 4

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from webapp.groups.models import Membership, PeerGroup, PeerProfile, Post, Thread, ThreadState
-from webapp.groups.services import skeleton
+from webapp.groups.services import STAFF_OF_GROUP, skeleton
 from webapp.notifications import push
 from webapp.notifications.models import Notification
 from webapp.notifications.services import notify
@@ -115,6 +115,46 @@ def tell_about_post(
             link,
         )
         note.push_pending = person in pushed
+
+
+def tell_supporters_of_crisis(session: Session, group: PeerGroup, post: Post) -> None:
+    """Tell the group's peer supporters at once that a post's words brought up the safety
+    check: in the app and, where they have a device, on it. The words say nothing of the
+    post or the person; the link leads to the review queue, where it is first. One unread
+    notice per supporter per group: a second such post does not add another. The caller
+    commits."""
+    link = f"/groups/{group.slug}/queue"
+    supporters = set(
+        session.exec(
+            select(Membership.person_id).where(
+                Membership.group_id == group.id,
+                Membership.status == "active",
+                col(Membership.role).in_(STAFF_OF_GROUP),
+                Membership.person_id != post.author_id,
+            )
+        )
+    )
+    if not supporters:
+        return
+    already = set(
+        session.exec(
+            select(Notification.person_id).where(
+                col(Notification.person_id).in_(supporters),
+                Notification.kind == "groups.needs_look",
+                Notification.link == link,
+                col(Notification.read_at).is_(None),
+            )
+        )
+    )
+    for person in sorted(supporters - already):
+        note = notify(
+            session,
+            person,
+            "groups.needs_look",
+            _("A post in a group you support may need a look soon. It is first in the queue."),
+            link,
+        )
+        note.push_pending = True
 
 
 def tell_member(session: Session, person_id: int | None, words: str, link: str) -> None:

@@ -195,6 +195,8 @@ def _new_post(
                 crisis=crisis,
             )
         )
+    if crisis:  # and are told at once, not only when they next look at the queue
+        notices.tell_supporters_of_crisis(session, group, post)
     if not held:
         went_up(session, group, thread, post)
     return post
@@ -711,6 +713,8 @@ def edit_post(session: Session, actor: Actor, post_id: int, body: str, version: 
         session.add(
             Report(group_id=group.id, post_id=post.id, kind="crisis", snapshot=text, crisis=True)
         )
+    if crisis and not had_crisis:  # peer supporters are told at once
+        notices.tell_supporters_of_crisis(session, group, post)
     touch(session, thread.id)
     session.commit()
     session.refresh(post)
