@@ -163,3 +163,23 @@ def test_progress_logged_offline_arrives_once_and_sign_out_clears_the_phone(
     page.goto(server.url + "/plan")
     expect(page.get_by_text("Walk to the shop every weekday")).to_have_count(0)
     context.close()
+
+
+def test_did_it_on_the_home_page_keeps_the_place_and_the_focus(
+    server: LiveServer, browser: Browser
+):
+    people = _people(server)
+    goal_id = _agreed_goal(server, people)
+    page = browser.new_context(viewport={"width": 360, "height": 640}).new_page()
+    _sign_in_by_link(server, page, "pat@example.org")
+    expect(page.get_by_role("heading", name="My goals: how did it go?")).to_be_visible()
+    # By keyboard: focus the goal's "Did it" and press Enter.
+    page.get_by_role("button", name="Did it", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/\?logged={goal_id}#logged-{goal_id}$"))
+    said = page.locator(f"#logged-{goal_id}")
+    expect(said).to_have_text("Thank you. It is logged.")
+    expect(said).to_be_focused()
+    expect(said).to_be_in_viewport()
+    with _db(server) as db:
+        assert len(db.exec(select(ProgressEntry)).all()) == 1

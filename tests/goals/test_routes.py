@@ -147,8 +147,17 @@ def test_one_tap_from_the_home_page(app, client, db, patient):
     key = re.search(r'name="key" value="([^"]+)"', home).group(1)
     goal = db.exec(select(Goal)).one()
     sent = client.form(f"/goals/{goal.id}/progress", {"outcome": "did", "key": key, "back": "home"})
-    assert sent.status_code == 303 and sent.headers["Location"].endswith("/")
-    assert "Thank you. It is logged." in client.get("/").get_data(as_text=True)
+    # Back where the person was: beside the goal, which the address scrolls to, and where
+    # the page script puts focus; not at the top of the page.
+    assert sent.status_code == 303 and sent.headers["Location"].endswith(
+        f"/?logged={goal.id}#logged-{goal.id}"
+    )
+    home = client.get("/").get_data(as_text=True)
+    said = re.search(r'<p class="flash flash-info" id="logged-(\d+)"[^>]*>([^<]+)</p>', home)
+    assert said and said.group(1) == str(goal.id) and said.group(2) == "Thank you. It is logged."
+    assert 'tabindex="-1" role="status" data-focus-here' in home
+    assert home.index("Drink water with lunch") < home.index("Thank you. It is logged.")
+    assert home.count("Thank you. It is logged.") == 1  # not again at the top
     assert len(db.exec(select(ProgressEntry)).all()) == 1
 
 

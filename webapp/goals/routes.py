@@ -230,9 +230,14 @@ def log_progress(goal_id: int) -> Response:
         )
     if queued:  # sent by the page script from its queue of entries made offline
         return jsonify(logged=new, after_goal_ended=entry.after_goal_ended)
-    flash(_("Thank you. It is logged.") if new else _("That was logged already."))
+    said = _("Thank you. It is logged.") if new else _("That was logged already.")
     if request.form.get("back") == "home":
-        return hx_redirect(url_for("main.index"))
+        # Back where the person was: the home page says it beside this goal, which the
+        # address scrolls to (and the page script moves focus to). The query makes it a new
+        # page load, even from the home page itself (a change of #anchor alone loads nothing).
+        flash(said, f"logged-{goal_id}")
+        return hx_redirect(url_for("main.index", logged=goal_id, _anchor=f"logged-{goal_id}"))
+    flash(said)
     return hx_redirect(url_for("goals.show", goal_id=goal_id))
 
 

@@ -7,7 +7,13 @@
     var summary = (root || document).querySelector(".error-summary");
     if (summary) summary.focus();
   }
-  document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    focusErrors(document);
+    // A page that answers what the person just did says so where they were: focus goes
+    // there (the address's #anchor has already scrolled to it).
+    var said = document.querySelector("[data-focus-here]");
+    if (said && !document.querySelector(".error-summary")) said.focus();
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     focusErrors(event.target);
     // A control replaced by its answer hands focus to the answer, not to the page.
