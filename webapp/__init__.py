@@ -141,18 +141,18 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
             return unread_count(get_session(), actor)
 
         acting = getattr(actor, "acting", None)
-        helped = given_name(acting.person_name) if acting is not None else ""
+        helped_name = given_name(acting.person_name) if acting is not None else ""
 
         def whose(mine: str, theirs: str) -> str:
             """A heading as the reader owns it: "My results" for the person, "Pat's
-            results" for a carer acting for Pat (`theirs` is written with `helped`)."""
+            results" for a carer acting for Pat (`theirs` is written with `helped_name`)."""
             return theirs if acting is not None else mine
 
         return {
             "csrf_token": csrf_token,
             "actor": actor,
             "unread_notifications": unread_notifications,
-            "helped": helped,
+            "helped_name": helped_name,
             "whose": whose,
         }
 

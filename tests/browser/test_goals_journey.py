@@ -183,3 +183,27 @@ def test_did_it_on_the_home_page_keeps_the_place_and_the_focus(
     expect(said).to_be_in_viewport()
     with _db(server) as db:
         assert len(db.exec(select(ProgressEntry)).all()) == 1
+
+
+def test_offline_the_home_page_reads_and_try_again_loads_the_page_wanted(
+    server: LiveServer, browser: Browser
+):
+    people = _people(server)
+    _agreed_goal(server, people)
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    _sign_in_by_link(server, page, "pat@example.org")
+    _controlled(page)
+    page.reload()  # the service worker keeps the person's home as it passes
+    expect(page.get_by_role("heading", name="My goals: how did it go?")).to_be_visible()
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", name="My goals: how did it go?")).to_be_visible()
+    # A link to a page never opened: the offline page, at the address the person wanted.
+    page.get_by_role("link", name="Your account", exact=True).click()
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    expect(page).to_have_url(f"{server.url}/account")
+    context.set_offline(False)
+    page.get_by_role("link", name="Try again").click()
+    expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
+    expect(page).to_have_url(f"{server.url}/account")

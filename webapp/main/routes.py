@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 import secrets
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
@@ -16,7 +25,7 @@ from webapp.carers import services as carers
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.goals import services as goals
-from webapp.goals.routes import outcome_names
+from webapp.goals.routes import OFFLINE_HEADER, outcome_names
 from webapp.htmx import render
 from webapp.notifications import services as notifications
 from webapp.results import services as results
@@ -50,7 +59,8 @@ def index() -> Response:
         if patient and can(current_user, "goals.own", whose)
         else []
     )
-    return render(
+    said_something = "_flashes" in session
+    response = render(
         "main/home.html",
         # The carer's own news is theirs: not shown on the home of someone they help.
         notifications=notifications.unread(db, current_user) if current_user.acting is None else [],
@@ -66,6 +76,11 @@ def index() -> Response:
         review=review,
         recovery_codes=recovery_codes,
     )
+    # Kept on the person's phone for offline reading, as the plan is (emptied at sign-out);
+    # not someone else's home on a carer's phone, nor one saying something just done.
+    if current_user.acting is None and not said_something:
+        response.headers[OFFLINE_HEADER] = "personal"
+    return response
 
 
 @bp.get("/pages/<slug>")

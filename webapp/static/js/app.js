@@ -7,6 +7,17 @@
     var summary = (root || document).querySelector(".error-summary");
     if (summary) summary.focus();
   }
+  // "Try again" on the offline page loads the page the person wanted (the address they
+  // asked for, which the offline page keeps), not the home page; only when the address is
+  // /offline itself is home the way. Caught before htmx sees the click.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-try-again]");
+    if (!link || window.location.pathname === "/offline") return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.location.reload();
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrors(document);
     // A page that answers what the person just did says so where they were: focus goes

@@ -1,6 +1,6 @@
 /* Coproduce service worker: precaches hashed static files and the offline page, and keeps
    public pages for offline reading. Signed-in pages are never kept, except those the server
-   marks X-Keep-Offline: personal (the person's plan, their goals), which go in a personal
+   marks X-Keep-Offline: personal (the person's home, plan and goals), which go in a personal
    cache that the page script empties at sign-out. */
 const VERSION = "{{ version }}";
 const STATIC_CACHE = "static-" + VERSION;
@@ -31,6 +31,27 @@ self.addEventListener("message", (event) => {
   if (event.data === "forget-personal") event.waitUntil(caches.delete(PERSONAL_CACHE));
 });
 
+// A page kept for offline reading: the person's own first (their home, not the welcome
+// page kept from before they signed in), then any public one.
+function kept(url) {
+  const key = new Request(url);
+  return caches.open(PERSONAL_CACHE)
+    .then((cache) => cache.match(key, {ignoreVary: true}))
+    .then((hit) => hit || caches.match(key, {ignoreVary: true}));
+}
+
+// The offline page, answered for the address the person wanted: a boosted link (htmx) is
+// told to show that address, not /offline, so "Try again" loads the page they asked for.
+function offlinePage(url, boosted) {
+  return caches.match(OFFLINE_URL).then((page) => {
+    if (!page || !boosted) return page;
+    return page.text().then((body) => new Response(body, {
+      status: 200,
+      headers: {"Content-Type": "text/html; charset=utf-8", "HX-Push-Url": url},
+    }));
+  });
+}
+
 function storable(response) {
   const control = response.headers.get("Cache-Control") || "";
   return response.ok && response.type === "basic" && !/no-store|private/.test(control);
@@ -57,8 +78,7 @@ self.addEventListener("fetch", (event) => {
           caches.open(PAGE_CACHE).then((cache) => cache.put(key, copy));
         }
         return response;
-      }).catch(() => caches.match(new Request(request.url), {ignoreVary: true})
-        .then((hit) => hit || caches.match(OFFLINE_URL)))
+      }).catch(() => kept(request.url).then((hit) => hit || offlinePage(request.url, boosted)))
     );
   }
 });
