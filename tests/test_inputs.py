@@ -202,3 +202,23 @@ def test_a_json_body_nested_too_deeply_is_refused_plainly(app, client, patient):
             if reads:
                 assert response.status_code == 400, (path, response.status_code)
                 assert "nested too deeply" in response.get_data(as_text=True), path
+
+
+def test_digits_from_other_scripts_are_refused_plainly(app, client, practice, patient, clinician):
+    """'²' and '٣' are digits to str.isdigit() but not to int(): every form reads numbers in
+    a way that says what is wrong instead of failing."""
+    sign_in(app, client, clinician)
+    review = client.form(
+        f"/reviews/practices/{practice.id}/patients/{patient.id}",
+        {"day": "2027-01-10", "time": "10:30", "clinician": "²"},
+    )
+    assert review.status_code < 500
+    invited = client.form(
+        f"/care-team/practices/{practice.id}/invitations",
+        {"name": "Jo Lee", "nhs_number": "٣٤٣٤٧٦٥٩١٩"},
+    )
+    assert invited.status_code == 422 and "An NHS number is 10 digits" in invited.get_data(
+        as_text=True
+    )
+    scored = client.form("/reviews/plan/goals/1/score", {"score": "1", "review": "²"})
+    assert scored.status_code < 500

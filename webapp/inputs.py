@@ -37,11 +37,6 @@ def clean(text: str) -> str:
     return UNSAFE.sub("", text)
 
 
-def has_unsafe(text: str) -> bool:
-    """Say whether text holds a character `clean` would take out."""
-    return UNSAFE.search(text) is not None
-
-
 class CleanValues(ImmutableMultiDict):
     """A form or query string whose text values are cleaned as they are read in, and whose
     `get(..., type=int)` treats a number beyond any id as missing."""

@@ -343,8 +343,10 @@ def test_a_carer_cannot_trade_with_the_person_they_help(app, db, people):
     from webapp.carers import services as carers
 
     _cora, ann, ben = people
-    # Ann proposed to Ben before he became her carer.
+    # Ann proposed to Ben before he became her carer, and Ben had agreed to help her shop.
     made = propose(db, ann, listing(db, ben, title="Another"), "1")
+    agreed = propose(db, ann, listing(db, ben, title="Shopping"), "1")
+    exchanges.answer(db, ben.actor, SLUG, agreed.id, True, TODAY)
     anns_listing = listing(db, ann, title="Ann's offer")
     with app.test_request_context():
         grant, token, _code = carers.invite_carer(
@@ -368,6 +370,10 @@ def test_a_carer_cannot_trade_with_the_person_they_help(app, db, people):
         propose(db, ann, listing(db, ben, title="Gardening"))
     with pytest.raises(TimebankError, match=carer):
         exchanges.answer(db, ben.actor, SLUG, made.id, True, TODAY)
+    # An exchange agreed before is confirmed by neither: Ben could confirm both sides.
+    for side in (ann, ben):
+        with pytest.raises(TimebankError, match=carer):
+            exchanges.confirm(db, side.actor, SLUG, agreed.id, "1", TODAY)
     # Declining is always possible; once Ann stops Ben's help, they may trade again.
     assert exchanges.answer(db, ben.actor, SLUG, made.id, False, TODAY).status == "declined"
     with app.test_request_context():

@@ -124,7 +124,7 @@ def validate_nhs_number(text: str, field: str = "nhs_number") -> str | None:
     digits = "".join(text.split()).replace("-", "")
     if not digits:
         return None
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
         raise AccountError(
             _("An NHS number is 10 digits, like 943 476 5919. Check the number and try again."),
             field,

@@ -264,7 +264,7 @@ def clinician_score(goal_id: int) -> Response:
     """Score one goal of the last plan from the clinician's side (after the person)."""
     db = get_session()
     form = {name: request.form.get(name, "")[:5000] for name in ("score", "comment", "review")}
-    review_id = int(form["review"]) if form["review"].isdigit() else 0
+    review_id = request.form.get("review", 0, type=int) or 0  # bounded: see webapp/inputs.py
     try:
         lookback.score(db, current_user, goal_id, "clinician", form["score"], form["comment"])
     except GoalError as error:

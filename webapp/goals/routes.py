@@ -235,8 +235,10 @@ def log_progress(goal_id: int) -> Response:
         # Back where the person was: the home page says it beside this goal, which the
         # address scrolls to (and the page script moves focus to). The query makes it a new
         # page load, even from the home page itself (a change of #anchor alone loads nothing).
+        # Each time a new address, so a second tap on the same goal loads the page again.
         flash(said, f"logged-{goal_id}")
-        return hx_redirect(url_for("main.index", logged=goal_id, _anchor=f"logged-{goal_id}"))
+        here = url_for("main.index", logged=secrets.token_urlsafe(6), _anchor=f"logged-{goal_id}")
+        return hx_redirect(here)
     flash(said)
     return hx_redirect(url_for("goals.show", goal_id=goal_id))
 

@@ -114,7 +114,7 @@ def create(practice_id: int, patient_id: int) -> Response:
     db = get_session()
     try:
         when = services.parse_review_time(form["day"], form["time"])
-        clinician = int(form["clinician"]) if form["clinician"].isdigit() else None
+        clinician = request.form.get("clinician", type=int)  # bounded: see webapp/inputs.py
         services.create_review(db, current_user, practice_id, patient_id, when, clinician)
     except ReviewError as error:
         return _form_page(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,10 @@ GAP = 3
 # this long or longer (as stems) also match with one slip.
 FUZZY_FROM = 4
 FUZZY_LONG = 7
+# Texts are read up to this long (a group post is at most 10,000 characters).
+TEXT_MAX = 20_000
+# Words remembered per worker with what they stand for; forgotten all at once past this.
+SEEN_MAX = 50_000
 # Words people split differently: joined before matching.
 JOINED = {("my", "self"): "myself", ("your", "self"): "yourself"}
 _WORD = re.compile(r"[a-z0-9]+")
@@ -104,26 +109,50 @@ class CrisisPhrases:
     spellings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Every stem a phrase names, once (what a word of the text is compared with).
     vocabulary: tuple[str, ...] = ()
+    # Which phrases (by their place in `phrases`) and which figures of speech (in
+    # `ordinary`) can start at a word: by stem, and by the word as written.
+    starts: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+    ordinary_starts: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+    # What each word of a text stands for, worked out once per word per worker.
+    seen: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def check(self, words: str) -> Match | None:
-        """Return the first crisis phrase found in the text (outside any figure of speech),
-        or None."""
-        tokens = normalise(words, self.spellings)
+        """Return the crisis phrase found in the text (outside any figure of speech) that
+        comes first in the file, or None."""
+        tokens = normalise(words[:TEXT_MAX], self.spellings)
         if not tokens:
             return None
-        matched = [_read(token, self.vocabulary) for token in tokens]
+        matched = [self._read(token) for token in tokens]
         # Figures of speech are set phrases: matched word for word as written (after the
         # spellings), with no other forms and no slips.
         exact = [frozenset({token}) for token in tokens]
-        covered = set()
-        for phrase in self.ordinary:
-            for start, end in _spans(phrase.slots, exact):
-                covered.update(range(start, end))
-        for phrase in self.phrases:
-            for start, end in _spans(phrase.slots, matched):
-                if not covered.issuperset(range(start, end)):
-                    return Match(phrase.category, phrase.words)
-        return None
+        covered: set[int] = set()
+        for start, token in enumerate(tokens):
+            for index in self.ordinary_starts.get(token, ()):
+                end = _rest(self.ordinary[index].slots, 1, exact, start + 1)
+                if end is not None:
+                    covered.update(range(start, end))
+        best: int | None = None
+        for start, here in enumerate(matched):
+            for stem in here:
+                for index in self.starts.get(stem, ()):
+                    if best is not None and index >= best:
+                        continue
+                    end = _rest(self.phrases[index].slots, 1, matched, start + 1)
+                    if end is not None and not covered.issuperset(range(start, end)):
+                        best = index
+        if best is None:
+            return None
+        return Match(self.phrases[best].category, self.phrases[best].words)
+
+    def _read(self, token: str) -> frozenset[str]:
+        """What one word of the text may stand for (see _read), kept for the next text."""
+        found = self.seen.get(token)
+        if found is None:
+            if len(self.seen) >= SEEN_MAX:
+                self.seen.clear()
+            found = self.seen[token] = _read(token, self.vocabulary)
+        return found
 
 
 def normalise(words: str, spellings: dict[str, tuple[str, ...]] | None = None) -> list[str]:
@@ -150,7 +179,6 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-@lru_cache(maxsize=8192)
 def _matches(stem: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
     """The phrase stems a stem of the text stands for: itself, and any within one slip of it.
 
@@ -178,19 +206,6 @@ def _read(token: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
     found = _matches(_stem(token), vocabulary)
     if token.endswith("in") and len(token) >= 5:
         found |= _matches(_stem(token + "g"), vocabulary)
-    return found
-
-
-def _spans(slots: tuple[Slot, ...], matched: list[frozenset[str]]) -> list[tuple[int, int]]:
-    """Every (start, end) of the text where the slots match, first word first."""
-    first = slots[0]
-    assert first is not None
-    found = []
-    for start, here in enumerate(matched):
-        if here & first:
-            end = _rest(slots, 1, matched, start + 1)
-            if end is not None:
-                found.append((start, end))
     return found
 
 
@@ -296,8 +311,25 @@ def load(path: Path) -> CrisisPhrases:
         stem for phrase in phrases for slot in phrase.slots if slot is not None for stem in slot
     }
     return CrisisPhrases(
-        tuple(phrases), tuple(help_lines), ordinary, spellings, tuple(sorted(vocabulary))
+        tuple(phrases),
+        tuple(help_lines),
+        ordinary,
+        spellings,
+        tuple(sorted(vocabulary)),
+        _starts(phrases),
+        _starts(ordinary),
     )
+
+
+def _starts(phrases: Sequence[Phrase]) -> dict[str, tuple[int, ...]]:
+    """Index phrases by the words their first slot holds, keeping the file's order."""
+    found: dict[str, list[int]] = {}
+    for index, phrase in enumerate(phrases):
+        first = phrase.slots[0]
+        assert first is not None
+        for word in first:
+            found.setdefault(word, []).append(index)
+    return {word: tuple(indexes) for word, indexes in found.items()}
 
 
 def _pairs(node: yaml.Node) -> list[tuple[str, yaml.Node]]:

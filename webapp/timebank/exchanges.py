@@ -385,6 +385,9 @@ def confirm(
     side = "giver" if me.id == exchange.giver_id else "receiver"
     if exchange.status not in ("accepted", "disputed"):
         raise _changed(exchange)
+    # Agreed before one became the other's carer: neither confirms it now (a carer could
+    # otherwise confirm both sides); a coordinator settles it.
+    _refuse_carer_and_person(session, me, _other(session, exchange, me))
     if today < exchange.happens_on:
         raise TimebankError(
             _("You can confirm once it has happened, from the day of the exchange.")
