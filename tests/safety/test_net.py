@@ -59,6 +59,8 @@ def test_the_ways_people_write_a_crisis_are_caught(net, words):
         "took all my tablets this morning like i should",
         "my mum died three years ago and i still miss her",
         "cut down on bread and sugar this month",
+        "I need to buy more tablets at the chemist",
+        "Buy my pills, cheapest online",  # spam, not a crisis
         "",
     ],
 )
