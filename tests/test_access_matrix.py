@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from tests.conftest import add_person, make_app, sign_in
-from tests.worlds import Worlds
+from tests.worlds import Worlds, module_fixture
 from webapp.access import SCOPES
 from webapp.accounts import services
 from webapp.accounts.models import AuthSession, Passkey, Person, Practice, Role
@@ -1243,11 +1243,9 @@ def _answer(response) -> str:
 _WORLDS = Worlds(_arrange)
 
 
-@pytest.fixture(scope="module")
-def worlds(migrated: str) -> Iterator[Worlds]:
-    """Each role's world, built once per process and put back whenever a case changed it."""
-    yield _WORLDS.open()
-    _WORLDS.close()
+worlds = module_fixture(
+    _WORLDS, "Each role's world, built once per process and put back whenever a case changed it."
+)
 
 
 # Cases are grouped by role (the module-scoped parameter), so a world serves a run of cases.

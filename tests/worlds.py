@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Table, event
@@ -176,3 +177,16 @@ def _rows(engine: Engine) -> Iterator[tuple[Table, list[dict[str, Any]]]]:
         for table in SQLModel.metadata.sorted_tables:
             query = table.select().order_by(*table.primary_key.columns)
             yield table, [dict(row._mapping) for row in connection.execute(query)]
+
+
+def module_fixture(worlds: Worlds, doc: str):
+    """A module-scoped `worlds` fixture: the worlds open for the module's cases, and the
+    tables are left empty for the tests that follow."""
+
+    @pytest.fixture(scope="module", name="worlds")
+    def fixture(migrated: str) -> Iterator[Worlds]:
+        yield worlds.open()
+        worlds.close()
+
+    fixture.__doc__ = doc
+    return fixture

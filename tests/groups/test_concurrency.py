@@ -4,11 +4,10 @@ once, one wins and the other is told; slow mode holds for posts sent together.""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlmodel import Session, select
 
+from tests.conftest import together
 from tests.groups.test_threads import ctx, member  # noqa: F401 - the fixture is used
 from webapp.accounts.services import load_actor
 from webapp.groups import moderation, threads
@@ -20,28 +19,6 @@ pytestmark = pytest.mark.postgres
 SLUG = "living-with-diabetes"
 
 
-def _together(app, count: int, work) -> list[object]:
-    """Run work(session, n) in `count` threads released at the same moment; return what each
-    returned or raised."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def run(n: int) -> None:
-        with app.test_request_context(), Session(app.extensions["db_engine"]) as session:
-            barrier.wait()
-            try:
-                results[n] = work(session, n)
-            except Exception as error:
-                results[n] = error
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
-    return results
-
-
 def test_one_reply_sent_many_times_at_once_goes_up_once(app, db, ctx):  # noqa: F811
     pat = member(db, "Pat Morgan", "pat@example.org", "Pat M")
     sam = member(db, "Sam Lee", "sam@example.org", "Sam L")
@@ -51,13 +28,13 @@ def test_one_reply_sent_many_times_at_once_goes_up_once(app, db, ctx):  # noqa: 
         made = threads.reply(session, load_actor(session, sam), first.thread_id, "Nuts", "same")
         return made.id
 
-    results = _together(app, 6, send)
+    results = together(app, 6, send)
     assert not [r for r in results if isinstance(r, Exception)], results
     posts = db.exec(select(Post).where(Post.key == "same")).all()
     assert len(posts) == 1 and set(results) == {posts[0].id}
 
 
-def test_slow_mode_holds_for_posts_sent_together(app, db, ctx):  # noqa: F811
+def test_slow_mode_holds_for_posts_senttogether(app, db, ctx):  # noqa: F811
     pat = member(db, "Pat Morgan", "pat@example.org", "Pat M")
     sam = member(db, "Sam Lee", "sam@example.org", "Sam L")
     first = threads.start_thread(db, pat, SLUG, "Snacks", "What works?", "k")
@@ -69,7 +46,7 @@ def test_slow_mode_holds_for_posts_sent_together(app, db, ctx):  # noqa: F811
     def send(session: Session, n: int) -> object:
         return threads.reply(session, load_actor(session, sam), first.thread_id, f"Hi {n}", f"k{n}")
 
-    results = _together(app, 4, send)
+    results = together(app, 4, send)
     went_up = [r for r in results if isinstance(r, Post)]
     refused = [r for r in results if isinstance(r, GroupError)]
     assert len(went_up) == 1 and len(refused) == 3
@@ -92,7 +69,7 @@ def test_two_peer_supporters_on_one_report_at_once_one_wins(app, db, ctx):  # no
             session, load_actor(session, who), SLUG, report.id, decision, reason, 1
         )
 
-    results = _together(app, 2, decide)
+    results = together(app, 2, decide)
     won = [r for r in results if isinstance(r, str)]
     told = [r for r in results if isinstance(r, GroupError)]
     assert len(won) == 1 and len(told) == 1, results

@@ -4,14 +4,12 @@ posting is paused, and a removed member. (The app-wide matrix covers the other r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from tests.conftest import add_person, sign_in
-from tests.worlds import Worlds
+from tests.worlds import Worlds, module_fixture
 from webapp.accounts.services import load_actor
 from webapp.content import get_content
 from webapp.groups import moderation, threads
@@ -220,11 +218,9 @@ def _world(app, role):
 _WORLDS = Worlds(_world)
 
 
-@pytest.fixture(scope="module")
-def worlds(migrated: str) -> Iterator[Worlds]:
-    """Each kind of person's world, built once per process and put back after any change."""
-    yield _WORLDS.open()
-    _WORLDS.close()
+worlds = module_fixture(
+    _WORLDS, "Each kind of person's world, built once per process and put back after any change."
+)
 
 
 # Cases are grouped by role (the module-scoped parameter), so a world serves a run of cases.

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlmodel import select
 
 from tests.conftest import add_person, outbox
-from tests.results.helpers import EXAMPLES, PAT_NHS, give_nhs_number, plan_review
+from tests.results.helpers import EXAMPLES, PAT_NHS, add_result, give_nhs_number, plan_review
 from webapp.accounts.models import Person, Role
 from webapp.notifications.models import Notification
 from webapp.results import services
@@ -61,29 +61,6 @@ def test_the_command_line_prints_every_error_and_exits_1(app, db, practice, pati
     assert db.exec(select(Result)).all() == []
 
 
-def _add_result(db, practice, patient, **fields):
-    values = {
-        "test": "hba1c",
-        "system": "http://loinc.org",
-        "code": "59261-8",
-        "display": "HbA1c",
-        "value": 50.0,
-        "unit": "mmol/mol",
-        "source": "form",
-        "fingerprint": str(fields),
-    }
-    values.update(fields)
-    result = Result(
-        practice_id=practice.id,
-        patient_id=patient.id,
-        taken_at=dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC),
-        **values,
-    )
-    db.add(result)
-    db.commit()
-    return result
-
-
 def test_results_go_on_their_day_by_the_clock(app, db, practice, patient):
     review = plan_review(db, practice.id, patient.id, days=10)
     review.release_on = dt.date.today()
@@ -91,8 +68,8 @@ def test_results_go_on_their_day_by_the_clock(app, db, practice, patient):
     db.commit()
     # The day has come but there is nothing to send: the review waits.
     assert "Released results for 0 reviews." in run(app, "results", "release-due").output
-    _add_result(db, practice, patient)
-    _add_result(db, practice, patient, value=60.0, held=True, held_note="Talk first")
+    add_result(db, practice, patient)
+    add_result(db, practice, patient, value=60.0, held=True, held_note="Talk first")
     assert run(app, "clock", "--once").exit_code == 0
     db.expire_all()
     assert db.get(Review, review.id).status == ReviewStatus.RESULTS_RELEASED
@@ -109,7 +86,7 @@ def test_results_go_on_their_day_by_the_clock(app, db, practice, patient):
 def test_a_person_without_email_is_told_in_the_app_only(app, db, practice):
     person = add_person(db, "No Email", None, (practice, Role.PATIENT))
     review = plan_review(db, practice.id, person.id)
-    _add_result(db, practice, person)
+    add_result(db, practice, person)
     with app.app_context():
         assert services.release_results(db, None, review) == 1
     assert outbox(app) == []
@@ -122,8 +99,8 @@ def test_a_held_result_released_later_goes_with_the_next_release(
     from webapp.accounts.services import load_actor
 
     review = plan_review(db, practice.id, patient.id)
-    held = _add_result(db, practice, patient, held=True)
-    _add_result(db, practice, patient, value=55.0)
+    held = add_result(db, practice, patient, held=True)
+    add_result(db, practice, patient, value=55.0)
     with app.app_context():
         staff = load_actor(db, clinician)
         services.release_results(db, staff, review)

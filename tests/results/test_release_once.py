@@ -9,39 +9,19 @@ import pytest
 from sqlmodel import select
 
 from tests.conftest import outbox, together
-from tests.results.helpers import plan_review
+from tests.results.helpers import add_result, plan_review
 from webapp.accounts.services import load_actor
 from webapp.notifications.models import Notification
 from webapp.results import services
-from webapp.results.models import Result
 from webapp.results.services import ResultError
 from webapp.reviews.models import Review, ReviewStatus
-
-
-def _result(db, practice, patient, value=50.0):
-    result = Result(
-        practice_id=practice.id,
-        patient_id=patient.id,
-        test="hba1c",
-        system="http://loinc.org",
-        code="59261-8",
-        display="HbA1c",
-        value=value,
-        unit="mmol/mol",
-        taken_at=dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC),
-        source="form",
-        fingerprint=f"f{value}",
-    )
-    db.add(result)
-    db.commit()
-    return result
 
 
 def test_pressing_release_again_tells_the_person_nothing_more(
     app, db, practice, patient, clinician
 ):
     review = plan_review(db, practice.id, patient.id)
-    _result(db, practice, patient)
+    add_result(db, practice, patient)
     with app.test_request_context():
         staff = load_actor(db, clinician)
         assert services.release_results(db, staff, review) == 1
@@ -57,7 +37,7 @@ def test_two_staff_pressing_release_at_once_tell_the_person_once(
 ):
     review = plan_review(db, practice.id, patient.id)
     for value in (50.0, 51.0):
-        _result(db, practice, patient, value)
+        add_result(db, practice, patient, value=value, fingerprint=f"f{value}")
 
     def press(session, _n):
         return services.release_results(
@@ -84,7 +64,7 @@ def test_two_clocks_release_each_review_once(app, db, practice, patient):
         review.release_on = dt.date.today()
         db.add(review)
         db.commit()
-        _result(db, practice, person)
+        add_result(db, practice, person, fingerprint=f"p{person.id}")
 
     answers = together(app, 2, lambda session, _n: services.release_due(session, dt.date.today()))
     assert sum(answers) == 10, answers

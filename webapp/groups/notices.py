@@ -45,6 +45,21 @@ def thread_link(group: PeerGroup, thread: Thread) -> str:
     return f"/groups/{group.slug}/threads/{thread.id}/unread"
 
 
+def _unread_about(
+    session: Session, people: set[int], link: str, kind: str | None = None
+) -> set[int]:
+    """Those of `people` who already have an unread notification leading to `link` (of
+    `kind`, if given): one is enough."""
+    query = select(Notification.person_id).where(
+        col(Notification.person_id).in_(people),
+        Notification.link == link,
+        col(Notification.read_at).is_(None),
+    )
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    return set(session.exec(query))
+
+
 def tell_about_post(
     session: Session, group: PeerGroup, thread: Thread, post: Post, late: bool = False
 ) -> None:
@@ -85,15 +100,7 @@ def tell_about_post(
     everyone = listeners | mentioned
     if not everyone:
         return
-    already = set(
-        session.exec(
-            select(Notification.person_id).where(
-                col(Notification.person_id).in_(everyone),
-                Notification.link == link,
-                col(Notification.read_at).is_(None),
-            )
-        )
-    )
+    already = _unread_about(session, everyone, link)
     pushed = set(
         session.exec(
             select(PeerProfile.person_id).where(
@@ -136,16 +143,7 @@ def tell_supporters_of_crisis(session: Session, group: PeerGroup, post: Post) ->
     )
     if not supporters:
         return
-    already = set(
-        session.exec(
-            select(Notification.person_id).where(
-                col(Notification.person_id).in_(supporters),
-                Notification.kind == "groups.needs_look",
-                Notification.link == link,
-                col(Notification.read_at).is_(None),
-            )
-        )
-    )
+    already = _unread_about(session, supporters, link, "groups.needs_look")
     for person in sorted(supporters - already):
         note = notify(
             session,
