@@ -69,8 +69,10 @@ def test_the_same_thing_again_is_counted_not_repeated(db, pat):
     import datetime as dt
 
     priya = _priya(db)
-    start = dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC)
-    for day in range(8):  # every day from 2 to 9 December
+    # From tomorrow on, so nothing the fixture recorded today falls between them.
+    start = dt.datetime.now(dt.UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    start += dt.timedelta(days=1)
+    for day in range(8):  # every day for eight days
         audit.record(db, priya.id, "plan.read", pat.id).at = start + dt.timedelta(days=day)
     audit.record(db, priya.id, "plan.note", pat.id).at = start + dt.timedelta(days=8)
     audit.record(db, priya.id, "plan.read", pat.id).at = start + dt.timedelta(days=9)
@@ -83,7 +85,7 @@ def test_the_same_thing_again_is_counted_not_repeated(db, pat):
         ("read the goals you shared, to agree your plan", 8),
     ]
     grouped = next(a for a in mine if a.times == 8)
-    assert (grouped.first.day, grouped.at.day) == (2, 9)
+    assert (grouped.first, grouped.at) == (start, start + dt.timedelta(days=7))
     assert all("did something" not in a.what for a in mine)
 
 
