@@ -989,7 +989,15 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         db.add_all([action, shared_goal, agreed, careplan, device])
         db.commit()
         # The person has looked back on the agreed goal, so a clinician may too.
-        db.add(GoalScore(goal_id=agreed.id, patient_id=agreed.patient_id, side="person", score=1))
+        db.add(
+            GoalScore(
+                goal_id=agreed.id,
+                patient_id=agreed.patient_id,
+                side="person",
+                score=1,
+                after_review_id=review.id,
+            )
+        )
         db.commit()
         with app.test_request_context():
             chat = conversations.start(

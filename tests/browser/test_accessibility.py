@@ -438,7 +438,12 @@ def _seed_plan(server, ctx) -> int:
                 ),
                 GoalAction(goal_id=walk.id, text="Check knees", owner="care_team"),
                 GoalScore(
-                    goal_id=walk.id, patient_id=patient, side="person", score=1, comment="Most days"
+                    goal_id=walk.id,
+                    patient_id=patient,
+                    side="person",
+                    score=1,
+                    comment="Most days",
+                    after_review_id=earlier.id,
                 ),
                 GoalReminder(
                     goal_id=walk.id,

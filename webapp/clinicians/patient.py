@@ -11,6 +11,7 @@ from webapp import audit
 from webapp.access import Actor
 from webapp.accounts.models import Person
 from webapp.db import utcnow
+from webapp.goals import cycle
 from webapp.goals.models import CarePlan, GoalAction
 from webapp.goals.progress import Progress, goal_progress_unchecked
 from webapp.planning import summary as planning_summary
@@ -85,13 +86,11 @@ def patient_view(session: Session, actor: Actor, practice_id: int, patient_id: i
         .order_by(col(Review.scheduled_at).desc())
         .limit(1)
     ).first()
+    # The plan is every shared goal in it now, whatever review of this practice agreed it.
     plan_goals = [
         g
         for g in shared_goals
-        if plan is not None
-        and g.review_id == plan.review_id
-        and g.person_agreed_at is not None
-        and g.clinician_agreed_at is not None
+        if plan is not None and g.status == "agreed" and cycle.both_agreed(g)
     ]
     actions: dict[int, list[GoalAction]] = {g.id: [] for g in plan_goals if g.id is not None}
     if actions:

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from webapp.goals.cycle import PlanStage
 from webapp.goals.plan import CurrentPlan
 from webapp.planning.models import Goal
 
@@ -76,8 +77,36 @@ def goal_resource(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
     return resource
 
 
-def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | None) -> dict:
-    """Return the person's current agreed plan as a validated FHIR R4 Bundle (a dict)."""
+def earlier_careplan(stage: PlanStage, patient_ref: dict[str, str]) -> dict[str, Any]:
+    """Return an earlier agreed plan as a CarePlan (completed, or revoked when every goal
+    agreed at it was stopped or changed), naming the goals agreed at it."""
+    plan = stage.plan
+    resource: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "status": stage.status,
+        "intent": "plan",
+        "title": "My care and support plan",
+        "subject": patient_ref,
+        "created": fhir_date(plan.agreed_at or plan.created_at),
+        "period": {"start": fhir_date((plan.agreed_at or plan.created_at).date())},
+    }
+    if stage.goals:
+        resource["goal"] = [{"reference": urn("goal", g.id)} for g in stage.goals]
+    notes = [{"text": words} for words in (plan.person_note, plan.note) if words]
+    if notes:
+        resource["note"] = notes
+    return resource
+
+
+def careplan_bundle(
+    current: CurrentPlan,
+    patient_id: int,
+    nhs_number: str | None,
+    earlier: list[PlanStage] | None = None,
+) -> dict:
+    """Return the person's plan as a validated FHIR R4 Bundle (a dict): the current plan
+    `active` with every goal in it, whatever review agreed it, and each earlier agreed plan
+    `completed` or `revoked` with the goals agreed at it."""
     from fhir.resources.R4B.bundle import Bundle
 
     if current.plan is None:
@@ -131,7 +160,24 @@ def careplan_bundle(current: CurrentPlan, patient_id: int, nhs_number: str | Non
         notes.append({"authorString": author, "text": plan.note} if author else {"text": plan.note})
     if notes:
         careplan["note"] = notes
+    earlier = [stage for stage in earlier or [] if stage.plan.id != plan.id]
+    if earlier:
+        careplan["replaces"] = [{"reference": urn("careplan", earlier[0].plan.id)}]
     entries.insert(1, {"fullUrl": urn("careplan", plan.id), "resource": careplan})
+    listed = {g.id for g in current.goals}
+    for stage in earlier:
+        for goal in stage.goals:
+            if goal.id not in listed:
+                listed.add(goal.id)
+                entries.append(
+                    {"fullUrl": urn("goal", goal.id), "resource": goal_resource(goal, patient_ref)}
+                )
+        entries.append(
+            {
+                "fullUrl": urn("careplan", stage.plan.id),
+                "resource": earlier_careplan(stage, patient_ref),
+            }
+        )
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",

@@ -20,6 +20,7 @@ from webapp import audit
 from webapp.access import Actor, require, sees_goal
 from webapp.accounts.models import Person
 from webapp.db import utcnow
+from webapp.goals import cycle
 from webapp.goals import services as goals
 from webapp.goals.models import CarePlan, GoalAction
 from webapp.goals.services import GoalError
@@ -49,6 +50,9 @@ class ReviewPlan:
     actions: dict[int, list[GoalAction]]
     plan: CarePlan | None
     clinician_names: dict[int, str] = field(default_factory=dict)
+    # What the review carried over from earlier reviews and what left the plan since the
+    # review before (only goals the person shares).
+    across: cycle.AtReview = field(default_factory=cycle.AtReview)
 
 
 @dataclass
@@ -63,6 +67,12 @@ class CurrentPlan:
     actions: dict[int, list[GoalAction]]
     waiting: list[Goal]
     clinician_names: dict[int, str] = field(default_factory=dict)
+    # The review each goal of the plan was agreed at.
+    agreed_at_review: dict[int, Review] = field(default_factory=dict)
+
+    def carried_over(self, goal: Goal) -> bool:
+        """Say whether a goal in the plan was agreed at an earlier review than the latest."""
+        return self.plan is not None and goal.review_id != self.plan.review_id
 
     @property
     def agreed_on(self) -> dt.datetime | None:
@@ -128,11 +138,12 @@ def review_plan(session: Session, actor: Actor, review_id: int, record: bool) ->
         )
     )
     plan = _plan_for(session, review)
-    ids = [g.id for g in shared if g.id is not None]
+    across = cycle.at_review(session, review, shared_only=True)
+    ids = [g.id for g in shared + across.carried if g.id is not None]
     actions = _actions_of(session, ids)
     names = _names(
         session,
-        {g.agreed_by_id for g in shared}
+        {g.agreed_by_id for g in shared + across.carried}
         | {a.created_by_id for acts in actions.values() for a in acts}
         | ({plan.note_by_id} if plan else set()),
     )
@@ -146,6 +157,7 @@ def review_plan(session: Session, actor: Actor, review_id: int, record: bool) ->
         actions=actions,
         plan=plan,
         clinician_names=names,
+        across=across,
     )
 
 
@@ -165,6 +177,25 @@ def staff_goal_review_id(session: Session, actor: Actor, goal_id: int) -> int:
     goal = _staff_goal(session, actor, goal_id, "reviews.manage")
     assert goal.review_id is not None
     return goal.review_id
+
+
+def staff_review_for(session: Session, actor: Actor, goal_id: int, review_id: int) -> int:
+    """Return the review page to go back to after acting on a shared goal: the review named
+    (when it is the same person's, at the same practice) or else the goal's own review."""
+    own = staff_goal_review_id(session, actor, goal_id)
+    if review_id and review_id != own:
+        goal = session.get(Goal, goal_id)
+        named = session.get(Review, review_id)
+        mine = session.get(Review, own)
+        if (
+            goal is not None
+            and named is not None
+            and mine is not None
+            and named.patient_id == goal.patient_id
+            and named.practice_id == mine.practice_id
+        ):
+            return review_id
+    return own
 
 
 def _checked_note(note: str, field: str) -> str:
@@ -369,26 +400,34 @@ def latest_plan(session: Session, patient_id: int) -> CarePlan | None:
 
 
 def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan:
-    """Return the person's latest agreed plan and the shared goals waiting to be agreed."""
+    """Return the person's plan: every goal agreed at any review and not yet achieved, changed
+    or stopped; the latest agreed plan's notes; what left the plan since the last review; and
+    the shared goals waiting to be agreed."""
     require(actor, "goals.own", patient_id)
     plan = latest_plan(session, patient_id)
-    agreed: list[Goal] = []
-    if plan is not None:
-        agreed = list(
-            session.exec(
-                select(Goal)
-                .where(
-                    Goal.review_id == plan.review_id,
-                    col(Goal.person_agreed_at).is_not(None),
-                    col(Goal.clinician_agreed_at).is_not(None),
-                )
-                .order_by(Goal.position, Goal.id)
+    reviews = cycle.reviews_of(session, patient_id)
+    behind = [r for r in reviews if cycle.is_closed(r)]
+    since = behind[-1].scheduled_at if behind else None
+    # In the plan now, and those that left it since the last review (shown as achieved,
+    # changed or stopped until the next review is behind the person).
+    mine = [
+        g
+        for g in session.exec(
+            select(Goal)
+            .where(
+                Goal.patient_id == patient_id,
+                col(Goal.person_agreed_at).is_not(None),
+                col(Goal.clinician_agreed_at).is_not(None),
+                col(Goal.status).in_(("agreed", *goals.ENDED)),
             )
+            .order_by(Goal.position, Goal.id)
         )
-        if not agreed:  # its goals all went back to drafts: there is no agreed plan
-            plan = None
-        # A carer never sees a goal the person made private, agreed or not.
-        agreed = [g for g in agreed if sees_goal(actor, g)]
+        if g.status == "agreed" or since is None or (g.ended_at or since) >= since
+    ]
+    if not mine:  # nothing agreed, or every goal a draft again or ended before the last review
+        plan = None
+    # A carer never sees a goal the person made private, agreed or not.
+    agreed = [g for g in mine if sees_goal(actor, g)]
     review = session.get(Review, plan.review_id) if plan else None
     from webapp.reviews.services import upcoming_review
 
@@ -417,6 +456,7 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
         | {g.agreed_by_id for g in waiting}
         | {a.created_by_id for acts in actions.values() for a in acts},
     )
+    by_id = {r.id: r for r in reviews}
     return CurrentPlan(
         plan=plan,
         review=review,
@@ -426,4 +466,7 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
         actions=actions,
         waiting=waiting,
         clinician_names=names,
+        agreed_at_review={
+            g.id: by_id[g.review_id] for g in agreed if g.id is not None and g.review_id in by_id
+        },
     )

@@ -9,10 +9,10 @@ from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp.access import can
+from webapp.access import can, sees_goal
 from webapp.accounts.models import Person
 from webapp.db import get_session
-from webapp.goals import lookback
+from webapp.goals import cycle, lookback
 from webapp.goals import plan as plans
 from webapp.goals import services as goals
 from webapp.goals.fhir import careplan_bundle
@@ -81,7 +81,13 @@ def fhir() -> Response:
     if current.plan is None:
         abort(404)
     person = db.get(Person, current_user.record_id)
-    bundle = careplan_bundle(current, current_user.record_id, person.nhs_number if person else None)
+    # Earlier plans name only goals this reader may see (a carer: none the person kept private).
+    earlier = cycle.history(db, current_user.record_id)[1:]
+    for stage in earlier:
+        stage.goals = [g for g in stage.goals if sees_goal(current_user, g)]
+    bundle = careplan_bundle(
+        current, current_user.record_id, person.nhs_number if person else None, earlier
+    )
     return Response(
         json.dumps(bundle, indent=2, ensure_ascii=False),
         mimetype="application/fhir+json",
@@ -132,6 +138,7 @@ def _look_back_page(status: int = 200, **context: object) -> Response:
         found=lookback.mine(db, current_user, current_user.record_id),
         review=reviews.next_review(db, current_user, current_user.record_id),
         scale=scale_names(),
+        statuses=status_names(),
         **context,
     )
 
@@ -245,17 +252,18 @@ def care_team_action(goal_id: int) -> Response:
     """Add one of the care team's own steps under a shared goal."""
     db = get_session()
     form = {name: request.form.get(name, "")[:5000] for name in ("text", "who", "when")}
+    # A goal carried over is added to from the later review's page: back to that page.
+    review_id = plans.staff_review_for(
+        db, current_user, goal_id, request.form.get("review", 0, type=int) or 0
+    )
     try:
         plans.add_care_team_action(db, current_user, goal_id, form)
     except GoalError as error:
-        review_id = plans.staff_goal_review_id(db, current_user, goal_id)
         return _review_page(
             review_id, status=422, problems=error.problems, typed=form, problem_goal=goal_id
         )
     flash(_("Care team action added."), "success")
-    return hx_redirect(
-        url_for("plan.review", review_id=plans.staff_goal_review_id(db, current_user, goal_id))
-    )
+    return hx_redirect(url_for("plan.review", review_id=review_id))
 
 
 @bp.post("/reviews/plan/goals/<int:goal_id>/score")
@@ -266,7 +274,9 @@ def clinician_score(goal_id: int) -> Response:
     form = {name: request.form.get(name, "")[:5000] for name in ("score", "comment", "review")}
     review_id = request.form.get("review", 0, type=int) or 0  # bounded: see webapp/inputs.py
     try:
-        lookback.score(db, current_user, goal_id, "clinician", form["score"], form["comment"])
+        lookback.score(
+            db, current_user, goal_id, "clinician", form["score"], form["comment"], review_id
+        )
     except GoalError as error:
         return _review_page(
             review_id or plans.staff_goal_review_id(db, current_user, goal_id),

@@ -304,10 +304,16 @@ def set_status(session: Session, actor: Actor, goal_id: int, status: str, versio
         raise GoalConflict(goal, {"status": status})
     if goal.status != status:
         record_event(session, actor, goal, "status", status=[goal.status, status])
+        now = utcnow()
+        # Leaving the plan is dated once, so looking back knows which stretches it was in.
+        if status in ENDED and goal.status not in ENDED:
+            goal.ended_at = now
+        elif status not in ENDED:
+            goal.ended_at = None
         goal.status = status
         _ask_again(goal)
         goal.version += 1
-        goal.updated_at = utcnow()
+        goal.updated_at = now
         session.commit()
     return goal
 

@@ -69,6 +69,9 @@ class Goal(SQLModel, table=True):
     person_agreed_at: dt.datetime | None = None
     clinician_agreed_at: dt.datetime | None = None
     agreed_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    # When the goal left the plan (marked achieved, changed or stopped); None while it is a
+    # draft or in the plan. An agreed goal carries from review to review until then.
+    ended_at: dt.datetime | None = None
     conversation_id: int | None = Field(
         default=None, foreign_key="conversation.id", ondelete="SET NULL", index=True
     )

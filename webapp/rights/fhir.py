@@ -15,11 +15,12 @@ from webapp.access import Actor, require
 from webapp.accounts.models import Person
 from webapp.carers.models import CarerGrant
 from webapp.carers.services import status_of
-from webapp.goals.fhir import NHS_NUMBER_SYSTEM, fhir_date, goal_resource, urn
-from webapp.goals.models import CarePlan, GoalAction
+from webapp.goals import cycle
+from webapp.goals.cycle import PlanStage
+from webapp.goals.fhir import NHS_NUMBER_SYSTEM, earlier_careplan, fhir_date, goal_resource, urn
+from webapp.goals.models import GoalAction
 from webapp.planning.models import Goal
 from webapp.results.models import Result
-from webapp.reviews.models import Review
 
 UCUM = "http://unitsofmeasure.org"
 # Blood pressure is one reading with two parts.
@@ -75,29 +76,28 @@ def _observation(result: Result, patient_ref: dict[str, str]) -> dict[str, Any]:
 
 
 def _careplan(
-    plan: CarePlan,
-    goals: list[Goal],
+    stage: PlanStage,
+    in_plan: list[Goal],
     actions: list[GoalAction],
     patient_ref: dict[str, str],
-    current: bool,
 ) -> dict[str, Any]:
-    mine = [
-        g
-        for g in goals
-        if g.review_id == plan.review_id and g.person_agreed_at and g.clinician_agreed_at
-    ]
-    ids = {g.id for g in mine}
+    """Return one agreed plan as a CarePlan: the current one active with every goal in the
+    plan now (whatever review agreed it) and their steps; an earlier one completed or revoked,
+    with the goals agreed at it."""
+    if stage.status != "active":
+        return earlier_careplan(stage, patient_ref)
+    plan = stage.plan
+    ids = {g.id for g in in_plan}
     resource: dict[str, Any] = {
         "resourceType": "CarePlan",
-        # The latest agreed plan is the one being followed; earlier ones are finished.
-        "status": "active" if current else "completed",
+        "status": "active",
         "intent": "plan",
         "title": "My care and support plan",
         "subject": patient_ref,
         "created": fhir_date(plan.agreed_at or plan.created_at),
     }
-    if mine:
-        resource["goal"] = [{"reference": urn("goal", g.id)} for g in mine]
+    if in_plan:
+        resource["goal"] = [{"reference": urn("goal", g.id)} for g in in_plan]
     activities = [
         {
             "detail": {
@@ -153,19 +153,12 @@ def everything_bundle(session: Session, actor: Actor, person_id: int) -> dict[st
     actions = list(
         session.exec(select(GoalAction).where(col(GoalAction.goal_id).in_([g.id for g in goals])))
     )
-    plans = list(
-        session.exec(
-            select(CarePlan)
-            .join(Review, col(Review.id) == CarePlan.review_id)
-            .where(CarePlan.patient_id == person_id, col(CarePlan.agreed_at).is_not(None))
-            .order_by(col(Review.scheduled_at).desc())
-        )
-    )
-    for index, plan in enumerate(plans):
+    in_plan = cycle.living_goals(session, person_id)
+    for stage in cycle.history(session, person_id):
         entries.append(
             {
-                "fullUrl": urn("careplan", plan.id),
-                "resource": _careplan(plan, goals, actions, patient_ref, current=index == 0),
+                "fullUrl": urn("careplan", stage.plan.id),
+                "resource": _careplan(stage, in_plan, actions, patient_ref),
             }
         )
     # The person's carers, each as a RelatedPerson with the time they may help.

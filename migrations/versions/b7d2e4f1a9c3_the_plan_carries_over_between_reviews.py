@@ -1,0 +1,66 @@
+"""the plan carries over between reviews: when a goal left the plan, and a look back per
+stretch between two reviews
+
+Revision ID: b7d2e4f1a9c3
+Revises: a3c9e1f27b64
+Create Date: 2026-12-02 10:45:00.000000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "b7d2e4f1a9c3"
+down_revision = "a3c9e1f27b64"
+branch_labels = None
+depends_on = None
+
+# The old one-score-per-goal-and-side constraint had no name of its own.
+_OLD = {"postgresql": "goalscore_goal_id_side_key"}
+_CONVENTION = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    with op.batch_alter_table("goal", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("ended_at", sa.DateTime(), nullable=True))
+    # A goal already achieved, changed or stopped left the plan when it last changed.
+    op.execute(
+        "UPDATE goal SET ended_at = updated_at WHERE status IN ('achieved', 'changed', 'stopped')"
+    )
+    dialect = op.get_bind().dialect.name
+    with op.batch_alter_table("goalscore", schema=None, naming_convention=_CONVENTION) as batch_op:
+        batch_op.add_column(sa.Column("after_review_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_goalscore_after_review_id",
+            "review",
+            ["after_review_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+        batch_op.drop_constraint(_OLD.get(dialect, "uq_goalscore_goal_id"), type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_goalscore_stretch", ["goal_id", "side", "after_review_id"]
+        )
+    # Every score so far looked back on the stretch after the review the goal was agreed at.
+    op.execute(
+        "UPDATE goalscore SET after_review_id = "
+        "(SELECT goal.review_id FROM goal WHERE goal.id = goalscore.goal_id)"
+    )
+
+
+def downgrade() -> None:
+    """Undo this revision (keeping each goal and side's latest score)."""
+    op.execute(
+        "DELETE FROM goalscore WHERE id NOT IN "
+        "(SELECT MAX(id) FROM goalscore GROUP BY goal_id, side)"
+    )
+    dialect = op.get_bind().dialect.name
+    with op.batch_alter_table("goalscore", schema=None, naming_convention=_CONVENTION) as batch_op:
+        batch_op.drop_constraint("uq_goalscore_stretch", type_="unique")
+        batch_op.drop_constraint("fk_goalscore_after_review_id", type_="foreignkey")
+        batch_op.create_unique_constraint(
+            _OLD.get(dialect, "uq_goalscore_goal_id"), ["goal_id", "side"]
+        )
+        batch_op.drop_column("after_review_id")
+    with op.batch_alter_table("goal", schema=None) as batch_op:
+        batch_op.drop_column("ended_at")

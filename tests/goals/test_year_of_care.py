@@ -1,0 +1,241 @@
+"""A year and a half of care, with the clock moved through three reviews and a fourth booked:
+the plan carries from review to review until a goal is achieved, changed or stopped; every
+goal in the plan since the last review is looked back on, on both sides; each review's page
+tells what was carried over, what changed and what is new; the FHIR download and the
+outcomes follow the same rule, counting each look back once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from fhir.resources.R4B.bundle import Bundle
+from sqlmodel import select
+
+from webapp.accounts.services import load_actor
+from webapp.goals import cycle, lookback
+from webapp.goals import plan as plans
+from webapp.goals import services as goals
+from webapp.goals.fhir import careplan_bundle
+from webapp.goals.models import GoalScore
+from webapp.outcomes import services as outcomes
+from webapp.planning.models import Goal
+from webapp.reviews import services as reviews
+from webapp.reviews.models import ReviewStatus
+
+UTC = dt.UTC
+R1 = dt.datetime(2027, 1, 15, 10, tzinfo=UTC)
+R2 = dt.datetime(2027, 7, 15, 10, tzinfo=UTC)
+R3 = dt.datetime(2028, 1, 14, 10, tzinfo=UTC)
+R4 = dt.datetime(2028, 7, 14, 10, tzinfo=UTC)
+
+
+class Year:
+    """Pat and Dr Shah going round the review cycle, with the clock in hand."""
+
+    def __init__(self, db, pat, priya, practice, clock):
+        self.db, self.pat, self.priya, self.practice, self.clock = db, pat, priya, practice, clock
+        self.goal: dict[str, int] = {}
+
+    def at(self, moment: dt.datetime) -> None:
+        self.clock.move_to(moment)
+
+    def book(self, when: dt.datetime):
+        return reviews.create_review(
+            self.db, self.priya, self.practice.id, self.pat.id, when, self.priya.id
+        )
+
+    def draft(self, name: str, words: str, review) -> None:
+        made = goals.create_goal(self.db, self.pat, self.pat.id, {"text": words})
+        made.shared, made.review_id = True, review.id
+        self.db.commit()
+        self.goal[name] = made.id
+
+    def get(self, name: str) -> Goal:
+        found = self.db.get(Goal, self.goal[name])
+        self.db.refresh(found)
+        return found
+
+    def agree(self, *names: str) -> None:
+        for name in names:
+            plans.agree(
+                self.db, self.priya, self.goal[name], "clinician", True, self.get(name).version
+            )
+            plans.agree(self.db, self.pat, self.goal[name], "person", True, self.get(name).version)
+
+    def mark(self, name: str, status: str) -> None:
+        goals.set_status(self.db, self.pat, self.goal[name], status, self.get(name).version)
+
+    def plan_now(self) -> list[str]:
+        current = plans.current_plan(self.db, self.pat, self.pat.id)
+        return [self.name_of(g.id) for g in current.goals if g.status == "agreed"]
+
+    def name_of(self, goal_id: int) -> str:
+        return next(name for name, found in self.goal.items() if found == goal_id)
+
+    def to_look_back(self) -> list[str]:
+        return [self.name_of(g.id) for g in lookback.mine(self.db, self.pat, self.pat.id).goals]
+
+    def look_back(self, scores: dict[str, int]) -> None:
+        for name, value in scores.items():
+            lookback.score(self.db, self.pat, self.goal[name], "person", str(value))
+
+    def clinician_looks_back(self, review, scores: dict[str, int]) -> None:
+        for name, value in scores.items():
+            lookback.score(
+                self.db, self.priya, self.goal[name], "clinician", str(value), "", review.id
+            )
+
+    def staff_look_back(self, review) -> list[str]:
+        return [
+            self.name_of(g.id) for g in lookback.before_review(self.db, self.priya, review).goals
+        ]
+
+
+@pytest.fixture
+def year(app, db, patient, clinician, practice):
+    with (
+        app.test_request_context(),
+        time_machine.travel(dt.datetime(2027, 1, 4, 9, tzinfo=UTC), tick=False) as clock,
+    ):
+        yield Year(db, load_actor(db, patient), load_actor(db, clinician), practice, clock)
+
+
+def test_the_plan_carries_over_through_three_reviews(db, year, monkeypatch):
+    # January: the first review. Four goals agreed.
+    first = year.book(R1)
+    for name, words in [
+        ("walk", "Walk to the shop every weekday"),
+        ("sugar", "No sugar in my tea"),
+        ("sleep", "In bed by eleven"),
+        ("swim", "Swim once a week"),
+    ]:
+        year.draft(name, words, first)
+    year.at(R1 + dt.timedelta(minutes=20))
+    year.agree("walk", "sugar", "sleep", "swim")
+    assert db.get(type(first), first.id).status == ReviewStatus.PLAN_AGREED
+    assert year.plan_now() == ["walk", "sugar", "sleep", "swim"]
+
+    # Spring: progress, sugar achieved, sleep stopped. The second review is booked.
+    year.at(dt.datetime(2027, 3, 1, 8, tzinfo=UTC))
+    goals.log_progress(db, year.pat, year.goal["walk"], {"outcome": "did"}, "k-walk-1")
+    year.mark("sugar", "achieved")
+    year.at(dt.datetime(2027, 5, 2, 8, tzinfo=UTC))
+    year.mark("sleep", "stopped")
+    second = year.book(R2)
+    assert year.plan_now() == ["walk", "swim"]
+
+    # Before the second review: every goal in the plan since January is looked back on,
+    # the ones that left it since included, on both sides.
+    year.at(dt.datetime(2027, 7, 1, 8, tzinfo=UTC))
+    assert year.to_look_back() == ["walk", "sugar", "sleep", "swim"]
+    year.look_back({"walk": 1, "sugar": 2, "sleep": -1, "swim": 0})
+    year.at(R2 + dt.timedelta(minutes=10))
+    assert year.staff_look_back(second) == ["walk", "sugar", "sleep", "swim"]
+    year.clinician_looks_back(second, {"walk": 1, "sugar": 1, "sleep": -1, "swim": 0})
+    at_second = plans.review_plan(db, year.priya, second.id, record=False)
+    assert [year.name_of(g.id) for g in at_second.across.carried] == ["walk", "swim"]
+    assert [year.name_of(g.id) for g in at_second.across.ended] == ["sugar", "sleep"]
+    # One new goal agreed at the second review.
+    year.draft("cook", "Cook from scratch twice a week", second)
+    year.agree("cook")
+    assert year.plan_now() == ["walk", "swim", "cook"]
+    assert [year.name_of(g.id) for g in at_second.goals] == []  # read before it was added
+    at_second = plans.review_plan(db, year.priya, second.id, record=False)
+    assert [year.name_of(g.id) for g in at_second.goals] == ["cook"]
+
+    # The autumn: swimming changed (the pool closed); the third review booked.
+    year.at(dt.datetime(2027, 10, 5, 8, tzinfo=UTC))
+    year.mark("swim", "changed")
+    third = year.book(R3)
+    # The June goals are not lost: walking is in the plan, carried over once.
+    assert year.plan_now() == ["walk", "cook"]
+    year.at(dt.datetime(2028, 1, 3, 8, tzinfo=UTC))
+    assert year.to_look_back() == ["walk", "swim", "cook"]
+    year.look_back({"walk": 2, "swim": -2, "cook": 0})
+    year.at(R3 + dt.timedelta(minutes=10))
+    assert year.staff_look_back(third) == ["walk", "swim", "cook"]
+    year.clinician_looks_back(third, {"walk": 2, "swim": -1, "cook": 0})
+    at_third = plans.review_plan(db, year.priya, third.id, record=False)
+    assert [year.name_of(g.id) for g in at_third.across.carried] == ["walk", "cook"]
+    assert [year.name_of(g.id) for g in at_third.across.ended] == ["swim"]
+    year.draft("aqua", "Aqua class on Tuesdays", third)
+    year.agree("aqua")
+
+    # After the third review: walking carried over twice, and looked back on three times.
+    fourth_booked = dt.datetime(2028, 2, 1, 8, tzinfo=UTC)
+    year.at(fourth_booked)
+    fourth = year.book(R4)
+    assert year.plan_now() == ["walk", "cook", "aqua"]
+    assert year.to_look_back() == ["walk", "cook", "aqua"]
+    year.at(dt.datetime(2028, 7, 1, 8, tzinfo=UTC))
+    year.look_back({"walk": 1, "cook": 1, "aqua": 0})
+    assert year.staff_look_back(fourth) == ["walk", "cook", "aqua"]
+    walk_scores = db.exec(
+        select(GoalScore.after_review_id, GoalScore.score)
+        .where(GoalScore.goal_id == year.goal["walk"], GoalScore.side == "person")
+        .order_by(GoalScore.scored_at)
+    ).all()
+    assert walk_scores == [(first.id, 1), (second.id, 2), (third.id, 1)]
+
+    # Earlier reviews' pages still show their own look back.
+    assert year.staff_look_back(second) == ["walk", "sugar", "sleep", "swim"]
+    earlier = lookback.before_review(db, year.priya, second)
+    walk = db.get(Goal, year.goal["walk"])
+    assert earlier.of(walk, "person").score == 1 and earlier.of(walk, "clinician").score == 1
+
+    # The FHIR download: the current plan active with every goal in it; earlier ones completed.
+    current = plans.current_plan(db, year.pat, year.pat.id)
+    stages = cycle.history(db, year.pat.id)
+    assert [s.status for s in stages] == ["active", "completed", "completed"]
+    bundle = careplan_bundle(current, year.pat.id, None, stages[1:])
+    Bundle.model_validate(bundle)
+    careplans = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"
+    ]
+    assert [c["status"] for c in careplans] == ["active", "completed", "completed"]
+    goal_status = {
+        e["resource"]["description"]["text"]: e["resource"]["lifecycleStatus"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Goal"
+    }
+    assert goal_status == {
+        "Walk to the shop every weekday": "active",
+        "Cook from scratch twice a week": "active",
+        "Aqua class on Tuesdays": "active",
+        "No sugar in my tea": "completed",
+        "In bed by eleven": "cancelled",
+        "Swim once a week": "cancelled",
+    }
+    assert len(careplans[0]["goal"]) == 3
+
+    # The outcomes count each look back once: 4 in 2027 Q3 (before July), 3 in 2028 Q1,
+    # 3 in 2028 Q3 (not yet a finished quarter in July).
+    monkeypatch.setattr(outcomes, "SMALLEST", 1)
+    year.at(dt.datetime(2028, 7, 2, 8, tzinfo=UTC))
+    found = outcomes.practice_outcomes(db, year.priya, year.practice.id)
+    scored = {q.label: q.cells["gas_mean"] for q in found.quarters}
+    assert scored["2027 Q3"].value == pytest.approx((1 + 2 - 1 + 0) / 4)
+    assert scored["2028 Q1"].value == pytest.approx((2 - 2 + 0) / 3)
+
+
+def test_a_stopped_goal_is_looked_back_on_once_and_not_again(db, year):
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.draft("read", "Read before bed", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk", "read")
+    year.at(dt.datetime(2027, 4, 1, 8, tzinfo=UTC))
+    year.mark("read", "stopped")
+    second = year.book(R2)
+    year.at(dt.datetime(2027, 7, 10, 8, tzinfo=UTC))
+    assert year.to_look_back() == ["walk", "read"]
+    year.look_back({"read": -1})
+    year.at(R2 + dt.timedelta(days=2))  # the second review is behind them now
+    assert year.to_look_back() == ["walk"]
+    with pytest.raises(goals.GoalError, match="left the plan before the last review"):
+        year.look_back({"read": 0})
+    # The stopped goal is no longer in the plan; walking is, carried over.
+    assert year.plan_now() == ["walk"]
+    assert year.staff_look_back(second) == ["walk", "read"]
