@@ -26,6 +26,7 @@ from webapp.accounts import services
 from webapp.accounts.models import AuthSession, Passkey, Person, Practice, Role
 from webapp.carers import services as carers
 from webapp.carers.models import CarerGrant
+from webapp.conditions.models import Condition
 from webapp.goals.models import CarePlan, GoalAction, GoalScore
 from webapp.groups.models import PeerProfile
 from webapp.notifications.models import PushSubscription
@@ -384,6 +385,29 @@ MATRIX: dict[str, Entry] = {
     "GET clinicians.patient": Entry(
         lambda c: f"/care-team/practices/{c['practice_id']}/patients/{c['patient_id']}",
         practice_staff(),
+    ),
+    # Long-term conditions: the practice's staff record and change them; the person (and a
+    # carer helping them prepare) reads them and says which matter most. Everyone signed in
+    # has a list of their own, empty for most.
+    "POST conditions.create": Entry(
+        lambda c: f"/conditions/practices/{c['practice_id']}/patients/{c['patient_id']}",
+        practice_staff(),
+        data={"code": "195967001"},
+    ),
+    "POST conditions.set_status": Entry(
+        lambda c: f"/conditions/practices/{c['practice_id']}/{c['condition_id']}/status",
+        practice_staff(),
+        data={"status": "resolved"},
+    ),
+    "POST conditions.remove": Entry(
+        lambda c: f"/conditions/practices/{c['practice_id']}/{c['condition_id']}/remove",
+        practice_staff(),
+    ),
+    "GET conditions.mine": Entry(lambda c: "/conditions", record_page("planning")),
+    "POST conditions.choose": Entry(
+        lambda c: "/conditions/matters",
+        record_page("planning"),
+        data=lambda c: {"matters": str(c["condition_id"])},
     ),
     # Outcomes: the practice's staff and its commissioners (aggregates, never a record).
     "GET outcomes.practice": Entry(
@@ -945,7 +969,14 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             source="form",
             fingerprint="x",
         )
-        db.add(result)
+        condition = Condition(
+            patient_id=people["patient"].id,
+            practice_id=practice.id,
+            code="44054006",
+            display="Type 2 diabetes mellitus",
+            source="care_team",
+        )
+        db.add_all([result, condition])
         db.commit()
         # Sent to the person, then a new reading waits for the next release.
         with app.test_request_context():
@@ -1085,6 +1116,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         "patient_id": people["patient"].id,
         "review_id": review.id,
         "result_id": result.id,
+        "condition_id": condition.id,
         "agenda_item_id": item.id,
         "conversation_id": chat.id,
         "goal_id": goal.id,

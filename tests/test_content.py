@@ -63,7 +63,7 @@ def test_the_app_will_not_start_with_bad_content(tmp_path, migrated):
 def test_content_check_command(tmp_path, app):
     good = app.test_cli_runner().invoke(args=["content", "check"])
     assert good.exit_code == 0
-    assert "content/ is fine: 3 pages, 16 tests, 4 flows." in good.output
+    assert "content/ is fine: 3 pages, 16 tests, 4 flows, 13 conditions." in good.output
     root = write_pages(tmp_path, {"bad.yaml": "title: X\nbody: ok\nextra: 1\n"})
     app.config["CONTENT_DIR"] = str(root)
     bad = app.test_cli_runner().invoke(args=["content", "check"])

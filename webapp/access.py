@@ -172,6 +172,13 @@ RULES: dict[str, Rule] = {
     "groups.take_part": _is_self,
     # A person's time-bank account (a carer with the time-bank scope uses it for them).
     "timebank.own": _self_or_carer("timebank"),
+    # Practice staff record a patient's long-term conditions, mark them resolved, remove
+    # mistakes.
+    "conditions.manage": _is_practice_staff,
+    # A person reads their conditions and says which matter most to them now. A carer helping
+    # them prepare for reviews (the planning scope) may too: choosing what to talk about is
+    # preparing, and it is recorded as the carer's doing for the person.
+    "conditions.own": _self_or_carer("planning"),
     # A clinician of the practice agrees the plan with the person at their review.
     "plan.agree": _is_practice_clinician,
 }

@@ -192,7 +192,8 @@ def content_check() -> None:
         sys.exit(1)
     click.echo(
         f"content/ is fine: {len(loaded.pages)} pages, {len(loaded.results.tests)} tests, "
-        f"{len(loaded.flows)} flow{'' if len(loaded.flows) == 1 else 's'}."
+        f"{len(loaded.flows)} flow{'' if len(loaded.flows) == 1 else 's'}, "
+        f"{len(loaded.conditions.conditions)} conditions."
     )
 
 

@@ -14,6 +14,7 @@ import yaml
 from flask import Flask, current_app
 from markdown_it import MarkdownIt
 
+from webapp.conditions.spec import ConditionList, load_condition
 from webapp.groups.spec import GroupSpec, load_group
 from webapp.planning.flows import Flow, load_flow
 from webapp.results.catalogue import Catalogue, LocatedError, load_test
@@ -63,6 +64,7 @@ class Content:
     crisis: CrisisPhrases = field(default_factory=CrisisPhrases)
     groups: dict[str, GroupSpec] = field(default_factory=dict)
     banks: dict[str, BankSpec] = field(default_factory=dict)
+    conditions: ConditionList = field(default_factory=ConditionList)
 
 
 class ContentInvalid(RuntimeError):
@@ -184,6 +186,18 @@ def load(root: Path) -> tuple[Content, list[ContentError]]:
             content.banks[path.stem] = load_bank(path)
         except LocatedError as error:
             errors.append(ContentError(path, error.line, error.message))
+    conditions_dir = root / "conditions"
+    known_tests = set(content.results.tests)
+    for path in sorted(conditions_dir.glob("*")) if conditions_dir.is_dir() else []:
+        if path.suffix not in {".yaml", ".yml"}:
+            errors.append(ContentError(path, 1, "content files must end in .yaml"))
+            continue
+        try:
+            condition = load_condition(path, known_tests)
+        except LocatedError as error:
+            errors.append(ContentError(path, error.line, error.message))
+            continue
+        errors.extend(ContentError(path, 1, clash) for clash in content.conditions.add(condition))
     crisis = root / "safety" / "crisis.yaml"
     if crisis.is_file():
         try:

@@ -322,6 +322,7 @@ SECTIONS = {
     "goals": "goals",
     "plan": "goals",
     "timebank": "timebank",
+    "conditions": "conditions",
 }
 # Pages a carer may still open once their permission has lapsed (to leave or sign out).
 LAPSE_ALLOWED = {

@@ -55,7 +55,10 @@ def scope_names() -> dict[str, str]:
     """Name each scope as the person chooses it."""
     return {
         "results": _("Test results"),
-        "planning": _("Preparing for reviews (conversations and the list to talk about)"),
+        "planning": _(
+            "Preparing for reviews (conversations, the list to talk about, and which "
+            "conditions matter most)"
+        ),
         "goals": _("Goals and progress (only goals I share, or that they write)"),
         "crisis": _("My plan for when I am unwell"),
         "timebank": _("The time bank"),

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from webapp import audit
 from webapp.access import Actor
 from webapp.accounts.models import Person
+from webapp.conditions.services import PersonCondition, conditions_of
 from webapp.db import utcnow
 from webapp.goals import cycle
 from webapp.goals.models import CarePlan, GoalAction
@@ -33,6 +34,9 @@ class PatientView:
     plan: CarePlan | None
     plan_goals: list[Goal] = field(default_factory=list)
     actions: dict[int, list[GoalAction]] = field(default_factory=dict)
+    # Long-term conditions the care team recorded or a GP system sent (not what the person
+    # chose as mattering most: that is theirs).
+    conditions: list[PersonCondition] = field(default_factory=list)
 
 
 def patient_view(session: Session, actor: Actor, practice_id: int, patient_id: int) -> PatientView:
@@ -117,4 +121,5 @@ def patient_view(session: Session, actor: Actor, practice_id: int, patient_id: i
         plan=plan if plan_goals else None,
         plan_goals=plan_goals,
         actions=actions,
+        conditions=conditions_of(session, patient_id),
     )

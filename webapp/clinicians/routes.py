@@ -109,7 +109,15 @@ def withdraw_invitation(practice_id: int, invitation_id: int) -> Response:
 @login_required
 def patient(practice_id: int, patient_id: int) -> Response:
     """Show the care team one patient: what they shared, progress, the agreed plan."""
+    return patient_page(practice_id, patient_id)
+
+
+def patient_page(
+    practice_id: int, patient_id: int, status: int = 200, **context: object
+) -> Response:
+    """Render one patient's page for the care team (with a form's problems, if any)."""
     from webapp.clinicians.patient import patient_view
+    from webapp.conditions.services import condition_list
     from webapp.goals.progress import progress_chart
     from webapp.goals.routes import outcome_names, owner_names, status_names
     from webapp.reviews.routes import status_names as review_steps
@@ -124,9 +132,14 @@ def patient(practice_id: int, patient_id: int) -> Response:
         )
         for goal_id, progress in found.progress.items()
     }
+    context.setdefault("problems", {})
+    context.setdefault("typed", {})
     return render(
         "clinicians/patient.html",
+        status=status,
         practice_id=practice_id,
+        condition_choices=condition_list().in_order(),
+        **context,
         found=found,
         charts=charts,
         outcomes=outcome_names(),

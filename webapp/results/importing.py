@@ -38,6 +38,9 @@ CSV_COLUMNS = ("nhs_number", "test", "value", "unit", "date_taken", "reference_r
 CSV_REQUIRED = ("test", "value", "date_taken")
 # Statuses that mean "this reading does not stand": skipped, never imported.
 VOID_STATUSES = {"entered-in-error", "cancelled"}
+# Resources that come in the same files and are read by their own module (Conditions:
+# webapp/conditions/fhir.py); read_fhir lets them through and reads the Observations.
+OTHER_RESOURCES = ("Condition",)
 
 
 @dataclass(frozen=True)
@@ -706,6 +709,8 @@ def read_fhir(data: bytes, catalogue: Catalogue) -> tuple[list[Reading], list[Pr
                 )
             ]
         )
+    if kind in OTHER_RESOURCES:
+        return [], []
     if kind not in ("Observation", "Bundle"):
         shown = kind
         raise ImportFailed(
@@ -751,6 +756,8 @@ def read_fhir(data: bytes, catalogue: Catalogue) -> tuple[list[Reading], list[Pr
     observations = [
         (ref, item) for _url, ref, item in entries if item.get_resource_type() == "Observation"
     ]
+    if not observations and any(i.get_resource_type() in OTHER_RESOURCES for *_x, i in entries):
+        return [], []
     if not observations:
         raise ImportFailed(
             [Problem(_("The file"), _("it holds no Observations, so there are no results in it."))]

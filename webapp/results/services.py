@@ -18,6 +18,8 @@ from werkzeug.exceptions import NotFound
 from webapp import audit
 from webapp.access import Actor, can, require
 from webapp.accounts.models import Person, Practice, PracticeRole, Role
+from webapp.conditions import fhir as condition_fhir
+from webapp.conditions.fhir import ConditionImport, ConditionReading
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.formatting import day_month_year, local_date
@@ -56,10 +58,38 @@ class ImportReport:
     added: list[Result] = field(default_factory=list)
     already_there: int = 0
     people: int = 0
+    # Conditions that came in the same FHIR file (webapp/conditions/fhir.py).
+    conditions: ConditionImport = field(default_factory=ConditionImport)
 
     def summary(self) -> str:
-        """Say what happened in one sentence."""
+        """Say what happened in one sentence (and one more for conditions)."""
+        said = self._results_summary()
+        conditions = self.conditions
+        if conditions.added or conditions.updated:
+            told = ngettext(
+                "Added %(num)d condition.", "Added %(num)d conditions.", len(conditions.added)
+            )
+            if conditions.updated:
+                told += " " + ngettext("Updated %(num)d.", "Updated %(num)d.", conditions.updated)
+        elif conditions.already_there:
+            told = ngettext(
+                "The condition was already here.",
+                "All %(num)d conditions were already here.",
+                conditions.already_there,
+            )
+        else:
+            return said
+        return f"{said} {told}" if said else told
+
+    def _results_summary(self) -> str:
+        """Say what happened to the results in one sentence ('' if the file had none)."""
         added = len(self.added)
+        if (
+            not added
+            and not self.already_there
+            and (self.conditions.added or self.conditions.updated or self.conditions.already_there)
+        ):
+            return ""
         if not added:
             return _(
                 "Nothing new: all %(same)d results were already here.", same=self.already_there
@@ -145,12 +175,14 @@ def import_readings(
     source: str,
     patient_id: int | None = None,
     problems: list[Problem] | None = None,
+    conditions: list[ConditionReading] | None = None,
 ) -> ImportReport:
     """Check, match and store readings, all or nothing; a reading already stored is skipped.
 
     `actor` is None only for the command line, which runs with the operator's authority.
     With `patient_id` every reading is that person's whatever its NHS number says.
     `problems` already found while reading the input are reported with the rest.
+    `conditions` (FHIR Conditions from the same file) are matched and stored with them.
     """
     if actor is not None:
         require(actor, "results.manage", practice_id)
@@ -163,7 +195,8 @@ def import_readings(
             [Problem(_("The person"), _("they are not a patient of this practice."))]
         )
     problems = list(problems or [])
-    if not readings and not problems:
+    conditions = list(conditions or [])
+    if not readings and not problems and not conditions:
         raise ImportFailed([Problem(_("The import"), _("there are no results in it."))])
     now = utcnow()
     tests = catalogue()
@@ -175,8 +208,14 @@ def import_readings(
             prepared_list.append(prepared)
     if patient_id is None:
         known = _practice_patient_ids(
-            session, practice_id, (p.reading.subject for p in prepared_list if p.reading.subject)
+            session,
+            practice_id,
+            [
+                *(p.reading.subject for p in prepared_list if p.reading.subject),
+                *(c.subject for c in conditions if c.subject),
+            ],
         )
+        problems.extend(condition_fhir.match_people(conditions, known, None))
         for prepared in prepared_list:
             subject = prepared.reading.subject
             if not subject:
@@ -203,6 +242,8 @@ def import_readings(
                 prepared.patient_id = known[subject]
     else:
         subjects = {p.reading.subject for p in prepared_list if p.reading.subject}
+        subjects |= {c.subject for c in conditions if c.subject}
+        problems.extend(condition_fhir.match_people(conditions, {}, patient_id))
         if len(subjects) > 1:
             problems.append(
                 Problem(
@@ -219,7 +260,7 @@ def import_readings(
             prepared.patient_id = patient_id
     if problems:
         raise ImportFailed(problems)
-    report = _store(session, actor, practice_id, prepared_list, source)
+    report = _store(session, actor, practice_id, prepared_list, source, conditions)
     return report
 
 
@@ -229,8 +270,9 @@ def _store(
     practice_id: int,
     prepared_list: list[Prepared],
     source: str,
+    conditions: list[ConditionReading] | None = None,
 ) -> ImportReport:
-    """Add the readings not already stored, in one transaction."""
+    """Add the readings (and Conditions) not already stored, in one transaction."""
     for attempt in range(2):
         report = ImportReport()
         fingerprints = {id(p): _fingerprint(practice_id, p) for p in prepared_list}
@@ -277,6 +319,7 @@ def _store(
             report.added.append(result)
         report.people = len({r.patient_id for r in report.added})
         try:
+            report.conditions = condition_fhir.stage(session, actor, practice_id, conditions or [])
             session.flush()
             for person_id in sorted({r.patient_id for r in report.added}):
                 audit.record(
@@ -313,11 +356,16 @@ def import_file(
         raise ImportFailed(
             [Problem(_("The file"), _("it is empty. Choose a CSV or FHIR JSON file."))]
         )
+    conditions: list[ConditionReading] = []
     if importing.looks_like_json(data):
         (readings, problems), source = importing.read_fhir(data, catalogue()), "fhir"
+        conditions, found = condition_fhir.read_conditions(data)
+        problems += found
     else:
         (readings, problems), source = importing.read_csv(data), "csv"
-    return import_readings(session, actor, practice_id, readings, source, patient_id, problems)
+    return import_readings(
+        session, actor, practice_id, readings, source, patient_id, problems, conditions
+    )
 
 
 FORM_ROWS = 4

@@ -1,6 +1,7 @@
 """Everything held about the person that FHIR R4 has a place for, as one validated Bundle:
-the Patient, their released results as Observations, their goals as Goals, each agreed
-plan as a CarePlan, and their carers as RelatedPersons. Checked with fhir.resources (R4B
+the Patient, their released results as Observations, their long-term conditions as
+Conditions, their goals as Goals, each agreed plan as a CarePlan, and their carers as
+RelatedPersons. Checked with fhir.resources (R4B
 models, R4's for these resources)."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from webapp.access import Actor, require
 from webapp.accounts.models import Person
 from webapp.carers.models import CarerGrant
 from webapp.carers.services import status_of
+from webapp.conditions.fhir import condition_entries
+from webapp.conditions.services import conditions_of
 from webapp.goals import cycle
 from webapp.goals.cycle import PlanStage
 from webapp.goals.fhir import NHS_NUMBER_SYSTEM, earlier_careplan, fhir_date, goal_resource, urn
@@ -145,6 +148,7 @@ def everything_bundle(session: Session, actor: Actor, person_id: int) -> dict[st
         entries.append(
             {"fullUrl": urn("result", result.id), "resource": _observation(result, patient_ref)}
         )
+    entries.extend(condition_entries(conditions_of(session, person_id), patient_ref))
     goals = list(session.exec(select(Goal).where(Goal.patient_id == person_id)))
     for goal in goals:
         entries.append(

@@ -27,6 +27,7 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
+from webapp.conditions.models import Condition
 from webapp.db import utcnow
 from webapp.formatting import local_date
 from webapp.goals.models import (
@@ -109,6 +110,11 @@ def _what() -> dict[str, str]:
         "rights.download": _("downloaded your data"),
         "account.delete_link": _("asked for a link to confirm deleting your account"),
         "care_team.read_patient": _("read what you shared, your goals and your plan"),
+        "conditions.record": _("recorded a long-term condition"),
+        "conditions.status": _("changed whether a condition is still active"),
+        "conditions.remove": _("took a condition recorded by mistake off your list"),
+        "conditions.import": _("added your conditions from a GP or hospital system"),
+        "conditions.matters": _("chose which conditions matter most now"),
         "rights.activity": _("looked at who has seen your record"),
         "carer.invite": _("invited a carer"),
         "carer.scopes": _("changed what a carer may help with"),
@@ -130,6 +136,7 @@ def _carer_did(changed: bool) -> dict[str, str]:
             "crisis": _("changed your plan for when you are unwell"),
             "goals": _("changed your goals or logged progress"),
             "timebank": _("traded or made a change in the time bank for you"),
+            "conditions": _("chose which of your conditions matter most now"),
         }
     return {
         "home": _("looked at your home page"),
@@ -348,6 +355,9 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
             leave=frozenset({"detail", "request_id"}),
         ),
         "personal_targets": _rows(session, ResultTarget, ResultTarget.patient_id == person_id),
+        "conditions": _rows(
+            session, Condition, Condition.patient_id == person_id, order=Condition.id
+        ),
         "weekly_summary": _rows(session, WeeklySummary, WeeklySummary.person_id == person_id),
         "group_display_name": _rows(session, PeerProfile, PeerProfile.person_id == person_id),
         "group_memberships": _rows(session, Membership, Membership.person_id == person_id),
