@@ -19,7 +19,7 @@ from tests.results.helpers import (
     give_nhs_number,
     observation,
 )
-from webapp.accounts.models import Role
+from webapp.accounts.models import Person, Role
 from webapp.accounts.services import load_actor
 from webapp.audit import AuditEvent
 from webapp.notifications.models import Notification
@@ -336,11 +336,11 @@ def test_the_same_correction_imported_twice_at_once_corrects_and_tells_once(
         services.import_file(db, load_actor(db, clinician), practice.id, bundle(reading(58)))
     release_all(db)
     correction = bundle(reading(52, status="amended"))
+    staff_id, practice_id = clinician.id, practice.id
 
     def send(session, _n):
-        return services.import_file(
-            session, load_actor(session, clinician), practice.id, correction
-        )
+        staff = load_actor(session, session.get(Person, staff_id))
+        return services.import_file(session, staff, practice_id, correction)
 
     answers = together(app, 2, send)
     assert sorted(len(a.corrected) for a in answers) == [0, 1], answers
@@ -354,9 +354,11 @@ def test_the_same_new_identifier_imported_twice_at_once_is_filed_once(
 ):
     give_nhs_number(db, patient, PAT_NHS)
     first = bundle(reading(58))
+    staff_id, practice_id = clinician.id, practice.id
 
-    def send(session, n):
-        return services.import_file(session, load_actor(session, clinician), practice.id, first)
+    def send(session, _n):
+        staff = load_actor(session, session.get(Person, staff_id))
+        return services.import_file(session, staff, practice_id, first)
 
     answers = together(app, 2, send)
     assert sorted(len(a.added) for a in answers) == [0, 1], answers
