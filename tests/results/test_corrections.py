@@ -193,9 +193,7 @@ def test_an_amended_result_never_seen_is_added_as_new_and_staff_are_told(db, sta
 
 
 def test_an_older_version_does_not_undo_a_correction(db, staff, practice):
-    services.import_file(
-        db, staff, practice.id, bundle(reading(58, issued="2026-10-02T09:00:00Z"))
-    )
+    services.import_file(db, staff, practice.id, bundle(reading(58, issued="2026-10-02T09:00:00Z")))
     services.import_file(
         db,
         staff,
@@ -216,8 +214,9 @@ def test_an_identifier_filed_for_another_person_is_refused(db, staff, practice, 
     services.import_file(db, staff, practice.id, bundle(reading(58)))
     with pytest.raises(ImportFailed) as error:
         services.import_file(db, staff, practice.id, bundle(reading(52)), sam.id)
-    assert "its identifier A1 (http://lab.example.org/observations) is on a result already " in (
-        problems(error)[0]
+    assert (
+        "its identifier A1 (http://lab.example.org/observations) is on a result already "
+        in (problems(error)[0])
     )
     assert [(r.patient_id, r.value) for r in rows(db)] == [(patient.id, 58)]
 
