@@ -393,7 +393,9 @@ def test_staff_see_the_tests_content_name_not_its_slug(
     app, client, db, review, practice, patient, clinician
 ):
     # Stored with its slug for a name, as the demo's bulk patients once were.
-    add_result(db, practice, patient, test="ldl-cholesterol", display="ldl-cholesterol", unit="")
+    add_result(
+        db, practice, patient, test="ldl-cholesterol", display="ldl-cholesterol", fingerprint="l"
+    )
     sign_in(app, client, clinician)
     page = client.get(f"/results/reviews/{review.id}").get_data(as_text=True)
     assert "LDL cholesterol" in page and "ldl-cholesterol</td>" not in page
