@@ -331,11 +331,15 @@ def results_import(file: Path, practice_id: int, patient_id: int | None) -> None
                 click.echo(f"  {problem}", err=True)
             sys.exit(1)
         click.echo(report.summary())
-        for result in report.added:
+        lines = [(result, "") for result in report.added]
+        lines += [(r, f" corrected, it was {r.corrected_from}") for r in report.corrected]
+        lines += [(result, " withdrawn (entered in error)") for result in report.withdrawn]
+        for result, what in lines:
             person = session.get(Person, result.patient_id)
             click.echo(
-                f"  {person.name if person else result.patient_id}: {result.display} "
-                f"{results.show_result(result)} ({result.taken_at:%d %b %Y})"
+                f"  {person.name if person else result.patient_id}: "
+                f"{results.result_name(result)} {results.show_result(result)} "
+                f"({result.taken_at:%d %b %Y}){what}"
             )
 
 

@@ -552,6 +552,7 @@ def _add_check_in(session: Session, patient_id: int, review_id: int) -> None:
 def _add_patients(session: Session, practice: Practice, count: int, rng: random.Random) -> None:
     """Add `count` patients, each invited and joined, in batches of plain inserts."""
     now = utcnow()
+    names = {slug: test.name for slug, test in get_content().results.tests.items()}
     # Numbered after everyone already there, so more can be added to a seeded practice.
     offset = session.execute(select(func.count(Person.id))).scalar_one()
     for start in range(0, count, BATCH):
@@ -635,7 +636,7 @@ def _add_patients(session: Session, practice: Practice, count: int, rng: random.
                     "test": test,
                     "system": "http://loinc.org",
                     "code": code,
-                    "display": test,
+                    "display": names.get(test, test),
                     "value": round(rng.uniform(low, high), 1),
                     "unit": unit,
                     "taken_at": now - dt.timedelta(days=rng.randrange(10, 400)),

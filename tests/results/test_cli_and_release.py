@@ -110,3 +110,23 @@ def test_a_held_result_released_later_goes_with_the_next_release(
         person = load_actor(db, db.get(Person, patient.id))
         [summary] = services.own_results(db, person, patient.id)
     assert len(summary.readings) == 2
+
+
+def test_a_correction_from_the_command_line(app, db, practice, patient, tmp_path):
+    import json
+
+    original = EXAMPLES / "observation-example-f001-glucose.json"
+    amended = json.loads(original.read_text())
+    amended.update(status="amended", issued="2013-04-04T10:00:00+01:00")
+    amended["valueQuantity"]["value"] = 5.4
+    path = tmp_path / "amended.json"
+    path.write_text(json.dumps(amended))
+    where = ("--practice", str(practice.id), "--patient", str(patient.id))
+    assert run(app, "results", "import", str(original), *where).exit_code == 0
+    done = run(app, "results", "import", str(path), *where)
+    assert done.exit_code == 0, done.output
+    assert "Corrected 1 result; the earlier value is kept in the record." in done.output
+    assert "Pat Morgan: Blood glucose 5.4 mmol/L (02 Apr 2013) corrected, it was 6.3 mmol/L" in (
+        done.output
+    )
+    assert [r.value for r in db.exec(select(Result)).all()] == [5.4]

@@ -11,6 +11,7 @@ from sqlmodel import select
 from tests.conftest import add_person, outbox, sign_in
 from tests.results.helpers import (
     PAT_NHS,
+    add_result,
     bundle,
     example,
     give_nhs_number,
@@ -20,6 +21,7 @@ from tests.results.helpers import (
 from webapp.accounts.models import Practice, Role
 from webapp.notifications.models import Notification
 from webapp.planning.models import AgendaItem
+from webapp.results import services
 from webapp.results.models import Result
 from webapp.reviews.models import Review, ReviewStatus
 
@@ -323,3 +325,79 @@ def test_the_kept_page_shows_messages_badges_and_this_visitors_token(
     assert "Added to your list for your review." in back
     second.get("/notifications")
     assert '<span class="badge">' not in second.get("/results").get_data(as_text=True)
+
+
+# --- corrections from the lab, through the pages ----------------------------------------------
+
+LAB = "http://lab.example.org/observations"
+
+
+def lab_reading(value: float, status: str = "final", lab_id: str = "A1") -> dict:
+    """Return an HbA1c Observation for Pat carrying the lab's identifier."""
+    return observation(
+        "59261-8", value, "mmol/mol", status=status, identifier=[{"system": LAB, "value": lab_id}]
+    )
+
+
+def test_both_import_pages_refuse_a_file_naming_a_result_twice(
+    app, client, db, review, practice, clinician
+):
+    sign_in(app, client, clinician)
+    twice = bundle(lab_reading(58), lab_reading(52))
+    for url in (f"/results/reviews/{review.id}/upload", f"/results/practices/{practice.id}/import"):
+        refused = upload(client, url, twice)
+        assert refused.status_code == 422
+        body = refused.get_data(as_text=True)
+        assert "Nothing was imported" in body
+        assert (
+            "Observation 2 (Observation/2), identifier: its identifier &#39;A1&#39; "
+            f"({LAB}) is also on Observation 1 (Observation/1)."
+        ) in body
+    assert db.exec(select(Result)).all() == []
+
+
+def test_a_correction_shows_to_staff_and_the_person_sees_the_corrected_value(
+    app, client, db, review, patient, clinician
+):
+    sign_in(app, client, clinician)
+    url = f"/results/reviews/{review.id}/upload"
+    assert upload(client, url, bundle(lab_reading(58), lab_reading(40, lab_id="B2"))).status_code
+    client.form(f"/results/reviews/{review.id}/release")
+    done = upload(
+        client,
+        url,
+        bundle(lab_reading(52, status="amended"), lab_reading(40, "entered-in-error", "B2")),
+    )
+    assert done.status_code == 303
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Corrected 1 result; the earlier value is kept in the record." in page
+    assert "Withdrew 1 result the sender marked as entered in error." in page
+    assert "it was 58 mmol/mol." in page and "Withdrawn" in page
+    assert "No results are waiting to be sent." in page
+
+    client.post("/account/signout", data={"csrf_token": client.csrf_token()})
+    sign_in(app, client, patient)
+    mine = client.get("/results").get_data(as_text=True)
+    today = services.utcnow()
+    assert "52 mmol/mol" in mine and f"corrected on {today.day} {today:%B %Y}" in mine
+    main = re.search(r"<main\b.*?</main>", mine, re.S).group(0)
+    assert not re.search(r"\b58\b", main) and not re.search(r"\b40\b", main)
+    assert "corrected on" in client.get("/results/letter").get_data(as_text=True)
+    explained = client.get("/results/tests/hba1c").get_data(as_text=True)
+    assert "52 mmol/mol" in explained and not re.search(r"\b58 mmol", explained)
+    [note] = db.exec(select(Notification).where(Notification.kind == "results.corrected")).all()
+    assert "corrected" in note.message and "taken off your results page" in note.message
+
+
+def test_staff_see_the_tests_content_name_not_its_slug(
+    app, client, db, review, practice, patient, clinician
+):
+    # Stored with its slug for a name, as the demo's bulk patients once were.
+    add_result(
+        db, practice, patient, test="ldl-cholesterol", display="ldl-cholesterol", fingerprint="l"
+    )
+    sign_in(app, client, clinician)
+    page = client.get(f"/results/reviews/{review.id}").get_data(as_text=True)
+    assert "LDL cholesterol" in page and "ldl-cholesterol</td>" not in page
+    assert "Note about LDL cholesterol for the care team" in page
+    assert "(mm[Hg])" not in page and "(mmHg)" in page  # units as people write them

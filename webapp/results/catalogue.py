@@ -371,3 +371,17 @@ class Catalogue:
     def ordered(self) -> list[TestInfo]:
         """Return the tests in reading order (as content names them)."""
         return sorted(self.tests.values(), key=lambda test: (test.order, test.slug))
+
+
+UNIT_NAMES = {
+    "mm[Hg]": "mmHg",
+    "mL/min/{1.73_m2}": "mL/min/1.73m²",
+    "kg/m2": "kg/m²",
+    "{score}": "",
+    "[lb_av]": "lb",
+}
+
+
+def display_unit(unit: str) -> str:
+    """Return a unit as people write it (UCUM's 'mm[Hg]' is 'mmHg')."""
+    return UNIT_NAMES.get(unit, unit)

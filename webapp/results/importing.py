@@ -21,7 +21,7 @@ from typing import Any
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from webapp.results.catalogue import Catalogue, TestInfo
+from webapp.results.catalogue import Catalogue, TestInfo, display_unit
 
 NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 LOCAL_SYSTEM = "urn:coproduce:test"
@@ -29,15 +29,20 @@ UCUM = "http://unitsofmeasure.org"
 # Blood pressure's two numbers, as LOINC and SNOMED CT code them.
 SYSTOLIC = {"8480-6", "271649006"}
 DIASTOLIC = {"8462-4", "271650006"}
-# Observation statuses: these stand and are imported; the void ones are skipped.
+# Observation statuses: these stand and are imported; a later one with the same
+# identifier replaces the reading it corrects.
 FINAL_STATUSES = {"final", "amended", "corrected"}
+CORRECTING_STATUSES = {"amended", "corrected"}
+WITHDRAWN = "entered-in-error"
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_READINGS = 5000
 CSV_COLUMNS = ("nhs_number", "test", "value", "unit", "date_taken", "reference_range")
 CSV_REQUIRED = ("test", "value", "date_taken")
-# Statuses that mean "this reading does not stand": skipped, never imported.
-VOID_STATUSES = {"entered-in-error", "cancelled"}
+# Statuses that mean "this reading does not stand": never imported. One entered in error
+# with an identifier withdraws the reading it names; without one it is skipped.
+VOID_STATUSES = {WITHDRAWN, "cancelled"}
+IDENTIFIER_LENGTH = 200
 # Resources that come in the same files and are read by their own module (Conditions:
 # webapp/conditions/fhir.py); read_fhir lets them through and reads the Observations.
 OTHER_RESOURCES = ("Condition",)
@@ -96,6 +101,26 @@ class Reading:
     reference_text: str = ""
     # "<" or ">" when the lab gives a limit rather than a number, like eGFR ">90".
     comparator: str = ""
+    # The sender's identifier for the reading (FHIR only), and what the sender says of it:
+    # "final", "amended", "corrected" or "entered-in-error" ("" for CSV and the form).
+    identifier_system: str = ""
+    identifier_value: str | None = None
+    status: str = ""
+    issued_at: dt.datetime | None = None
+
+    @property
+    def identifier(self) -> str:
+        """Return the sender's identifier as staff read it: 'value (system)', or ''."""
+        if self.identifier_value is None:
+            return ""
+        if self.identifier_system:
+            return f"{self.identifier_value} ({self.identifier_system})"
+        return self.identifier_value
+
+    @property
+    def withdraws(self) -> bool:
+        """Say whether this reading only withdraws an earlier one (entered in error)."""
+        return self.status == WITHDRAWN
 
 
 @dataclass
@@ -237,7 +262,7 @@ def prepare(
                                 "%(value)s %(unit)s is not a possible %(test)s result "
                                 "(it must be between %(low)s and %(high)s %(unit)s).",
                                 value=test.show(converted),
-                                unit=test.unit,
+                                unit=display_unit(test.unit),
                                 test=test.name,
                                 low=_number_text(low),
                                 high=_number_text(high),
@@ -560,6 +585,42 @@ def _nhs_number(identifiers: list[Any] | None) -> str | None:
     return None
 
 
+def _identifier(identifiers: list[Any] | None) -> tuple[str, str] | None:
+    """Return the first usable identifier of an Observation, as (system, value)."""
+    for identifier in identifiers or []:
+        value = (identifier.value or "").strip()
+        system = (identifier.system or "").strip()
+        if value and len(value) <= IDENTIFIER_LENGTH and len(system) <= IDENTIFIER_LENGTH:
+            return system, value
+    return None
+
+
+def _identifier_text(identifier: tuple[str, str]) -> str:
+    system, value = identifier
+    return f"{value!r} ({system})" if system else repr(value)
+
+
+def _issued(resource: Any) -> dt.datetime | None:
+    """Return when the sender issued this version: `issued`, else `meta.lastUpdated`."""
+    meta = getattr(resource, "meta", None)
+    return _when(resource.issued) or _when(meta.lastUpdated if meta is not None else None)
+
+
+def _subject(item: Any, by_reference: dict[str, Any]) -> str | None:
+    """Return the NHS number of an Observation's subject, directly or through a Patient."""
+    if item.subject is None:
+        return None
+    subject = (
+        "".join((item.subject.identifier.value or "").split())
+        if (item.subject.identifier is not None and item.subject.identifier.system == NHS_SYSTEM)
+        else None
+    )
+    patient = by_reference.get(item.subject.reference or "")
+    if subject is None and patient is not None and patient.get_resource_type() == "Patient":
+        subject = _nhs_number(patient.identifier)
+    return subject
+
+
 def _coding(concept: Any, catalogue: Catalogue) -> tuple[str, str, str]:
     """Pick the coding to file a reading under: a known one first, else the first."""
     codings = list(getattr(concept, "coding", None) or [])
@@ -774,14 +835,48 @@ def read_fhir(data: bytes, catalogue: Catalogue) -> tuple[list[Reading], list[Pr
                 )
             ]
         )
+    first_place: dict[tuple[str, str], str] = {}
     for number, (reference, item) in enumerate(observations, start=1):
         where = (
             _("Observation %(n)d (%(ref)s)", n=number, ref=reference)
             if kind == "Bundle"
             else reference
         )
+        identifier = _identifier(item.identifier)
+        if identifier is not None:
+            earlier = first_place.setdefault(identifier, where)
+            if earlier != where:
+                problems.append(
+                    Problem(
+                        where,
+                        _(
+                            "its identifier %(identifier)s is also on %(earlier)s. A file may "
+                            "hold each result once: send the latest version of it only.",
+                            identifier=_identifier_text(identifier),
+                            earlier=earlier,
+                        ),
+                        "identifier",
+                    )
+                )
+                continue
         if item.status in VOID_STATUSES:
-            continue
+            if item.status == WITHDRAWN and identifier is not None:
+                readings.append(
+                    Reading(
+                        where=where,
+                        columns={"test": "code", "date": "effectiveDateTime"},
+                        subject=_subject(item, by_reference),
+                        system="",
+                        code="",
+                        display="",
+                        taken_at=None,
+                        identifier_system=identifier[0],
+                        identifier_value=identifier[1],
+                        status=WITHDRAWN,
+                        issued_at=_issued(item),
+                    )
+                )
+            continue  # without an identifier there is nothing here it could withdraw
         if item.status not in FINAL_STATUSES:
             problems.append(
                 Problem(
@@ -807,22 +902,15 @@ def read_fhir(data: bytes, catalogue: Catalogue) -> tuple[list[Reading], list[Pr
         ) or bool(item.component)
         if not has_value and (item.hasMember or item.dataAbsentReason):
             continue  # a panel that only groups other readings, or a reading that was not made
-        subject = None
-        if item.subject is not None:
-            subject = (
-                "".join((item.subject.identifier.value or "").split())
-                if (
-                    item.subject.identifier is not None
-                    and item.subject.identifier.system == NHS_SYSTEM
-                )
-                else None
-            )
-            patient = by_reference.get(item.subject.reference or "")
-            if subject is None and patient is not None and patient.get_resource_type() == "Patient":
-                subject = _nhs_number(patient.identifier)
-        reading, found = _observation(item, where, catalogue, subject, report_dates.get(id(item)))
+        reading, found = _observation(
+            item, where, catalogue, _subject(item, by_reference), report_dates.get(id(item))
+        )
         problems.extend(found)
         if reading is not None:
+            if identifier is not None:
+                reading.identifier_system, reading.identifier_value = identifier
+            reading.status = item.status
+            reading.issued_at = _issued(item)
             readings.append(reading)
     return readings, problems
 

@@ -18,6 +18,15 @@ class Result(SQLModel, table=True):
         UniqueConstraint("patient_id", "fingerprint"),
         # A person's results page reads all their readings at once, newest first.
         Index("ix_result_patient_taken", "patient_id", "taken_at"),
+        # The sender's identifier names one reading at the practice: a correction or a
+        # withdrawal finds it, and two imports at once cannot file it twice. Readings
+        # without one (CSV, the form, FHIR without an identifier) have NULL, never equal.
+        UniqueConstraint(
+            "practice_id",
+            "identifier_system",
+            "identifier_value",
+            name="uq_result_practice_identifier",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -45,6 +54,17 @@ class Result(SQLModel, table=True):
     held: bool = False
     held_note: str = Field(default="", max_length=500)
     released_at: dt.datetime | None = None
+    # The sender's own identifier for the reading (FHIR Observation.identifier), if any.
+    identifier_system: str = Field(default="", max_length=200)
+    identifier_value: str | None = Field(default=None, max_length=200)
+    # When the sender issued this version of the reading, to tell an older version.
+    issued_at: dt.datetime | None = None
+    # A correction replaces the reading in place; the value it replaced stays in the
+    # audit trail ("results.correct") and, as shown, here for staff.
+    corrected_at: dt.datetime | None = None
+    corrected_from: str = Field(default="", max_length=200)
+    # Withdrawn by the sender (entered in error): kept for staff, never shown to the person.
+    withdrawn_at: dt.datetime | None = None
     imported_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     created_at: dt.datetime = Field(default_factory=utcnow)
 

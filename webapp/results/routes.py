@@ -57,7 +57,9 @@ def _review_page(review_id: int, status: int = 200, **context: object) -> Respon
         patient=reviews.practice_patient(db, current_user, review.practice_id, review.patient_id),
         results=results,
         tests=tests,
-        waiting=sum(1 for r in results if r.released_at is None and not r.held),
+        waiting=sum(
+            1 for r in results if r.released_at is None and not r.held and r.withdrawn_at is None
+        ),
         current=[r for r in results if not services.is_old(r)],
         older=[r for r in results if services.is_old(r)],
         targets=services.personal_targets(db, review.patient_id),
@@ -66,6 +68,8 @@ def _review_page(review_id: int, status: int = 200, **context: object) -> Respon
         ),
         status_names=status_names(),
         show=services.show_result,
+        name=services.result_name,
+        unit_name=services.display_unit,
         **context,
     )
 

@@ -28,7 +28,7 @@ from webapp.mail import send_mail
 from webapp.notifications.services import notify
 from webapp.planning.models import AgendaItem
 from webapp.results import importing
-from webapp.results.catalogue import Catalogue, Target, TestInfo
+from webapp.results.catalogue import Catalogue, Target, TestInfo, display_unit
 from webapp.results.importing import ImportFailed, Prepared, Problem, Reading
 from webapp.results.models import Result, ResultTarget
 from webapp.reviews.models import Review, ReviewStatus
@@ -53,16 +53,23 @@ def catalogue() -> Catalogue:
 
 @dataclass
 class ImportReport:
-    """What an import did: the results added, and how many were already there."""
+    """What an import did: results added, corrected and withdrawn, and what it left alone."""
 
     added: list[Result] = field(default_factory=list)
+    corrected: list[Result] = field(default_factory=list)
+    withdrawn: list[Result] = field(default_factory=list)
     already_there: int = 0
+    # Versions older than the one already here (by the sender's issue time), or a plain
+    # re-send of a result the sender had withdrawn: left as they are.
+    older: int = 0
+    # Amended or corrected results whose earlier version was never imported: added as new.
+    new_corrections: int = 0
     people: int = 0
     # Conditions that came in the same FHIR file (webapp/conditions/fhir.py).
     conditions: ConditionImport = field(default_factory=ConditionImport)
 
     def summary(self) -> str:
-        """Say what happened in one sentence (and one more for conditions)."""
+        """Say what happened, in a sentence or a few (and one more for conditions)."""
         said = self._results_summary()
         conditions = self.conditions
         if conditions.added or conditions.updated:
@@ -82,48 +89,125 @@ class ImportReport:
         return f"{said} {told}" if said else told
 
     def _results_summary(self) -> str:
-        """Say what happened to the results in one sentence ('' if the file had none)."""
-        added = len(self.added)
-        if (
-            not added
-            and not self.already_there
-            and (self.conditions.added or self.conditions.updated or self.conditions.already_there)
+        """Say what happened to the results ('' if the file had none)."""
+        added, corrected, withdrawn = len(self.added), len(self.corrected), len(self.withdrawn)
+        if not (added or corrected or withdrawn or self.already_there or self.older) and (
+            self.conditions.added or self.conditions.updated or self.conditions.already_there
         ):
             return ""
-        if not added:
-            return _(
-                "Nothing new: all %(same)d results were already here.", same=self.already_there
+        said = []
+        if not (added or corrected or withdrawn):
+            said.append(
+                _("Nothing new: all %(same)d results were already here.", same=self.already_there)
+                if not self.older
+                else _("Nothing changed.")
             )
-        people = ngettext("%(num)d person", "%(num)d people", self.people)
-        said = ngettext(
-            "Imported %(num)d result for %(people)s.",
-            "Imported %(num)d results for %(people)s.",
-            added,
-            people=people,
-        )
-        if self.already_there:
-            said += " " + ngettext(
-                "%(num)d was already here.", "%(num)d were already here.", self.already_there
+        if added:
+            people = ngettext("%(num)d person", "%(num)d people", self.people)
+            said.append(
+                ngettext(
+                    "Imported %(num)d result for %(people)s.",
+                    "Imported %(num)d results for %(people)s.",
+                    added,
+                    people=people,
+                )
             )
-        return said
+        if corrected:
+            said.append(
+                ngettext(
+                    "Corrected %(num)d result; the earlier value is kept in the record.",
+                    "Corrected %(num)d results; the earlier values are kept in the record.",
+                    corrected,
+                )
+            )
+        if withdrawn:
+            said.append(
+                ngettext(
+                    "Withdrew %(num)d result the sender marked as entered in error.",
+                    "Withdrew %(num)d results the sender marked as entered in error.",
+                    withdrawn,
+                )
+            )
+        if self.already_there and (added or corrected or withdrawn or self.older):
+            said.append(
+                ngettext(
+                    "%(num)d was already here.", "%(num)d were already here.", self.already_there
+                )
+            )
+        if self.older:
+            said.append(
+                ngettext(
+                    "%(num)d was an earlier version of a result since corrected or withdrawn, "
+                    "so it was left as it is.",
+                    "%(num)d were earlier versions of results since corrected or withdrawn, "
+                    "so they were left as they are.",
+                    self.older,
+                )
+            )
+        if self.new_corrections:
+            said.append(
+                ngettext(
+                    "%(num)d correction had no earlier version here, so it was added as a new "
+                    "result: check the person has no older value of it from another file.",
+                    "%(num)d corrections had no earlier version here, so they were added as new "
+                    "results: check the person has no older values of them from another file.",
+                    self.new_corrections,
+                )
+            )
+        return " ".join(said)
+
+
+def _content_fingerprint(
+    practice_id: int,
+    key: str,
+    taken_at: dt.datetime,
+    value: float | None,
+    value_second: float | None,
+    comparator: str,
+    value_text: str | None,
+    unit: str,
+) -> str:
+    parts = [
+        str(practice_id),
+        key,
+        taken_at.astimezone(dt.UTC).isoformat(timespec="minutes"),
+        f"{value:.3f}" if value is not None else "",
+        f"{value_second:.3f}" if value_second is not None else "",
+        comparator if value is not None else "",
+        (value_text or "").casefold(),
+        unit.casefold(),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _fingerprint(practice_id: int, prepared: Prepared) -> str:
     """Return what makes a reading the same reading, whichever file or unit it came in."""
     reading = prepared.reading
-    key = prepared.test.slug if prepared.test else f"{reading.system}|{reading.code}"
     assert reading.taken_at is not None
-    parts = [
-        str(practice_id),
-        key,
-        reading.taken_at.astimezone(dt.UTC).isoformat(timespec="minutes"),
-        f"{prepared.value:.3f}" if prepared.value is not None else "",
-        f"{prepared.value_second:.3f}" if prepared.value_second is not None else "",
-        reading.comparator if prepared.value is not None else "",
-        (prepared.value_text or "").casefold(),
-        prepared.unit.casefold(),
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return _content_fingerprint(
+        practice_id,
+        prepared.test.slug if prepared.test else f"{reading.system}|{reading.code}",
+        reading.taken_at,
+        prepared.value,
+        prepared.value_second,
+        reading.comparator,
+        prepared.value_text,
+        prepared.unit,
+    )
+
+
+def _stored_fingerprint(result: Result) -> str:
+    """Return the fingerprint a stored reading's values have (as `_fingerprint` makes it)."""
+    return _content_fingerprint(
+        result.practice_id,
+        result.test or f"{result.system}|{result.code}",
+        result.taken_at,
+        result.value,
+        result.value_second,
+        result.comparator,
+        result.value_text,
+        result.unit,
+    )
 
 
 def _practice_patient_ids(
@@ -202,6 +286,10 @@ def import_readings(
     tests = catalogue()
     prepared_list: list[Prepared] = []
     for reading in readings:
+        if reading.withdraws:
+            # Only names a reading to withdraw: there is no value to check.
+            prepared_list.append(Prepared(reading, None, None, None, None, "", "", None, None))
+            continue
         prepared, found = importing.prepare(tests, reading, now)
         problems.extend(found)
         if prepared is not None:
@@ -264,6 +352,53 @@ def import_readings(
     return report
 
 
+class _Changed(Exception):
+    """A reading changed under an import (another import at the same moment): try again."""
+
+
+def _stale(reading: Reading, result: Result) -> bool:
+    """Say whether the sender issued this version before the one already stored."""
+    return (
+        reading.issued_at is not None
+        and result.issued_at is not None
+        and reading.issued_at < result.issued_at
+    )
+
+
+def _result_values(prepared: Prepared, source: str, fingerprint: str) -> dict[str, object]:
+    """Return the columns a reading fills, as stored on first import or on a correction."""
+    reading = prepared.reading
+    return {
+        "test": prepared.test.slug if prepared.test else None,
+        "system": reading.system[:100],
+        "code": reading.code[:60],
+        "display": (prepared.test.name if prepared.test else reading.display)[:200],
+        "value": prepared.value,
+        "value_second": prepared.value_second,
+        "value_text": prepared.value_text[:200] if prepared.value_text else None,
+        "comparator": reading.comparator if prepared.value is not None else "",
+        "unit": prepared.unit[:40],
+        "received": prepared.received,
+        "reference_low": prepared.reference_low,
+        "reference_high": prepared.reference_high,
+        "reference_text": reading.reference_text,
+        "taken_at": reading.taken_at,
+        "source": source,
+        "fingerprint": fingerprint,
+        "issued_at": reading.issued_at,
+    }
+
+
+def _as_recorded(result: Result) -> dict[str, object]:
+    """Return a reading's value as the audit trail keeps it."""
+    return {
+        "value": show_result(result),
+        "received": result.received,
+        "taken_at": result.taken_at,
+        "issued_at": result.issued_at,
+    }
+
+
 def _store(
     session: Session,
     actor: Actor | None,
@@ -272,74 +407,306 @@ def _store(
     source: str,
     conditions: list[ConditionReading] | None = None,
 ) -> ImportReport:
-    """Add the readings (and Conditions) not already stored, in one transaction."""
-    for attempt in range(2):
-        report = ImportReport()
-        fingerprints = {id(p): _fingerprint(practice_id, p) for p in prepared_list}
-        people = {p.patient_id for p in prepared_list}
-        existing = set(
-            session.exec(
-                select(Result.patient_id, Result.fingerprint).where(
-                    col(Result.patient_id).in_(people),
-                    col(Result.fingerprint).in_(set(fingerprints.values())),
-                )
-            ).all()
-        )
-        seen: set[tuple[int | None, str]] = set()
-        for prepared in prepared_list:
-            key = (prepared.patient_id, fingerprints[id(prepared)])
-            if key in existing or key in seen:
-                report.already_there += 1
-                continue
-            seen.add(key)
-            reading = prepared.reading
-            assert prepared.patient_id is not None and reading.taken_at is not None
-            result = Result(
-                practice_id=practice_id,
-                patient_id=prepared.patient_id,
-                test=prepared.test.slug if prepared.test else None,
-                system=reading.system[:100],
-                code=reading.code[:60],
-                display=(prepared.test.name if prepared.test else reading.display)[:200],
-                value=prepared.value,
-                value_second=prepared.value_second,
-                value_text=prepared.value_text[:200] if prepared.value_text else None,
-                comparator=reading.comparator if prepared.value is not None else "",
-                unit=prepared.unit[:40],
-                received=prepared.received,
-                reference_low=prepared.reference_low,
-                reference_high=prepared.reference_high,
-                reference_text=reading.reference_text,
-                taken_at=reading.taken_at,
-                source=source,
-                fingerprint=fingerprints[id(prepared)],
-                imported_by_id=actor.id if actor else None,
-            )
-            session.add(result)
-            report.added.append(result)
-        report.people = len({r.patient_id for r in report.added})
+    """Add new readings, correct and withdraw those the sender names, and store the
+    Conditions of the same file, in one transaction."""
+    for attempt in range(3):
         try:
-            report.conditions = condition_fhir.stage(session, actor, practice_id, conditions or [])
-            session.flush()
-            for person_id in sorted({r.patient_id for r in report.added}):
-                audit.record(
-                    session,
-                    actor.id if actor else None,
-                    "results.import",
-                    person_id,
-                    practice_id=practice_id,
-                    source=source,
-                    count=sum(1 for r in report.added if r.patient_id == person_id),
-                )
-            session.commit()
-        except IntegrityError:
-            # Someone imported the same readings at the same moment: count them as already here.
+            report = _store_once(
+                session, actor, practice_id, prepared_list, source, conditions or []
+            )
+        except (IntegrityError, _Changed):
+            # Someone imported the same readings at the same moment: read them again.
             session.rollback()
-            if attempt:
+            if attempt == 2:
                 raise
             continue
         return report
     raise AssertionError("unreachable")
+
+
+def _store_once(
+    session: Session,
+    actor: Actor | None,
+    practice_id: int,
+    prepared_list: list[Prepared],
+    source: str,
+    conditions: list[ConditionReading],
+) -> ImportReport:
+    """Decide what each reading does, refuse the import if any cannot, then do it all."""
+    report = ImportReport()
+    now = utcnow()
+    fingerprints = {
+        id(p): _fingerprint(practice_id, p) for p in prepared_list if not p.reading.withdraws
+    }
+    people = {p.patient_id for p in prepared_list}
+    by_fingerprint = {
+        (r.patient_id, r.fingerprint): r
+        for r in session.exec(
+            select(Result).where(
+                col(Result.patient_id).in_(people),
+                col(Result.fingerprint).in_(set(fingerprints.values())),
+            )
+        )
+    }
+    named = {p.reading.identifier_value for p in prepared_list if p.reading.identifier_value}
+    by_identifier = {
+        (r.identifier_system, r.identifier_value): r
+        for r in session.exec(
+            select(Result).where(
+                Result.practice_id == practice_id, col(Result.identifier_value).in_(named)
+            )
+        )
+    }
+    problems: list[Problem] = []
+    additions: list[Prepared] = []
+    corrections: list[tuple[Result, Prepared]] = []
+    withdrawals: list[Result] = []
+    adoptions: list[tuple[Result, Reading]] = []
+    seen: set[tuple[int | None, str]] = set()
+    for prepared in prepared_list:
+        reading = prepared.reading
+        stored = (
+            by_identifier.get((reading.identifier_system, reading.identifier_value))
+            if reading.identifier_value is not None
+            else None
+        )
+        if stored is not None and stored.patient_id != prepared.patient_id:
+            problems.append(
+                Problem(
+                    reading.where,
+                    _(
+                        "its identifier %(identifier)s is on a result already filed for another "
+                        "person at this practice. If that was the wrong person, the sender must "
+                        "first send it as entered in error, then send it for the right person "
+                        "with a new identifier.",
+                        identifier=reading.identifier,
+                    ),
+                    "identifier",
+                )
+            )
+        elif reading.withdraws:
+            if stored is None:
+                problems.append(
+                    Problem(
+                        reading.where,
+                        _(
+                            "it is marked entered in error, but no result with the identifier "
+                            "%(identifier)s has been imported here, so there is nothing to "
+                            "withdraw. Take it out of the file and import the file again.",
+                            identifier=reading.identifier,
+                        ),
+                        "status",
+                    )
+                )
+            elif stored.withdrawn_at is not None:
+                report.already_there += 1
+            elif _stale(reading, stored):
+                report.older += 1
+            else:
+                withdrawals.append(stored)
+        elif stored is not None:
+            if _stale(reading, stored) or (
+                stored.withdrawn_at is not None
+                and reading.status not in importing.CORRECTING_STATUSES
+            ):
+                report.older += 1
+            elif (
+                stored.withdrawn_at is None
+                and _stored_fingerprint(stored) == fingerprints[id(prepared)]
+            ):
+                report.already_there += 1
+            else:
+                corrections.append((stored, prepared))
+        else:
+            key = (prepared.patient_id, fingerprints[id(prepared)])
+            same = by_fingerprint.get(key)
+            if same is not None or key in seen:
+                report.already_there += 1
+                if (
+                    same is not None
+                    and same.identifier_value is None
+                    and reading.identifier_value is not None
+                ):
+                    adoptions.append((same, reading))
+                continue
+            seen.add(key)
+            if reading.status in importing.CORRECTING_STATUSES:
+                report.new_corrections += 1
+            additions.append(prepared)
+    if problems:
+        raise ImportFailed(problems)
+
+    for same, reading in adoptions:
+        # The same reading, sent before without an identifier: later corrections find it.
+        if same.identifier_value is None:
+            same.identifier_system = reading.identifier_system
+            same.identifier_value = reading.identifier_value
+            session.add(same)
+    for prepared in additions:
+        assert prepared.patient_id is not None and prepared.reading.taken_at is not None
+        result = Result(
+            practice_id=practice_id,
+            patient_id=prepared.patient_id,
+            identifier_system=prepared.reading.identifier_system[:200],
+            identifier_value=prepared.reading.identifier_value,
+            imported_by_id=actor.id if actor else None,
+            **_result_values(prepared, source, fingerprints[id(prepared)]),
+        )
+        session.add(result)
+        report.added.append(result)
+    report.people = len({r.patient_id for r in report.added})
+    report.conditions = condition_fhir.stage(session, actor, practice_id, conditions)
+    session.flush()
+
+    told: dict[int, list[str]] = {}
+    taken = set(seen)  # the fingerprints this import gives, besides those already stored
+    for stored, prepared in corrections:
+        seen_by_person = stored.released_at is not None and not stored.held
+        before = _as_recorded(stored)
+        fingerprint = fingerprints[id(prepared)]
+        key = (stored.patient_id, fingerprint)
+        other = by_fingerprint.get(key)
+        clash = (
+            (other is not None and other.id != stored.id)
+            or key in taken
+            or session.exec(
+                select(Result.id).where(
+                    Result.patient_id == stored.patient_id,
+                    Result.fingerprint == fingerprint,
+                    Result.id != stored.id,
+                )
+            ).first()
+        )
+        if clash:
+            # The corrected value is also on another reading: keep this one's fingerprint its own.
+            fingerprint = hashlib.sha256(f"{stored.id}|{fingerprint}".encode()).hexdigest()
+        taken.add((stored.patient_id, fingerprint))
+        values = _result_values(prepared, source, fingerprint) | {
+            "corrected_at": now,
+            "corrected_from": str(before["value"])[:200],
+            "withdrawn_at": None,
+        }
+        changed = session.exec(
+            update(Result)
+            .where(
+                col(Result.id) == stored.id,
+                col(Result.fingerprint) == stored.fingerprint,
+                _same_withdrawal(stored),
+            )
+            .values(**values)
+            .returning(col(Result.id))
+        ).all()
+        if not changed:
+            raise _Changed()
+        session.refresh(stored)
+        report.corrected.append(stored)
+        audit.record(
+            session,
+            actor.id if actor else None,
+            "results.correct",
+            stored.patient_id,
+            practice_id=practice_id,
+            result_id=stored.id,
+            identifier=prepared.reading.identifier,
+            status=prepared.reading.status,
+            before=before,
+            after=_as_recorded(stored),
+        )
+        if seen_by_person:
+            told.setdefault(stored.patient_id, []).append("corrected")
+    for stored in withdrawals:
+        seen_by_person = stored.released_at is not None and not stored.held
+        changed = session.exec(
+            update(Result)
+            .where(col(Result.id) == stored.id, col(Result.withdrawn_at).is_(None))
+            .values(withdrawn_at=now)
+            .returning(col(Result.id))
+        ).all()
+        if not changed:
+            raise _Changed()
+        session.refresh(stored)
+        report.withdrawn.append(stored)
+        audit.record(
+            session,
+            actor.id if actor else None,
+            "results.withdraw",
+            stored.patient_id,
+            practice_id=practice_id,
+            result_id=stored.id,
+            identifier=f"{stored.identifier_value} ({stored.identifier_system})",
+            was=_as_recorded(stored),
+        )
+        if seen_by_person:
+            told.setdefault(stored.patient_id, []).append("withdrawn")
+    for person_id in sorted({r.patient_id for r in report.added}):
+        audit.record(
+            session,
+            actor.id if actor else None,
+            "results.import",
+            person_id,
+            practice_id=practice_id,
+            source=source,
+            count=sum(1 for r in report.added if r.patient_id == person_id),
+        )
+    messages = {person_id: _changed_message(kinds) for person_id, kinds in told.items()}
+    for person_id, message in messages.items():
+        notify(session, person_id, "results.corrected", message, "/results")
+    session.commit()
+    for person_id, message in messages.items():
+        _mail_changed(session, person_id, message)
+    return report
+
+
+def _same_withdrawal(result: Result) -> ColumnElement[bool]:
+    """Match the reading only while it is still withdrawn, or not, as it was read."""
+    if result.withdrawn_at is None:
+        return col(Result.withdrawn_at).is_(None)
+    return col(Result.withdrawn_at).is_not(None)
+
+
+def _changed_message(kinds: list[str]) -> str:
+    """Say calmly, with no health details, that results the person has read have changed."""
+    corrected, withdrawn = kinds.count("corrected"), kinds.count("withdrawn")
+    said = []
+    if corrected:
+        said.append(
+            ngettext(
+                "One of the results you have read has been corrected by the lab or surgery. "
+                "Your results page now shows the corrected one.",
+                "%(num)d of the results you have read have been corrected by the lab or "
+                "surgery. Your results page now shows the corrected ones.",
+                corrected,
+            )
+        )
+    if withdrawn:
+        said.append(
+            ngettext(
+                "One of the results you have read was recorded by mistake, so it has been "
+                "taken off your results page.",
+                "%(num)d of the results you have read were recorded by mistake, so they have "
+                "been taken off your results page.",
+                withdrawn,
+            )
+        )
+    said.append(_("You can ask about this at your review."))
+    return " ".join(said)
+
+
+def _mail_changed(session: Session, person_id: int, message: str) -> None:
+    """Email the person that a result they read has changed: no health details, a link."""
+    person = session.get(Person, person_id)
+    if person is None or not person.email:
+        return
+    send_mail(
+        person.email,
+        _("A change to your results"),
+        _(
+            "Hello %(name)s,\n\n%(message)s\n\nSign in to read them: %(link)s\n",
+            name=person.first_name,
+            message=message,
+            link=public_url("results.mine"),
+        ),
+    )
 
 
 def import_file(
@@ -472,6 +839,7 @@ def waiting_count(session: Session, review: Review) -> int:
                 Result.practice_id == review.practice_id,
                 col(Result.released_at).is_(None),
                 Result.held == False,  # noqa: E712
+                col(Result.withdrawn_at).is_(None),
             )
         ).all()
     )
@@ -495,6 +863,7 @@ def release_results(session: Session, actor: Actor | None, review: Review) -> in
             col(Result.practice_id) == review.practice_id,
             col(Result.released_at).is_(None),
             col(Result.held) == False,  # noqa: E712
+            col(Result.withdrawn_at).is_(None),
         )
         .values(released_at=now)
         .returning(col(Result.id))
@@ -611,7 +980,7 @@ def set_target(
                     test=test.name,
                     low=low_limit,
                     high=high_limit,
-                    unit=test.unit,
+                    unit=display_unit(test.unit),
                 ),
                 "target",
             )
@@ -672,6 +1041,11 @@ class TestSummary:
     def number(self, result: Result) -> str:
         """Return a reading without its unit, like '58' or '135/85'."""
         return show_result(result, self.test, with_unit=False)
+
+    def corrected(self, result: Result) -> str:
+        """Return 'corrected on 3 December 2026' for a reading corrected after the person
+        could read it ('' otherwise: a reading corrected before it reached them is just it)."""
+        return corrected_note(result)
 
     @cached_property
     def direction(self) -> str:
@@ -769,15 +1143,6 @@ class TestSummary:
         return band.words if band else ""
 
 
-UNIT_NAMES = {
-    "mm[Hg]": "mmHg",
-    "mL/min/{1.73_m2}": "mL/min/1.73m²",
-    "kg/m2": "kg/m²",
-    "{score}": "",
-    "[lb_av]": "lb",
-}
-
-
 def show_result(result: Result, test: TestInfo | None = None, with_unit: bool = True) -> str:
     """Return a reading as people read it, like '58 mmol/mol', '135/85 mmHg' or 'Low risk'."""
     if test is None and result.test:
@@ -793,17 +1158,27 @@ def show_result(result: Result, test: TestInfo | None = None, with_unit: bool = 
     return f"{number} {display_unit(result.unit)}".strip() if with_unit else number
 
 
-def display_unit(unit: str) -> str:
-    """Return a unit as people write it (UCUM's 'mm[Hg]' is 'mmHg')."""
-    return UNIT_NAMES.get(unit, unit)
+def corrected_note(result: Result) -> str:
+    """Say when a reading the person had been sent was corrected, or '' if it was not."""
+    corrected, released = result.corrected_at, result.released_at
+    if corrected is None or released is None or corrected < released:
+        return ""
+    return _("corrected on %(day)s", day=day_month_year(corrected, "wide"))
+
+
+def result_name(result: Result) -> str:
+    """Return the name staff and people know a test by: the content's, else the sender's."""
+    test = catalogue().tests.get(result.test) if result.test else None
+    return test.name if test is not None else result.display
 
 
 def _visible(patient_id: int) -> ColumnElement[bool]:
-    """The results a person (or their carer) may see: released and not held back."""
+    """The results a person (or their carer) may see: released, not held back, not withdrawn."""
     return (
         (Result.patient_id == patient_id)
         & col(Result.released_at).is_not(None)
         & (Result.held == False)  # noqa: E712
+        & col(Result.withdrawn_at).is_(None)
     )
 
 
@@ -818,6 +1193,8 @@ _VERSION = select(
     func.count(Result.id),
     func.coalesce(func.sum(Result.id), 0),
     func.max(Result.released_at),
+    # A correction changes a reading in place: nothing above moves, this does.
+    func.max(Result.corrected_at),
     select(func.count(ResultTarget.id))
     .where(ResultTarget.patient_id == _PATIENT)
     .scalar_subquery(),
@@ -834,6 +1211,7 @@ _VERSION = select(
     Result.patient_id == _PATIENT,
     col(Result.released_at).is_not(None),
     Result.held == False,  # noqa: E712
+    col(Result.withdrawn_at).is_(None),
 )
 
 
@@ -841,7 +1219,8 @@ def results_version(session: Session, actor: Actor, patient_id: int) -> tuple:
     """Return what the person's result cards depend on, in one query.
 
     The visible results can only grow by a release (which moves the latest release time)
-    and only shrink by a hold (which lowers the count); their id sum changes with either.
+    and only shrink by a hold or a withdrawal (which lower the count); their id sum changes
+    with either. A correction moves the latest correction time.
     Targets change their count or their latest time. The first item is how many results
     the person can see; the last, when the review was that results were last sent for.
     """
@@ -862,6 +1241,8 @@ READ_COLUMNS = (
     Result.unit,
     Result.received,
     Result.taken_at,
+    Result.released_at,
+    Result.corrected_at,
 )
 
 

@@ -44,7 +44,7 @@ def _quantity(value: float, unit: str, comparator: str = "") -> dict[str, Any]:
 def _observation(result: Result, patient_ref: dict[str, str]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "status": "final",
+        "status": "amended" if result.corrected_at else "final",
         "code": {
             "coding": [
                 {"system": result.system, "code": result.code, "display": result.display}
@@ -141,6 +141,7 @@ def everything_bundle(session: Session, actor: Actor, person_id: int) -> dict[st
             Result.patient_id == person_id,
             col(Result.released_at).is_not(None),
             col(Result.held).is_(False),
+            col(Result.withdrawn_at).is_(None),
         )
         .order_by(Result.taken_at, Result.id)
     )
