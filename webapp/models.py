@@ -34,6 +34,7 @@ from webapp.groups.models import (
     Thread,
     ThreadState,
 )
+from webapp.mail import OutboxMessage
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -62,6 +63,7 @@ __all__ = [
     "Membership",
     "ModAction",
     "Notification",
+    "OutboxMessage",
     "Passkey",
     "PeerGroup",
     "PeerProfile",

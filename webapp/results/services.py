@@ -469,11 +469,11 @@ def release_results(session: Session, actor: Actor | None, review: Review) -> in
         review_id=review.id,
         count=len(waiting),
     )
-    session.commit()
     person = session.get(Person, review.patient_id)
     if person is not None and person.email:
         # No health details in email: only that there is something to read, and where.
         send_mail(
+            session,
             person.email,
             _("Your results are ready to read"),
             _(
@@ -485,6 +485,7 @@ def release_results(session: Session, actor: Actor | None, review: Review) -> in
                 link=link,
             ),
         )
+    session.commit()
     return len(waiting)
 
 
