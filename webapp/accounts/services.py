@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
-from webapp import audit
+from webapp import audit, mail
 from webapp.access import SCOPES, Acting, Actor, require
 from webapp.accounts.models import (
     AuthSession,
@@ -791,8 +791,9 @@ def use_sign_in_link(session: Session, token: str) -> Person:
 
 
 def purge_expired(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
-    """Delete what can no longer be used: old challenges, links, sessions, and the pending
-    email of invitations that can no longer be redeemed. Return how many rows each lost."""
+    """Delete what can no longer be used: old challenges, links, sessions, the pending
+    email of invitations that can no longer be redeemed, and sent or failed emails kept long
+    enough. Return how many rows each lost."""
     now = now or utcnow()
     day_ago, month_ago = now - dt.timedelta(days=1), now - dt.timedelta(days=30)
     counts = {
@@ -815,6 +816,7 @@ def purge_expired(session: Session, now: dt.datetime | None = None) -> dict[str,
             )
             .values(pending_email=None, email_token_hash=None, email_token_expires_at=None)
         ).rowcount,
+        "emails": mail.purge(session, now),
     }
     session.commit()
     return counts
