@@ -151,7 +151,11 @@ def test_an_address_refused_for_good_fails_at_once(db, smtp, monkeypatch):
     message = write(db, to="gone@example.org")
     assert deliver_due(db, now=T0) == 0
     kept = row(db, message.id)
-    assert (kept.state, kept.attempts, kept.last_error) == ("failed", 1, "recipient refused: 550")
+    assert (kept.state, kept.attempts, kept.last_error) == (
+        "failed",
+        1,
+        "recipient refused: 550 No such mailbox",
+    )
 
 
 def test_two_deliverers_at_once_send_each_message_once(app, db, smtp):

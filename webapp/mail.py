@@ -175,8 +175,10 @@ class _Sender:
 def describe(error: BaseException) -> str:
     """Say in one short line what went wrong sending, from the server's answer if any."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = sorted({code for code, _ in error.recipients.values()})
-        text = "recipient refused: " + ", ".join(str(code) for code in codes)
+        code, answer = next(iter(error.recipients.values()))
+        if isinstance(answer, bytes):
+            answer = answer.decode("utf-8", "replace")
+        text = f"recipient refused: {code} {answer}"
     elif isinstance(error, smtplib.SMTPResponseException):
         answer = error.smtp_error
         if isinstance(answer, bytes):
