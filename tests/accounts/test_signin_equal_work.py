@@ -85,20 +85,23 @@ def test_known_and_unknown_addresses_send_the_same_statements(production_app, cl
 
 
 def test_known_and_unknown_addresses_take_about_as_long(production_app, patient):
-    """Medians of many interleaved in-process requests, well apart from what differs: before
-    the outbox, a known address wrote a link, an audit event and committed (several times
-    longer than a lookup that found nobody)."""
+    """Many in-process requests, in turn (known first, then unknown first, and so on), compared
+    by their lower quartile: time stolen by other processes on a busy machine only ever adds
+    time, so the quicker runs show the work itself (on a loaded 2-core machine the medians
+    wandered by up to 1.9 times, the lower quartiles by 1.07). Before the outbox, a known
+    address wrote a link and an audit event and committed: about 5 times a lookup that
+    found nobody, by either measure."""
     app = production_app
-    times: dict[str, list[float]] = {"pat@example.org": [], "nobody@example.org": []}
-    for _ in range(41):
-        for email, taken in times.items():
+    known, unknown = "pat@example.org", "nobody@example.org"
+    times: dict[str, list[float]] = {known: [], unknown: []}
+    for turn in range(61):
+        for email in (known, unknown) if turn % 2 else (unknown, known):
             with app.test_request_context():
                 started = time.perf_counter()
                 services.request_sign_in_link(get_session(), email)
-                taken.append(time.perf_counter() - started)
-    known = statistics.median(times["pat@example.org"])
-    unknown = statistics.median(times["nobody@example.org"])
-    assert 1 / 1.5 < known / unknown < 1.5, (known, unknown)
+                times[email].append(time.perf_counter() - started)
+    quick_known, quick_unknown = (statistics.quantiles(times[e], n=4)[0] for e in (known, unknown))
+    assert 1 / 1.5 < quick_known / quick_unknown < 1.5, (quick_known, quick_unknown)
 
 
 def test_the_development_console_still_prints_the_link_at_once(app, db, patient, capsys):
