@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 import sys
 import time
@@ -15,7 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import select
 from werkzeug.exceptions import NotFound
 
-from webapp import content
+from webapp import content, mail
 from webapp import demo as demo_data
 from webapp.accounts import services
 from webapp.accounts.models import Person, Practice, Role
@@ -280,7 +281,8 @@ def demo(scale: str) -> None:
 @click.command("purge")
 @with_appcontext
 def purge() -> None:
-    """Delete expired challenges, links and old sessions (run daily, e.g. from cron)."""
+    """Delete expired challenges, links, old sessions and old emails (run daily, e.g. from
+    cron)."""
     with session_scope() as session:
         counts = services.purge_expired(session)
     click.echo("Purged: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
@@ -351,35 +353,119 @@ def results_release_due() -> None:
     click.echo(f"Released results for {count} reviews.")
 
 
+def _run_jobs(log: logging.Logger) -> None:
+    """Run the scheduled jobs once: results on their day, reminders, group notifications."""
+    with session_scope() as session:
+        today = dt.datetime.now(ZoneInfo("Europe/London")).date()
+        count = results.release_due(session, today)
+    if count:
+        log.info("clock: released results for %d reviews", count)
+    with session_scope() as session:
+        sent = reminders.send_due(session)
+    if sent:
+        log.info("clock: sent %d reminders", sent)
+    with session_scope() as session:
+        pushed = group_notices.push_pending(session)
+    if pushed:
+        log.info("clock: sent %d group notifications to devices", pushed)
+
+
+def _send_mail(log: logging.Logger) -> None:
+    """Send the emails that are due, a batch at a time."""
+    while True:
+        with session_scope() as session:
+            sent = mail.deliver_due(session)
+        if sent:
+            log.info("clock: sent %d emails", sent)
+        if sent < mail.BATCH:
+            return
+
+
 @click.command("clock")
 @click.option("--every", default=60, show_default=True, help="Seconds between runs.")
+@click.option(
+    "--mail-every", default=5, show_default=True, help="Seconds between looks at the outbox."
+)
 @click.option("--once", is_flag=True, help="Run the due jobs once and stop.")
 @with_appcontext
-def clock(every: int, once: bool) -> None:
-    """Run scheduled jobs: results released on their day, reminders at their time, group
-    notifications to devices. Keep one of
-    these running (a second one would do no harm: each reminder is claimed before it is sent)."""
+def clock(every: int, mail_every: int, once: bool) -> None:
+    """Run scheduled jobs: emails from the outbox, results released on their day, reminders
+    at their time, group notifications to devices. Keep one of these running (a second one
+    would do no harm: each email and reminder is claimed before it is sent)."""
     log = current_app.logger
+    jobs_due = 0.0
     while True:
+        # Each part is logged and retried next time if it fails; the clock keeps going.
+        if time.monotonic() >= jobs_due:
+            jobs_due = time.monotonic() + every
+            try:
+                _run_jobs(log)
+            except Exception:
+                log.exception("clock: a scheduled job failed")
         try:
-            with session_scope() as session:
-                today = dt.datetime.now(ZoneInfo("Europe/London")).date()
-                count = results.release_due(session, today)
-            if count:
-                log.info("clock: released results for %d reviews", count)
-            with session_scope() as session:
-                sent = reminders.send_due(session)
-            if sent:
-                log.info("clock: sent %d reminders", sent)
-            with session_scope() as session:
-                pushed = group_notices.push_pending(session)
-            if pushed:
-                log.info("clock: sent %d group notifications to devices", pushed)
-        except Exception:  # a failed run is logged and retried next time; the clock keeps going
-            log.exception("clock: a scheduled job failed")
+            _send_mail(log)
+        except Exception:
+            log.exception("clock: sending email failed")
         if once:
             return
-        time.sleep(every)
+        time.sleep(max(0.0, min(mail_every, jobs_due - time.monotonic())))
+
+
+mail_group = AppGroup("mail", help="The email outbox: what waits, what went, what failed.")
+
+
+@mail_group.command("status")
+@click.option(
+    "--max-wait",
+    default=15,
+    show_default=True,
+    help="Minutes a message may wait before this counts as a problem.",
+)
+def mail_status(max_wait: int) -> None:
+    """Count waiting, sent and failed emails and list each failure (never its words); exit 1
+    if any failed or one has waited longer than --max-wait minutes."""
+    with session_scope() as session:
+        status = mail.mail_status(session)
+    click.echo(f"Waiting: {status.waiting}. Sent: {status.sent}. Failed: {status.failed}.")
+    problem = bool(status.failures)
+    if status.oldest_waiting is not None:
+        waited = dt.datetime.now(dt.UTC) - status.oldest_waiting
+        minutes = int(waited.total_seconds() // 60)
+        click.echo(
+            f"Oldest waiting: since {status.oldest_waiting:%Y-%m-%d %H:%M} UTC ({minutes} minutes)."
+        )
+        if waited > dt.timedelta(minutes=max_wait):
+            click.echo(
+                f"An email has waited more than {max_wait} minutes: is `flask clock` running, "
+                "and can it reach the SMTP server?",
+                err=True,
+            )
+            problem = True
+    for failure in status.failures:
+        click.echo(
+            f"Failed: #{failure.id} to {failure.recipient}, {failure.subject!r}, "
+            f"{failure.attempts} attempts, written {failure.created_at:%Y-%m-%d %H:%M} UTC: "
+            f"{failure.last_error or 'no reason given'}",
+            err=True,
+        )
+    if problem:
+        sys.exit(1)
+
+
+@mail_group.command("retry")
+def mail_retry() -> None:
+    """Put every failed email back in the queue (after fixing what stopped it)."""
+    with session_scope() as session:
+        count = mail.retry_failed(session)
+    click.echo(f"{count} failed emails will be tried again by the clock.")
+
+
+@mail_group.command("send")
+def mail_send() -> None:
+    """Send the emails that are due now (the clock process does this every few seconds)."""
+    with session_scope() as session:
+        sent = mail.deliver_due(session)
+    click.echo(f"Sent {sent} emails.")
 
 
 @click.group("push")
@@ -421,4 +507,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(purge)
     app.cli.add_command(results_group)
     app.cli.add_command(clock)
+    app.cli.add_command(mail_group)
     app.cli.add_command(push_group)

@@ -35,6 +35,7 @@ from webapp.groups.models import (
     Thread,
     ThreadState,
 )
+from webapp.mail import OutboxMessage
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -64,6 +65,7 @@ __all__ = [
     "Membership",
     "ModAction",
     "Notification",
+    "OutboxMessage",
     "Passkey",
     "PeerGroup",
     "PeerProfile",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
-from webapp import audit
+from webapp import audit, mail
 from webapp.access import SCOPES, Acting, Actor, require
 from webapp.accounts.models import (
     AuthSession,
@@ -373,6 +373,7 @@ def send_join_link(session: Session, invitation: Invitation, email: str) -> None
         # The page answers the same either way (it must not reveal who has an account);
         # the owner of the address is told by email instead.
         send_mail(
+            session,
             address,
             _("You already have a Coproduce account"),
             _(
@@ -382,14 +383,15 @@ def send_join_link(session: Session, invitation: Invitation, email: str) -> None
                 url=public_url("accounts.signin"),
             ),
         )
+        session.commit()
         return
     token = new_token()
     invitation.pending_email = address
     invitation.email_token_hash = hash_token(token)
     invitation.email_token_expires_at = utcnow() + dt.timedelta(minutes=SIGN_IN_LINK_MINUTES)
     audit.record(session, None, "invitation.email_link", invitation_id=invitation.id)
-    session.commit()
     send_mail(
+        session,
         address,
         _("Finish joining Coproduce"),
         _(
@@ -401,6 +403,7 @@ def send_join_link(session: Session, invitation: Invitation, email: str) -> None
             url=public_url("accounts.join_email", token=token),
         ),
     )
+    session.commit()
 
 
 def check_join_link(session: Session, token: str) -> Invitation:
@@ -627,11 +630,25 @@ def end_session(session: Session, token: str) -> None:
 
 
 def request_sign_in_link(session: Session, email: str) -> None:
-    """Email a sign-in link if the address belongs to someone; say nothing either way."""
+    """Ask for a sign-in link to be emailed to the address; say nothing about whose it is.
+
+    The request only writes a message to the outbox, the same for every address: whether
+    the address is someone's is found out when the message is sent (compose_sign_in_link), so
+    the answer takes as long, and does the same database work, either way.
+    """
     address = validate_email(email, required=True)
+    assert address is not None
+    send_mail(session, address, _("Your Coproduce sign-in link"), kind="signin")
+    session.commit()
+
+
+def compose_sign_in_link(session: Session, address: str) -> tuple[str, str] | None:
+    """Make a sign-in link for the person with this email address and return the subject and
+    words of the email that carries it, or None if the address is nobody's (the caller
+    commits the link before sending)."""
     person = session.exec(select(Person).where(Person.email == address)).first()
     if person is None:
-        return
+        return None
     token = new_token()
     session.exec(delete(SignInLink).where(SignInLink.expires_at < utcnow() - dt.timedelta(days=1)))
     session.add(
@@ -642,19 +659,14 @@ def request_sign_in_link(session: Session, email: str) -> None:
         )
     )
     audit.record(session, None, "signin_link.request", person.id)
-    session.commit()
     url = public_url("accounts.signin_link", token=token)
-    send_mail(
-        person.email or address,
-        _("Your Coproduce sign-in link"),
-        _(
-            "Hello %(name)s,\n\nUse this link to sign in to Coproduce. It works once, "
-            "for the next %(minutes)d minutes:\n\n%(url)s\n\nIf you did not ask for it, "
-            "you can ignore this email; nobody can sign in without the link.\n",
-            name=person.first_name,
-            minutes=SIGN_IN_LINK_MINUTES,
-            url=url,
-        ),
+    return _("Your Coproduce sign-in link"), _(
+        "Hello %(name)s,\n\nUse this link to sign in to Coproduce. It works once, "
+        "for the next %(minutes)d minutes:\n\n%(url)s\n\nIf you did not ask for it, "
+        "you can ignore this email; nobody can sign in without the link.\n",
+        name=person.first_name,
+        minutes=SIGN_IN_LINK_MINUTES,
+        url=url,
     )
 
 
@@ -703,8 +715,8 @@ def send_delete_link(session: Session, actor: Actor) -> str:
         )
     )
     audit.record(session, actor.id, "account.delete_link", person.id)
-    session.commit()
     send_mail(
+        session,
         person.email,
         _("Confirm deleting your Coproduce account"),
         _(
@@ -718,6 +730,7 @@ def send_delete_link(session: Session, actor: Actor) -> str:
             url=public_url("accounts.delete_link", token=token),
         ),
     )
+    session.commit()
     return person.email
 
 
@@ -778,8 +791,9 @@ def use_sign_in_link(session: Session, token: str) -> Person:
 
 
 def purge_expired(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
-    """Delete what can no longer be used: old challenges, links, sessions, and the pending
-    email of invitations that can no longer be redeemed. Return how many rows each lost."""
+    """Delete what can no longer be used: old challenges, links, sessions, the pending
+    email of invitations that can no longer be redeemed, and sent or failed emails kept long
+    enough. Return how many rows each lost."""
     now = now or utcnow()
     day_ago, month_ago = now - dt.timedelta(days=1), now - dt.timedelta(days=30)
     counts = {
@@ -802,6 +816,7 @@ def purge_expired(session: Session, now: dt.datetime | None = None) -> dict[str,
             )
             .values(pending_email=None, email_token_hash=None, email_token_expires_at=None)
         ).rowcount,
+        "emails": mail.purge(session, now),
     }
     session.commit()
     return counts

@@ -651,9 +651,9 @@ def _store_once(
     messages = {person_id: _changed_message(kinds) for person_id, kinds in told.items()}
     for person_id, message in messages.items():
         notify(session, person_id, "results.corrected", message, "/results")
-    session.commit()
-    for person_id, message in messages.items():
+        # Written to the outbox with the correction, so the email goes only if it holds.
         _mail_changed(session, person_id, message)
+    session.commit()
     return report
 
 
@@ -698,6 +698,7 @@ def _mail_changed(session: Session, person_id: int, message: str) -> None:
     if person is None or not person.email:
         return
     send_mail(
+        session,
         person.email,
         _("A change to your results"),
         _(
@@ -886,11 +887,11 @@ def release_results(session: Session, actor: Actor | None, review: Review) -> in
         review_id=review.id,
         count=len(waiting),
     )
-    session.commit()
     person = session.get(Person, review.patient_id)
     if person is not None and person.email:
         # No health details in email: only that there is something to read, and where.
         send_mail(
+            session,
             person.email,
             _("Your results are ready to read"),
             _(
@@ -902,6 +903,7 @@ def release_results(session: Session, actor: Actor | None, review: Review) -> in
                 link=link,
             ),
         )
+    session.commit()
     return len(waiting)
 
 
