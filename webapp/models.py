@@ -24,6 +24,7 @@ from webapp.goals.models import (
 )
 from webapp.groups.models import (
     Appeal,
+    CheckIn,
     Membership,
     ModAction,
     PeerGroup,
@@ -48,6 +49,7 @@ __all__ = [
     "BankMember",
     "CarePlan",
     "CarerGrant",
+    "CheckIn",
     "Conversation",
     "CrisisPlan",
     "Exchange",
