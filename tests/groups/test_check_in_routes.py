@@ -26,7 +26,7 @@ WORRIED = "i cant go on, i want to end it all"
 @pytest.fixture
 def world(app):
     """Pat and Sam are members of Living with diabetes; Ali supports it and Breathing space;
-    Pat's post there has crisis words, and Sam's post in Breathing space was reported."""
+    Pat's post there has crisis words, and Sam has written in Breathing space too."""
     with (
         app.test_request_context(),
         Session(app.extensions["db_engine"], expire_on_commit=False) as db,
@@ -56,7 +56,8 @@ def world(app):
 
 
 def _report(app, world):
-    """Pat is not in Breathing space: Ali's other group gets a report from a new member."""
+    """Pat joins Breathing space and reports Sam's post there: a second post waits for Ali,
+    in Ali's other group."""
     with (
         app.test_request_context(),
         Session(app.extensions["db_engine"], expire_on_commit=False) as db,
