@@ -203,6 +203,9 @@ def test_a_peer_supporter_sees_what_needs_a_look_and_checks_in_privately(
     # Ali sees the count on every page, opens what needs a look, then the queue.
     ali = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
     _sign_in_by_link(server, ali, "ali@example.org")
+    ali.set_viewport_size({"width": 320, "height": 640})  # the longer header still fits
+    assert ali.evaluate("document.documentElement.scrollWidth <= 320")
+    ali.set_viewport_size({"width": 360, "height": 800})
     ali.get_by_role("link", name="Needs a look, 1").click()
     expect(ali.get_by_role("heading", name="Needs a look", exact=True)).to_be_visible()
     expect(ali.get_by_text("1 may be about someone’s safety.")).to_be_visible()
