@@ -691,6 +691,20 @@ MATRIX: dict[str, Entry] = {
             ),
         )
     },
+    # What needs a look across one's groups: anyone who supports a group (Oli); a private
+    # check-in: the group's peer supporters send it, and only its author (Pat) reads it.
+    "GET groups.needs_look": Entry(lambda c: "/groups/needs-a-look", supporter_only()),
+    "GET groups.check_in_form": Entry(
+        lambda c: f"{BREATHING}/posts/{c['b_post_id']}/check-in", supporter_only()
+    ),
+    "POST groups.check_in": Entry(
+        lambda c: f"{BREATHING}/posts/{c['b_post_id']}/check-in",
+        supporter_only(),
+        data={"words": "Thinking of you"},
+    ),
+    "GET groups.check_in_message": Entry(
+        lambda c: f"/groups/check-ins/{c['b_check_in_id']}", owner_only()
+    ),
     # Second looks: the person a decision was about (Pat's hidden post), and the peer supporters.
     "GET groups.appeal_form": Entry(
         lambda c: f"{BREATHING}/appeal/{c['b_pat_action_id']}",
@@ -1222,7 +1236,7 @@ def _time_bank(db: Session, people: dict) -> dict[str, object]:
 def _group_conversations(db: Session, people: dict) -> dict[str, int]:
     """A thread in each group: Gus writes in Pat's group (Pat wrote too); in Oli's group Pat
     has a post that Oli hid and Pat asked about, and Gus a reported post."""
-    from webapp.groups import moderation, threads
+    from webapp.groups import checkins, moderation, threads
     from webapp.groups import services as groups
     from webapp.groups.models import Membership, ModAction, Report
 
@@ -1248,6 +1262,7 @@ def _group_conversations(db: Session, people: dict) -> dict[str, int]:
     moderation.hide_post(db, oli, "breathing-space", extra.id, "Advertising")
     action = db.exec(select(ModAction).where(ModAction.post_id == extra.id)).one()
     appeal = moderation.appeal(db, gus, "breathing-space", action.id, "It was a joke")
+    check_in, _sent = checkins.send_check_in(db, oli, "breathing-space", hidden.id, "Hello Pat")
     report = db.exec(select(Report).where(Report.post_id == b_first.id)).one()
     gus_member = db.exec(
         select(Membership).where(
@@ -1264,6 +1279,7 @@ def _group_conversations(db: Session, people: dict) -> dict[str, int]:
         "b_member_id": gus_member.id,
         "b_pat_action_id": pat_action.id,
         "b_appeal_id": appeal.id,
+        "b_check_in_id": check_in.id,
     }
 
 

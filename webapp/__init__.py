@@ -142,6 +142,19 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
                 return actor.unread_notifications
             return unread_count(get_session(), actor)
 
+        def needs_look() -> int | None:
+            """Posts waiting for the actor's look as a peer supporter; None when they support
+            no group (or act for someone, when groups are out of reach)."""
+            if not actor.is_authenticated or actor.acting is not None:
+                return None
+            supports, waiting = actor.supports_groups, actor.needs_look
+            if supports is None:  # not loaded with the session: ask once
+                from webapp.db import get_session
+                from webapp.groups.looks import header_counts
+
+                supports, waiting = header_counts(get_session(), actor)
+            return waiting if supports else None
+
         acting = getattr(actor, "acting", None)
         helped_name = given_name(acting.person_name) if acting is not None else ""
 
@@ -154,6 +167,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
             "csrf_token": csrf_token,
             "actor": actor,
             "unread_notifications": unread_notifications,
+            "needs_look": needs_look,
             "helped_name": helped_name,
             "whose": whose,
         }

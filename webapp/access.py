@@ -40,6 +40,10 @@ class Actor:
     session_token: str = ""
     # Read with the session on each request, for the header; None when not loaded that way.
     unread_notifications: int | None = None
+    # Whether they support any peer-support group, and how many posts there wait for a look
+    # (read with the session too, for the header's "Needs a look"); None when not loaded so.
+    supports_groups: bool | None = None
+    needs_look: int = 0
     # Set while a carer acts for someone; their own record is out of reach meanwhile.
     acting: Acting | None = None
     # The session asked to act for someone, but that permission has ended or been withdrawn.
@@ -64,6 +68,12 @@ class Actor:
     def name(self) -> str:
         """Return the person's name."""
         return self.person.name
+
+    @property
+    def header_counts(self) -> tuple[int | None, bool | None, int]:
+        """Return what the header shows that changes between visits (unread notifications,
+        and posts waiting for a peer supporter's look): kept pages are keyed by it."""
+        return (self.unread_notifications, self.supports_groups, self.needs_look)
 
     @property
     def record_id(self) -> int:

@@ -69,15 +69,15 @@ def plain_visit() -> bool:
 
 def kept_page(key: tuple, template: str, context: Callable[[], dict[str, Any]]) -> Response:
     """Answer with a kept page: `key` names everything the page's own data shows (the
-    visitor, their language, unread count and roles are added here); `context` is only called
-    when the page has to be rendered. Templates name the form key `key`."""
+    visitor, their language, the header's counts and roles are added here); `context` is only
+    called when the page has to be rendered. Templates name the form key `key`."""
     full_key = (
         template,
         current_user.id,  # the page carries who is signed in (for the page script)
         current_user.acting,  # and, for a carer, whose record and which scopes (the banner)
         *key,
         str(get_locale()),
-        current_user.unread_notifications,
+        current_user.header_counts,
         current_user.roles,
     )
     html = kept_html(

@@ -25,6 +25,7 @@ from webapp.goals.models import (
 )
 from webapp.groups.models import (
     Appeal,
+    CheckIn,
     Membership,
     ModAction,
     PeerGroup,
@@ -50,6 +51,7 @@ __all__ = [
     "BankMember",
     "CarePlan",
     "CarerGrant",
+    "CheckIn",
     "Condition",
     "Conversation",
     "CrisisPlan",

@@ -189,3 +189,74 @@ def test_without_javascript_a_member_replies_thanks_and_reports(
     pat.get_by_role("link", name=re.compile("mentioned you")).click()
     expect(pat).to_have_url(re.compile(r"#post-\d+$"))
     expect(pat.get_by_text("Good luck, @Pat M")).to_be_visible()
+
+
+def test_a_peer_supporter_sees_what_needs_a_look_and_checks_in_privately(
+    server: LiveServer, browser: Browser
+):
+    people = _world(server)
+    engine = server.app.extensions["db_engine"]
+    with server.app.test_request_context(), Session(engine) as db:
+        pat = services.load_actor(db, people["pat"])
+        threads.start_thread(db, pat, SLUG, "Tonight", "i cant go on, i want to end it all", "k")
+
+    # Ali sees the count on every page, opens what needs a look, then the queue.
+    ali = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
+    _sign_in_by_link(server, ali, "ali@example.org")
+    ali.set_viewport_size({"width": 320, "height": 640})  # the longer header still fits
+    assert ali.evaluate("document.documentElement.scrollWidth <= 320")
+    ali.set_viewport_size({"width": 360, "height": 800})
+    ali.get_by_role("link", name="Needs a look, 1").click()
+    expect(ali.get_by_role("heading", name="Needs a look", exact=True)).to_be_visible()
+    expect(ali.get_by_text("1 may be about someone’s safety.")).to_be_visible()
+    assert axe_violations(ali) == []
+    ali.get_by_role("link", name="Living with diabetes: review queue").click()
+    expect(ali.get_by_role("heading", name="May not be safe: Crisis words")).to_be_visible()
+
+    # Ali sends Pat a private check-in: kind words to start from, the help lines added.
+    ali.get_by_role("link", name="Send Pat M a private check-in").click()
+    message = ali.get_by_label("Your message")
+    expect(message).to_have_value(re.compile("^Hello Pat M. I am one of the peer supporters"))
+    expect(ali.get_by_role("link", name="Samaritans, 116 123")).to_have_attribute(
+        "href", "tel:116123"
+    )
+    assert axe_violations(ali) == []
+    screenshot(ali, "group_check_in")
+    message.fill("")
+    ali.get_by_role("button", name="Send the check-in").click()
+    expect(
+        ali.get_by_text("Write a few kind words to go with the help lines.").first
+    ).to_be_visible()
+    assert axe_violations(ali) == []
+    message.fill("Hello Pat M. I read your post and I am thinking of you tonight.")
+    ali.get_by_role("button", name="Send the check-in").click()
+    expect(ali.get_by_text("Sent. Only they can read it, with the help lines.")).to_be_visible()
+    expect(ali.get_by_role("heading", name=re.compile("^You sent this on"))).to_be_visible()
+
+    # Pat reads it in private, from the notification, with the help lines to tap.
+    pat_page = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
+    _sign_in_by_link(server, pat_page, "pat@example.org")
+    expect(pat_page.get_by_role("link", name="Needs a look", exact=False)).to_have_count(0)
+    pat_page.goto(f"{server.url}/notifications")
+    pat_page.get_by_role(
+        "link", name=re.compile("A peer supporter sent you a private message")
+    ).click()
+    expect(
+        pat_page.get_by_role("heading", name="A private message from a peer supporter")
+    ).to_be_visible()
+    expect(pat_page.get_by_text(re.compile("^From Ali R, a peer supporter in"))).to_be_visible()
+    expect(pat_page.get_by_text("I am thinking of you tonight.")).to_be_visible()
+    expect(pat_page.get_by_role("link", name="Shout, text SHOUT to 85258")).to_have_attribute(
+        "href", re.compile("^sms:85258")
+    )
+    assert axe_violations(pat_page) == []
+    screenshot(pat_page, "group_check_in_read")
+
+    # Ali takes a look: the count goes, the link stays.
+    ali.get_by_role("link", name="Review queue").first.click()
+    expect(ali.get_by_text(re.compile("^You sent them a private check-in on"))).to_be_visible()
+    ali.get_by_label("Your reason").fill("Checked in privately; the post can stay.")
+    ali.get_by_role("button", name="Keep it").click()
+    expect(ali.get_by_text("Kept. It is noted in the log.")).to_be_visible()
+    expect(ali.get_by_role("link", name="Needs a look, nothing waiting")).to_be_visible()
+    assert axe_violations(ali) == []

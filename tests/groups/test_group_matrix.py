@@ -1,6 +1,7 @@
 """Every group route for every kind of person in one group: a member, a peer supporter of this
 group, its administrator, a peer supporter of another group, someone not in it, a member whose
-posting is paused, and a removed member. (The app-wide matrix covers the other roles.)"""
+posting is paused, and a removed member. (The app-wide matrix covers the other roles, carers
+among them.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.conftest import add_person, sign_in
 from tests.worlds import Worlds, module_fixture
 from webapp.accounts.services import load_actor
 from webapp.content import get_content
-from webapp.groups import moderation, threads
+from webapp.groups import checkins, moderation, threads
 from webapp.groups import services as groups
 from webapp.groups.models import Membership, ModAction
 
@@ -128,6 +129,28 @@ ROUTES = {
         {"display_name": "Nat N"},
         answers(SUPPORTERS),
     ),
+    # What needs a look: anyone who supports a group, this one or another.
+    "GET groups.needs_look": (
+        "GET",
+        "/groups/needs-a-look",
+        None,
+        answers((*SUPPORTERS, "supporter_other")),
+    ),
+    # A private check-in with a post's author: this group's peer supporters; reading it, the
+    # member it was sent to alone.
+    "GET groups.check_in_form": ("GET", "{G}/posts/{post}/check-in", None, answers(SUPPORTERS)),
+    "POST groups.check_in": (
+        "POST",
+        "{G}/posts/{post}/check-in",
+        {"words": "Thinking of you"},
+        answers(SUPPORTERS),
+    ),
+    "GET groups.check_in_message": (
+        "GET",
+        "/groups/check-ins/{check_in}",
+        None,
+        answers(("member",)),
+    ),
     "GET groups.appeals": ("GET", "{G}/appeals", None, answers(("admin_here",))),
     "POST groups.answer_appeal": (
         "POST",
@@ -197,8 +220,12 @@ def _world(app, role):
         appeal = moderation.appeal(
             db, load_actor(db, people["muted"]), SLUG, mute.id, "I was upset"
         )
+        mia = load_actor(db, people["member"])
+        worried = threads.reply(db, mia, first.thread_id, "i want to end it all", "w")
+        check_in, _sent = checkins.send_check_in(db, kim_actor, SLUG, worried.id, "Thinking of you")
         db.refresh(own)
         world = {
+            "check_in": check_in.id,
             "G": G,
             "thread": first.thread_id,
             "post": first.id,

@@ -42,6 +42,7 @@ from webapp.accounts.tokens import (
 from webapp.carers.models import CarerGrant
 from webapp.db import utcnow
 from webapp.formatting import local_date
+from webapp.groups.looks import header_columns
 from webapp.links import public_url
 from webapp.mail import send_mail
 from webapp.notifications.models import Notification
@@ -539,6 +540,8 @@ _SESSION = (
         .where(Notification.person_id == Person.id, Notification.read_at.is_(None))
         .correlate(Person)
         .scalar_subquery(),
+        # And, for peer supporters, the posts waiting for a look in the groups they support.
+        *header_columns(Person.id),
         # A carer acting for someone: the grant, read afresh on every request, and whose it is.
         CarerGrant,
         _HELPED.name,
@@ -556,7 +559,7 @@ def load_session(session: Session, token: str) -> Actor | None:
     found = session.exec(_SESSION, params={"token_hash": hash_token(token)}).first()
     if found is None:
         return None
-    row, person, unread, grant, helped_name = found
+    row, person, unread, supports_groups, needs_look, grant, helped_name = found
     if row.ended_at is not None:
         return None
     now = utcnow()
@@ -585,6 +588,8 @@ def load_session(session: Session, token: str) -> Actor | None:
     return replace(
         load_actor(session, person, token),
         unread_notifications=unread,
+        supports_groups=bool(supports_groups),
+        needs_look=int(needs_look or 0),
         acting=acting,
         acting_lapsed=lapsed,
     )

@@ -251,3 +251,25 @@ class Appeal(SQLModel, table=True):
     decided_at: dt.datetime | None = None
     answer: str = Field(default="", max_length=500)
     version: int = Field(default=1)
+
+
+class CheckIn(SQLModel, table=True):
+    """A peer supporter's private message to the author of a post that may need a look: their
+    own kind words, for the author alone. The help lines are added from content when it is
+    read, so they are always the current ones; nothing of the post is kept here."""
+
+    __table_args__ = (
+        # One per peer supporter per post: a double submit, or a second thought, sends once.
+        UniqueConstraint("post_id", "sender_id"),
+        Index("ix_checkin_sender_recent", "sender_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="peergroup.id", ondelete="CASCADE")
+    post_id: int = Field(foreign_key="post.id", ondelete="CASCADE", index=True)
+    # None once the peer supporter's account has closed: shown as "a former peer supporter".
+    sender_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    recipient_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    words: str = Field(max_length=600)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    read_at: dt.datetime | None = None

@@ -1,6 +1,7 @@
-"""Peer supporters' pages: the review queue, hiding a post, locking and pinning threads, slow
-mode, pausing and removing members, the moderation log; asking for a second look, and the
-group administrator's answers.
+"""Peer supporters' pages: what needs a look across their groups, the review queue, a private
+check-in with a post's author (and the author reading it), hiding a post, locking and pinning
+threads, slow mode, pausing and removing members, the moderation log; asking for a second
+look, and the group administrator's answers.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from webapp.content import get_content
 from webapp.db import get_session, utcnow
-from webapp.groups import moderation, services
+from webapp.groups import checkins, looks, moderation, services
 from webapp.groups.conversation import post_of, thread_of, thread_page
 from webapp.groups.models import Post
 from webapp.groups.routes import bp
@@ -30,6 +32,74 @@ def _queue_page(slug: str, status: int = 200, **context: object) -> Response:
 def queue(slug: str) -> Response:
     """Show the review queue (the group's peer supporters)."""
     return _queue_page(slug)
+
+
+@bp.get("/needs-a-look")
+@login_required
+def needs_look() -> Response:
+    """List the groups the person supports, with the posts waiting for a look in each (the
+    header's "Needs a look" leads here; 404 for anyone who supports no group)."""
+    rows = looks.waiting_by_group(get_session(), current_user)
+    if not rows:
+        abort(404)
+    return render("groups/needs_look.html", rows=rows)
+
+
+def _check_in_page(slug: str, post_id: int, status: int = 200, **context: object) -> Response:
+    db = get_session()
+    found = checkins.target(db, current_user, slug, post_id)
+    mine = services.profile(db, current_user)
+    context.setdefault("error", None)
+    context.setdefault("words", checkins.default_words(found.author))
+    return render(
+        "groups/check_in.html",
+        status=status,
+        found=found,
+        group=found.group,
+        help_lines=get_content().crisis.help,
+        words_max=checkins.WORDS_MAX,
+        me=mine.display_name if mine is not None else "",
+        **context,
+    )
+
+
+@bp.get("/<slug>/posts/<int:post_id>/check-in")
+@login_required
+def check_in_form(slug: str, post_id: int) -> Response:
+    """Show the form for a private check-in with a post's author (the group's peer
+    supporters), or the one already sent."""
+    return _check_in_page(slug, post_id)
+
+
+@bp.post("/<slug>/posts/<int:post_id>/check-in")
+@login_required
+def check_in(slug: str, post_id: int) -> Response:
+    """Send a post's author a private check-in, with the help lines; a double submit sends
+    once."""
+    words = request.form.get("words", "")[:4000]
+    try:
+        _made, fresh = checkins.send_check_in(get_session(), current_user, slug, post_id, words)
+    except GroupError as error:
+        return _check_in_page(slug, post_id, status=422, error=error, words=words)
+    flash(
+        _("Sent. Only they can read it, with the help lines.")
+        if fresh
+        else _("You had already sent them a check-in about this post. It was not sent again."),
+        "success",
+    )
+    return hx_redirect(url_for("groups.check_in_form", slug=slug, post_id=post_id))
+
+
+@bp.get("/check-ins/<int:check_in_id>")
+@login_required
+def check_in_message(check_in_id: int) -> Response:
+    """Show the person a private check-in a peer supporter sent them, with the help lines."""
+    received = checkins.read_check_in(get_session(), current_user, check_in_id)
+    return render(
+        "groups/check_in_message.html",
+        received=received,
+        help_lines=get_content().crisis.help,
+    )
 
 
 @bp.post("/<slug>/queue/<int:report_id>")

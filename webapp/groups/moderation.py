@@ -13,7 +13,7 @@ told what was done.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,7 +26,7 @@ from webapp import audit
 from webapp.access import Actor, require
 from webapp.db import utcnow
 from webapp.formatting import day_month_year
-from webapp.groups import notices
+from webapp.groups import checkins, notices
 from webapp.groups.models import (
     Appeal,
     Membership,
@@ -217,6 +217,8 @@ class QueueItem:
     reasons: list[str]
     notes: list[str]
     reporters: int
+    # Private check-ins peer supporters have sent its author about it.
+    check_ins: list[checkins.Sent] = field(default_factory=list)
 
 
 def queue(session: Session, actor: Actor, slug: str) -> tuple[PeerGroup, list[QueueItem]]:
@@ -246,6 +248,9 @@ def queue(session: Session, actor: Actor, slug: str) -> tuple[PeerGroup, list[Qu
             item.reasons.append(str(REPORT_REASONS.get(found.reason, found.reason)))
             if found.note:
                 item.notes.append(found.note)
+    sent = checkins.sent_about(session, actor, list(items))
+    for post_id, item in items.items():
+        item.check_ins = sent.get(post_id, [])
     return group, list(items.values())
 
 

@@ -155,6 +155,25 @@ def tell_supporters_of_crisis(session: Session, group: PeerGroup, post: Post) ->
         note.push_pending = True
 
 
+def tell_of_check_in(session: Session, person_id: int, link: str) -> None:
+    """Tell someone a peer supporter sent them a private check-in: in the app, and on their
+    devices if they asked for replies there. The words say only that a message waits (never
+    the post's words nor the message's, which may be read over a shoulder or on a lock
+    screen). The caller commits."""
+    note = notify(
+        session,
+        person_id,
+        "groups.check_in",
+        _("A peer supporter sent you a private message. Only you can read it."),
+        link,
+    )
+    note.push_pending = bool(
+        session.exec(
+            select(PeerProfile.push_replies).where(PeerProfile.person_id == person_id)
+        ).first()
+    )
+
+
 def tell_member(session: Session, person_id: int | None, words: str, link: str) -> None:
     """Tell one member what a peer supporter did about them (in the app only)."""
     if person_id is not None:

@@ -97,7 +97,7 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
         tuple(sorted(facts.results.items())),
         plan.updated_at if plan is not None else None,
         str(get_locale()),
-        current_user.unread_notifications,
+        current_user.header_counts,
         current_user.roles,
     )
     html = kept_html(

@@ -352,7 +352,7 @@ def mine() -> Response:
             (next_review.id, next_review.scheduled_at) if next_review else None,
             asked,
             locale,
-            current_user.unread_notifications,
+            current_user.header_counts,
             current_user.roles,
         )
         html = kept_html(key, page)

@@ -39,7 +39,7 @@ from webapp.goals.models import (
     ProgressEntry,
     WeeklySummary,
 )
-from webapp.groups.models import Appeal, Membership, PeerProfile, Post, Report, ThreadState
+from webapp.groups.models import Appeal, CheckIn, Membership, PeerProfile, Post, Report, ThreadState
 from webapp.notifications.models import Notification, PushSubscription
 from webapp.planning.models import AgendaItem, Conversation, CrisisPlan, Goal, Turn
 from webapp.results.models import Result, ResultTarget
@@ -369,6 +369,21 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
             session, Report, Report.reporter_id == person_id, order=Report.id
         ),
         "group_second_looks_asked": _rows(session, Appeal, Appeal.by_id == person_id),
+        # Private check-ins: those peer supporters sent them, and those they sent as one.
+        "group_check_ins_received": _rows(
+            session,
+            CheckIn,
+            CheckIn.recipient_id == person_id,
+            order=CheckIn.id,
+            leave=frozenset({"sender_id"}),
+        ),
+        "group_check_ins_sent": _rows(
+            session,
+            CheckIn,
+            CheckIn.sender_id == person_id,
+            order=CheckIn.id,
+            leave=frozenset({"recipient_id"}),
+        ),
         # The coordinators' private note is theirs, not part of the person's record.
         "time_bank_memberships": _rows(
             session, BankMember, col(BankMember.id).in_(accounts), leave=frozenset({"note"})
