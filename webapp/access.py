@@ -172,6 +172,11 @@ RULES: dict[str, Rule] = {
     "groups.take_part": _is_self,
     # A person's time-bank account (a carer with the time-bank scope uses it for them).
     "timebank.own": _self_or_carer("timebank"),
+    # Only the person asks their care team to contact them: never a carer for them (see
+    # webapp/contact/services.py for why).
+    "contact.ask": _is_self,
+    # The practice's staff see who asked to be contacted, and say when they have been.
+    "contact.acknowledge": _is_practice_staff,
     # A clinician of the practice agrees the plan with the person at their review.
     "plan.agree": _is_practice_clinician,
 }

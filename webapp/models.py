@@ -13,6 +13,7 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
+from webapp.contact.models import ContactRequest
 from webapp.goals.models import (
     CarePlan,
     GoalAction,
@@ -48,6 +49,7 @@ __all__ = [
     "BankMember",
     "CarePlan",
     "CarerGrant",
+    "ContactRequest",
     "Conversation",
     "CrisisPlan",
     "Exchange",
