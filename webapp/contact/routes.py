@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from webapp.contact import services
 from webapp.db import get_session
-from webapp.htmx import hx_redirect
+from webapp.htmx import hx_redirect, is_htmx
 
 bp = Blueprint("contact", __name__, url_prefix="/contact")
 
@@ -21,4 +21,6 @@ def acknowledge(practice_id: int, request_id: int) -> Response:
         flash(_("Thank you. It is off the list."), "success")
     else:
         flash(_("Someone on the team had already said they contacted them."), "info")
-    return hx_redirect(url_for("reviews.index", practice_id=practice_id, _anchor="contact"))
+    # htmx would only scroll for an address that differs by its #fragment, not load it again.
+    anchor = None if is_htmx() else "contact"
+    return hx_redirect(url_for("reviews.index", practice_id=practice_id, _anchor=anchor))

@@ -27,6 +27,7 @@ from webapp.accounts.models import (
 )
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
+from webapp.contact.models import ContactRequest
 from webapp.db import utcnow
 from webapp.formatting import local_date
 from webapp.goals.models import (
@@ -109,6 +110,9 @@ def _what() -> dict[str, str]:
         "rights.download": _("downloaded your data"),
         "account.delete_link": _("asked for a link to confirm deleting your account"),
         "care_team.read_patient": _("read what you shared, your goals and your plan"),
+        "contact.asked": _("asked your care team to contact you"),
+        "contact.acknowledged": _("said they had contacted you, as you asked"),
+        "contact.escalated": _("told the practice's admins your request was still waiting"),
         "rights.activity": _("looked at who has seen your record"),
         "carer.invite": _("invited a carer"),
         "carer.scopes": _("changed what a carer may help with"),
@@ -389,6 +393,9 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
             CarerGrant.carer_id == person_id,
             order=CarerGrant.id,
             leave=frozenset({"token_hash", "code_hash"}),
+        ),
+        "care_team_contact_requests": _rows(
+            session, ContactRequest, ContactRequest.person_id == person_id, order=ContactRequest.id
         ),
         "sign_ins": _rows(
             session,
