@@ -156,3 +156,33 @@ def test_a_practice_without_admins_tells_its_clinicians(ctx, db, patient, clinic
     assert contact.escalate_due(db, now=_uk(2026, 12, 8, 9)) == 1
     told = db.exec(select(Notification).where(Notification.kind == "contact_waiting")).one()
     assert told.person_id == clinician.id
+
+
+def test_a_practices_hours_are_set_from_the_command_line(app, db, practice):
+    runner = app.test_cli_runner()
+    shown = runner.invoke(args=["practice", "hours", str(practice.id)])
+    assert shown.exit_code == 0 and "mon-fri 08:00-18:30; closed on bank holidays" in shown.output
+    changed = runner.invoke(
+        args=[
+            "practice",
+            "hours",
+            str(practice.id),
+            "Mon-Thu 8:00-18:30; fri 08:00-17:00",
+            "--no-bank-holidays",
+        ]
+    )
+    assert changed.exit_code == 0, changed.output
+    db.refresh(practice)
+    assert practice.working_hours == "mon-thu 08:00-18:30; fri 08:00-17:00"
+    assert not practice.closed_on_bank_holidays
+    bad = runner.invoke(args=["practice", "hours", str(practice.id), "weekdays 9 to 5"])
+    assert bad.exit_code == 1 and "Could not set the hours" in bad.output
+    missing = runner.invoke(args=["practice", "hours", "99999"])
+    assert missing.exit_code == 1 and "There is no practice 99999" in missing.output
+    # The person is told the practice's own hours.
+    with app.test_request_context():
+        pat = add_person(db, "Pat Morgan", "pat@example.org", (practice, Role.PATIENT))
+        asked = contact.ask(db, load_actor(db, pat), "planning", now=FRIDAY_5PM)
+    assert asked.hours == "Monday to Thursday, 08:00 to 18:30; Friday, 08:00 to 17:00"
+    # It closes at 17:00 on Fridays: asked then, it is due as Monday closes.
+    assert not asked.open_now and asked.request.due_at == _uk(2026, 12, 7, 18, 30)
