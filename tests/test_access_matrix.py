@@ -27,6 +27,7 @@ from webapp.accounts.models import AuthSession, Passkey, Person, Practice, Role
 from webapp.carers import services as carers
 from webapp.carers.models import CarerGrant
 from webapp.conditions.models import Condition
+from webapp.contact.models import ContactRequest
 from webapp.goals.models import CarePlan, GoalAction, GoalScore
 from webapp.groups.models import PeerProfile
 from webapp.notifications.models import PushSubscription
@@ -494,6 +495,17 @@ MATRIX: dict[str, Entry] = {
         owner_or("planning"),
         data={"choice": "carry-on"},
     ),
+    # Only the person asks their care team to contact them: never a carer acting for them.
+    "POST planning.care_team": Entry(
+        lambda c: f"/planning/conversations/{c['conversation_id']}/care-team", owner_only()
+    ),
+    # Saying a person who asked has been contacted: the practice's clinicians and admins.
+    "POST contact.acknowledge": Entry(
+        lambda c: (
+            f"/contact/practices/{c['practice_id']}/requests/{c['contact_request_id']}/acknowledge"
+        ),
+        practice_staff(),
+    ),
     # Everyone signed in has a summary and a crisis-plan page of their own (perhaps empty).
     "GET planning.summary_page": Entry(lambda c: "/planning/summary", record_page("planning")),
     "GET planning.crisis_plan": Entry(lambda c: "/planning/crisis-plan", record_page("crisis")),
@@ -628,6 +640,13 @@ MATRIX: dict[str, Entry] = {
                 "report",
                 lambda c: f"{LIVING}/posts/{c['post_id']}/report",
                 {"reason": "spam"},
+            ),
+            # From the safety step: Pat is a patient of the practice, so it is asked.
+            (
+                "POST",
+                "care_team",
+                lambda c: f"{LIVING}/threads/{c['thread_id']}/care-team",
+                {"body": "I want to die", "key": "m3"},
             ),
         )
     },
@@ -1005,6 +1024,14 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         )
         goal = Goal(patient_id=people["patient"].id, text="Walk to the shop")
         plan = CrisisPlan(patient_id=people["patient"].id, helps="Music")
+        # Oli asked the practice to contact them (Pat's own request is made by the route).
+        contact_request = ContactRequest(
+            person_id=people["other_patient"].id,
+            practice_id=practice.id,
+            source="planning",
+            due_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+        )
+        db.add(contact_request)
         db.add_all([item, goal, plan])
         db.commit()
         action = GoalAction(goal_id=goal.id, text="Walk", owner="me")
@@ -1146,6 +1173,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
         },
         "action_id": action.id,
         "plan_id": plan.id,
+        "contact_request_id": contact_request.id,
     }
     return ctx, client
 

@@ -82,6 +82,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.carers import routes as carers
     from webapp.clinicians.routes import bp as clinicians_bp
     from webapp.conditions.routes import bp as conditions_bp
+    from webapp.contact.routes import bp as contact_bp
     from webapp.goals.plan_routes import bp as plan_bp
     from webapp.goals.routes import bp as goals_bp
     from webapp.groups.routes import bp as groups_bp
@@ -109,6 +110,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(groups_bp)
     app.register_blueprint(timebank_bp)
     app.register_blueprint(conditions_bp)
+    app.register_blueprint(contact_bp)
     carers.init_app(app)
 
     errors.init_app(app)

@@ -189,6 +189,11 @@ RULES: dict[str, Rule] = {
     # them prepare for reviews (the planning scope) may too: choosing what to talk about is
     # preparing, and it is recorded as the carer's doing for the person.
     "conditions.own": _self_or_carer("planning"),
+    # Only the person asks their care team to contact them: never a carer for them (see
+    # webapp/contact/services.py for why).
+    "contact.ask": _is_self,
+    # The practice's staff see who asked to be contacted, and say when they have been.
+    "contact.acknowledge": _is_practice_staff,
     # A clinician of the practice agrees the plan with the person at their review.
     "plan.agree": _is_practice_clinician,
 }

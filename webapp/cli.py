@@ -21,6 +21,7 @@ from webapp import demo as demo_data
 from webapp.accounts import services
 from webapp.accounts.models import Person, Practice, Role
 from webapp.accounts.services import AccountError
+from webapp.contact import services as contact
 from webapp.db import get_engine, session_scope
 from webapp.goals import reminders
 from webapp.groups import notices as group_notices
@@ -179,6 +180,31 @@ def practice_add(name: str, ods_code: str | None) -> None:
             click.echo(f"Could not add the practice: {error.message}", err=True)
             sys.exit(1)
         click.echo(f"Practice {practice.id}: {practice.name}")
+
+
+@practice_group.command("hours")
+@click.argument("practice_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("hours", required=False)
+@click.option(
+    "--bank-holidays/--no-bank-holidays",
+    default=None,
+    help="Whether the practice is closed on England's bank holidays (it is, unless told).",
+)
+def practice_hours(practice_id: int, hours: str | None, bank_holidays: bool | None) -> None:
+    """Show or set a practice's working hours, like "mon-fri 08:00-18:30" (UK times)."""
+    from webapp.contact.hours import HoursError
+
+    with session_scope() as session:
+        try:
+            practice = contact.set_working_hours(session, practice_id, hours, bank_holidays)
+        except HoursError as error:
+            click.echo(f"Could not set the hours: {error}", err=True)
+            sys.exit(1)
+        if practice is None:
+            click.echo(f"There is no practice {practice_id}.", err=True)
+            sys.exit(1)
+        closed = "closed" if practice.closed_on_bank_holidays else "open as usual"
+        click.echo(f"{practice.name}: {practice.working_hours}; {closed} on bank holidays")
 
 
 @content_group.command("check")
@@ -354,7 +380,8 @@ def results_release_due() -> None:
 
 
 def _run_jobs(log: logging.Logger) -> None:
-    """Run the scheduled jobs once: results on their day, reminders, group notifications."""
+    """Run the scheduled jobs once: results on their day, reminders, group notifications,
+    requests to be contacted that have waited a working day."""
     with session_scope() as session:
         today = dt.datetime.now(ZoneInfo("Europe/London")).date()
         count = results.release_due(session, today)
@@ -368,6 +395,10 @@ def _run_jobs(log: logging.Logger) -> None:
         pushed = group_notices.push_pending(session)
     if pushed:
         log.info("clock: sent %d group notifications to devices", pushed)
+    with session_scope() as session:
+        raised = contact.escalate_due(session)
+    if raised:
+        log.info("clock: raised %d waiting contact requests to practice admins", raised)
 
 
 def _send_mail(log: logging.Logger) -> None:
@@ -390,8 +421,9 @@ def _send_mail(log: logging.Logger) -> None:
 @with_appcontext
 def clock(every: int, mail_every: int, once: bool) -> None:
     """Run scheduled jobs: emails from the outbox, results released on their day, reminders
-    at their time, group notifications to devices. Keep one of these running (a second one
-    would do no harm: each email and reminder is claimed before it is sent)."""
+    at their time, group notifications to devices, requests to be contacted waiting a working
+    day raised to the practice's admins. Keep one of these running (a second one would do no
+    harm: each email, reminder and raised request is claimed before it is sent or told)."""
     log = current_app.logger
     jobs_due = 0.0
     while True:

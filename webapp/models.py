@@ -14,6 +14,7 @@ from webapp.accounts.models import (
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
 from webapp.conditions.models import Condition
+from webapp.contact.models import ContactRequest
 from webapp.goals.models import (
     CarePlan,
     GoalAction,
@@ -53,6 +54,7 @@ __all__ = [
     "CarerGrant",
     "CheckIn",
     "Condition",
+    "ContactRequest",
     "Conversation",
     "CrisisPlan",
     "Exchange",

@@ -81,6 +81,14 @@ ROUTES = {
         {"reason": "unkind"},
         answers(MEMBERS),
     ),
+    # Asking one's care team from the safety step: members here have no practice, so they
+    # are told why not (422); nobody else learns the thread exists.
+    "POST groups.care_team": (
+        "POST",
+        "{G}/threads/{thread}/care-team",
+        {"body": "I want to die", "key": "k3"},
+        answers(MEMBERS, **dict.fromkeys(MEMBERS, ASKED)),
+    ),
     "GET groups.queue": ("GET", "{G}/queue", None, answers(SUPPORTERS)),
     "GET groups.members": ("GET", "{G}/members", None, answers(SUPPORTERS)),
     "GET groups.log": ("GET", "{G}/log", None, answers(SUPPORTERS)),

@@ -6,8 +6,10 @@ import datetime as dt
 import enum
 
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
+from webapp.contact.hours import DEFAULT_HOURS
 from webapp.db import utcnow
 
 # Titles people put before their names: a greeting uses the name after them.
@@ -71,6 +73,13 @@ class Practice(SQLModel, table=True):
     name: str = Field(max_length=200)
     ods_code: str | None = Field(default=None, max_length=10, unique=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # When staff will see a request to be contacted (UK times; see webapp/contact/hours.py).
+    working_hours: str = Field(
+        default=DEFAULT_HOURS, max_length=200, sa_column_kwargs={"server_default": DEFAULT_HOURS}
+    )
+    closed_on_bank_holidays: bool = Field(
+        default=True, sa_column_kwargs={"server_default": sa_true()}
+    )
 
 
 class Person(SQLModel, table=True):

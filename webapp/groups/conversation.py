@@ -14,6 +14,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from webapp.contact import services as contact
 from webapp.content import get_content
 from webapp.db import get_session, utcnow
 from webapp.groups import moderation, threads
@@ -48,16 +49,60 @@ def _needs_safety_step(*words: str) -> bool:
     return get_content().crisis.check("\n".join(words)) is not None
 
 
-def _safety_page(action: str, title: str | None, body: str, key: str, back: str) -> Response:
+def _safety_page(
+    action: str,
+    title: str | None,
+    body: str,
+    key: str,
+    back: str,
+    status: int = 200,
+    **care_team: object,
+) -> Response:
+    """Show the safety step before a post goes up; `care_team` holds what the poster was told
+    after asking their care team to contact them (see care_team below)."""
+    args = request.view_args or {}
     return render(
         "groups/safety.html",
+        status=status,
         action=action,
         title=title,
         body=body,
         key=key,
         back=back,
         help_lines=get_content().crisis.help,
+        care_team_url=url_for(
+            "groups.care_team", slug=args.get("slug"), thread_id=args.get("thread_id")
+        ),
+        told=care_team.get("told"),
+        care_team_error=care_team.get("error", ""),
     )
+
+
+@bp.post("/<slug>/care-team")
+@bp.post("/<slug>/threads/<int:thread_id>/care-team")
+@login_required
+def care_team(slug: str, thread_id: int | None = None) -> Response:
+    """From the safety step: ask the poster's care team to contact them, then show the step
+    again with their post as it was (none of it goes to the practice or is kept)."""
+    body = request.form.get("body", "")[:20_000]
+    key = request.form.get("key", "")[:64]
+    if thread_id is not None:
+        thread_of(slug, thread_id)
+        title = None
+        action = url_for("groups.reply", slug=slug, thread_id=thread_id)
+        back = url_for("groups.thread", slug=slug, thread_id=thread_id)
+    else:
+        member = membership(get_session(), current_user, get_group(get_session(), slug))
+        if member is None or member.status != "active":
+            abort(404)
+        title = request.form.get("title", "")[:400]
+        action = url_for("groups.start_thread", slug=slug)
+        back = url_for("groups.show", slug=slug)
+    try:
+        told = contact.ask(get_session(), current_user, "groups")
+    except contact.ContactError as error:
+        return _safety_page(action, title, body, key, back, status=422, error=error.message)
+    return _safety_page(action, title, body, key, back, told=told)
 
 
 def thread_page(

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.access import can
+from webapp.contact import services as contact
 from webapp.content import get_content
 from webapp.db import get_session
 from webapp.htmx import hx_redirect, is_htmx, render, wants_partial
@@ -64,6 +65,8 @@ def _page(found: conversations.View, status: int = 200, **context: object) -> Re
     context.setdefault("typed", "")
     context.setdefault("safety_error", "")
     context.setdefault("not_safe", False)
+    context.setdefault("told", None)
+    context.setdefault("care_team_error", "")
     plan = None
     if found.paused and can(current_user, "crisis.own", found.conversation.patient_id):
         plan = summary.crisis_plan(get_session(), current_user, found.conversation.patient_id)
@@ -196,6 +199,19 @@ def safety(conversation_id: int) -> Response:
     return hx_redirect(
         url_for("planning.conversation", conversation_id=conversation_id) + "#waiting"
     )
+
+
+@bp.post("/conversations/<int:conversation_id>/care-team")
+@login_required
+def care_team(conversation_id: int) -> Response:
+    """Ask the person's care team to contact them, from the safety step (the person only)."""
+    db = get_session()
+    found = conversations.view(db, current_user, conversation_id)
+    try:
+        asked = contact.ask(db, current_user, "planning")
+    except contact.ContactError as error:
+        return _page(found, status=422, care_team_error=error.message)
+    return _page(found, told=asked)
 
 
 def answer_words(step: Step, value: Any) -> str:

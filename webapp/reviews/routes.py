@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from webapp.access import require
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Practice
+from webapp.contact import services as contact
 from webapp.db import get_session
 from webapp.htmx import hx_redirect, render, requested_page
 from webapp.kept import kept_page, plain_visit
@@ -47,7 +48,10 @@ def index(practice_id: int) -> Response:
     query = request.args.get("q", "")[:100]
     reviews, has_more = services.list_reviews(db, current_user, practice_id, page, query=query)
     patients = services.search_patients(db, current_user, practice_id, query)
+    # Asked to be contacted: first on the page staff open first; names only, no words.
+    waiting = contact.worklist(db, current_user, practice_id)
     context = dict(
+        waiting=waiting,
         practice=practice,
         reviews=reviews,
         page=page,
@@ -80,6 +84,7 @@ def index(practice_id: int) -> Response:
             for r, name, count in reviews
         ),
         tuple((p.id, p.name, p.email) for p in patients),
+        tuple((r.id, r.created_at, r.escalated_at, name) for r, name in waiting),
     )
     return kept_page(key, "reviews/index.html", lambda: context)
 

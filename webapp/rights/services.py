@@ -28,6 +28,7 @@ from webapp.accounts.models import (
 from webapp.audit import AuditEvent
 from webapp.carers.models import CarerGrant
 from webapp.conditions.models import Condition
+from webapp.contact.models import ContactRequest
 from webapp.db import utcnow
 from webapp.formatting import local_date
 from webapp.goals.models import (
@@ -115,6 +116,9 @@ def _what() -> dict[str, str]:
         "conditions.remove": _("took a condition recorded by mistake off your list"),
         "conditions.import": _("added your conditions from a GP or hospital system"),
         "conditions.matters": _("chose which conditions matter most now"),
+        "contact.asked": _("asked your care team to contact you"),
+        "contact.acknowledged": _("said they had contacted you, as you asked"),
+        "contact.escalated": _("told the practice's admins your request was still waiting"),
         "rights.activity": _("looked at who has seen your record"),
         "carer.invite": _("invited a carer"),
         "carer.scopes": _("changed what a carer may help with"),
@@ -414,6 +418,9 @@ def everything(session: Session, actor: Actor, person_id: int) -> dict[str, Any]
             CarerGrant.carer_id == person_id,
             order=CarerGrant.id,
             leave=frozenset({"token_hash", "code_hash"}),
+        ),
+        "care_team_contact_requests": _rows(
+            session, ContactRequest, ContactRequest.person_id == person_id, order=ContactRequest.id
         ),
         "sign_ins": _rows(
             session,
