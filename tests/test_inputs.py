@@ -5,11 +5,20 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter
 
 from tests.conftest import sign_in
 from webapp.db import get_session
-from webapp.inputs import JSON_DEPTH, LARGEST_ID, CleanValues, TooDeep, clean, clean_json
+from webapp.inputs import (
+    JSON_DEPTH,
+    LARGEST_ID,
+    CleanPath,
+    CleanString,
+    CleanValues,
+    TooDeep,
+    clean,
+    clean_json,
+)
 
 OVERLONG = (LARGEST_ID + 1, 2**63, 10**30)
 
@@ -102,6 +111,62 @@ def test_no_id_in_any_route_answers_with_a_server_error(app, client, patient, cl
         assert response.status_code < 500, (method, url, response.status_code)
         if number > LARGEST_ID:  # beyond any id: no route has the address
             assert response.status_code in (404, 405), (method, url)
+
+
+def _text_rules(app: Flask) -> list:
+    """Every route with a text part in its address (`<slug>`, `<token>`, `<path:...>`)."""
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if any(isinstance(c, (UnicodeConverter, PathConverter)) for c in rule._converters.values())
+    ]
+
+
+def test_every_text_part_of_every_route_is_read_clean(app):
+    rules = _text_rules(app)
+    assert len(rules) > 50
+    for rule in rules:
+        for name, converter in rule._converters.items():
+            if isinstance(converter, (UnicodeConverter, PathConverter)):
+                assert isinstance(converter, (CleanString, CleanPath)), (rule, name)
+
+
+@pytest.mark.parametrize(
+    "segment", ["riverside\x00", "\u202eriverside", "a" * 5000], ids=["nul", "rlo", "long"]
+)
+def test_no_unsafe_text_in_any_route_reaches_it(app, client, patient, clinician, segment):
+    sign_in(app, client, clinician)
+    token = client.csrf_token()
+    adapter = app.url_map.bind("localhost")
+    tried = 0
+    for rule in _text_rules(app):
+        values = {
+            name: segment
+            if isinstance(converter, (UnicodeConverter, PathConverter))
+            else 1
+            if isinstance(converter, IntegerConverter)
+            else next(iter(converter.items))
+            for name, converter in rule._converters.items()
+        }
+        url = adapter.build(rule.endpoint, values)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token})
+            assert response.status_code == 404, (method, url[:80], response.status_code)
+            tried += 1
+    assert tried > 80
+
+
+def test_safe_text_in_an_address_still_reaches_its_route(app, client, patient):
+    assert client.get("/pages/about").status_code == 200
+    with app.test_request_context():
+        stylesheet = app.jinja_env.globals["asset"]("css/app.css")
+    assert client.get(stylesheet).status_code == 200
+    assert client.get("/pages/about-" + "a" * 150).status_code == 404  # no such page
+    sign_in(app, client, patient)
+    assert client.get("/results/tests/hba1c").status_code == 200
 
 
 @pytest.mark.parametrize("number", OVERLONG)

@@ -94,6 +94,18 @@ def is_empty(session: Session) -> bool:
     return session.exec(select(func.count(Practice.id))).one()[0] == 0
 
 
+# Pat's results went out three days before the demo was made.
+RELEASED_DAYS_AGO = 3
+# A generated patient whose review is at most this many days away has had their latest
+# results released for it; the others' results wait to be released.
+RELEASE_AHEAD_DAYS = 28
+
+
+def released_days_ago(days: int) -> dt.datetime:
+    """Return a moment `days` days ago, to the second (one value for a review and its results)."""
+    return (utcnow() - dt.timedelta(days=days)).replace(microsecond=0)
+
+
 def seed(session: Session, scale: str = "small") -> Practice:
     """Add the demo practice and people; at 'large' scale, thousands of patients too."""
     practice = Practice(name=PRACTICE_NAME, ods_code="Y00001")
@@ -111,13 +123,15 @@ def seed(session: Session, scale: str = "small") -> Practice:
     nine_days_on = (utcnow() + dt.timedelta(days=9)).replace(
         hour=9, minute=30, second=0, microsecond=0
     )
+    # Released three days ago: the review says so (the worklist's "Results sent"), at the
+    # same moment as the results themselves (_add_history).
     review = Review(
         practice_id=practice.id,
         patient_id=pat.id,
         clinician_id=clinician.id,
         scheduled_at=nine_days_on,
         status=ReviewStatus.RESULTS_RELEASED,
-        results_released_at=utcnow() - dt.timedelta(days=3),
+        results_released_at=released_days_ago(RELEASED_DAYS_AGO),
     )
     session.add(review)
     session.flush()
@@ -325,9 +339,14 @@ LATEST = [
 def _add_history(
     session: Session, practice_id: int, patient_id: int, review: Review, rng: random.Random
 ) -> None:
-    """Give a person five years of results, released three days ago, one held back."""
+    """Give a person five years of results, released for `review` three days ago (which the
+    review says, as a release from its page would), one held back."""
     now = utcnow()
-    released = now - dt.timedelta(days=3)
+    released = review.results_released_at or released_days_ago(RELEASED_DAYS_AGO)
+    review.results_released_at = released
+    if ReviewStatus(review.status).order < ReviewStatus.RESULTS_RELEASED.order:
+        review.status = ReviewStatus.RESULTS_RELEASED
+    session.add(review)
     rows = []
 
     def add(test: str, system: str, code: str, taken: dt.datetime, **values: object) -> None:
@@ -452,12 +471,16 @@ def _add_plan(
     """Give a person a plan agreed six months ago, with two years of progress on its goals."""
     now = utcnow()
     agreed_at = now - dt.timedelta(days=182)
+    # The review went through every step: results out two weeks before, Pat ready five days
+    # before (when the goals were written), the plan agreed on the day.
     earlier = Review(
         practice_id=practice_id,
         patient_id=patient_id,
         clinician_id=clinician_id,
         scheduled_at=agreed_at,
         status=ReviewStatus.PLAN_AGREED,
+        results_released_at=agreed_at - dt.timedelta(days=14),
+        prepared_at=agreed_at - dt.timedelta(days=5),
     )
     session.add(earlier)
     session.flush()
@@ -606,27 +629,37 @@ def _add_patients(session: Session, practice: Practice, count: int, rng: random.
                 for pid, person in zip(ids, people, strict=True)
             ],
         )
-        # Each has a review somewhere in the next two years, on the half hour.
+        # Each has a review somewhere in the next two years, on the half hour. Those due within
+        # RELEASE_AHEAD_DAYS have had their results released for it (and the worklist says
+        # "Results sent"); the others' results wait.
+        when = {
+            pid: (now + dt.timedelta(days=rng.randrange(1, 730))).replace(
+                hour=rng.randrange(8, 17), minute=rng.choice((0, 30)), second=0, microsecond=0
+            )
+            for pid in ids
+        }
+        released = {
+            pid: released_days_ago(2) if at - now <= dt.timedelta(days=RELEASE_AHEAD_DAYS) else None
+            for pid, at in when.items()
+        }
         session.execute(
             insert(Review),
             [
                 {
                     "practice_id": practice.id,
                     "patient_id": pid,
-                    "status": "planned",
-                    "scheduled_at": (now + dt.timedelta(days=rng.randrange(1, 730))).replace(
-                        hour=rng.randrange(8, 17),
-                        minute=rng.choice((0, 30)),
-                        second=0,
-                        microsecond=0,
-                    ),
+                    "status": ReviewStatus.RESULTS_RELEASED
+                    if released[pid]
+                    else ReviewStatus.PLANNED,
+                    "scheduled_at": when[pid],
+                    "results_released_at": released[pid],
                     "created_at": now,
                     "updated_at": now,
                 }
                 for pid in ids
             ],
         )
-        # Each has their latest few results, released, so the results table is realistically big.
+        # Each has their latest few results, so the results table is realistically big.
         session.execute(
             insert(Result),
             [
@@ -642,7 +675,7 @@ def _add_patients(session: Session, practice: Practice, count: int, rng: random.
                     "taken_at": now - dt.timedelta(days=rng.randrange(10, 400)),
                     "source": "csv",
                     "fingerprint": f"demo-{pid}-{test}",
-                    "released_at": now,
+                    "released_at": released[pid],
                     "received": "",
                     "reference_text": "",
                     "held": False,

@@ -7,6 +7,9 @@
   counts as missing, so it is answered as a wrong value would be, never with an error.
 - Every `<int:...>` in a route is bounded by the largest id a table can hold, so an
   overlong id is "not found".
+- Every text part of an address (`<slug>`, `<token>`, `<path:...>`) with a control or
+  direction-changing character in it, or longer than any the app makes, is "not found":
+  no route sees it.
 - A JSON body has its strings cleaned the same way, and one nested deeper than any page
   sends is refused with a plain 400.
 """
@@ -21,15 +24,16 @@ from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter
 
 # The largest value of a PostgreSQL integer column (ids, versions); SQLite's are larger.
 LARGEST_ID = 2**31 - 1
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls; and the marks,
 # embeddings, overrides and isolates that change the writing direction.
-UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+UNSAFE_CHARACTERS = (
+    r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 )
+UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
 
 def clean(text: str) -> str:
@@ -62,6 +66,34 @@ class BoundedInt(IntegerConverter):
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", LARGEST_ID)
         super().__init__(map, *args, **kwargs)
+
+
+# The longest part of an address the app makes: slugs are a few words, tokens 43 characters.
+LONGEST_SEGMENT = 200
+# The longest `<path:...>` (the static files' names, folders and all).
+LONGEST_PATH = 400
+
+
+# What a part of an address may hold: no slash, no tab or line break, nothing UNSAFE.
+_SAFE_IN_ADDRESS = f"[^/\\t\\n\\r{UNSAFE_CHARACTERS}]"
+
+
+class CleanString(UnicodeConverter):
+    """`<name>` and `<string:name>` in every route: a part of the address with a control or
+    direction-changing character, or longer than LONGEST_SEGMENT, matches no route (404).
+    Refused by the pattern itself, so no rule matches at all (never "method not allowed")."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maxlength", LONGEST_SEGMENT)
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", _SAFE_IN_ADDRESS, 1)
+
+
+class CleanPath(PathConverter):
+    """`<path:...>` in every route, refused as CleanString is, up to LONGEST_PATH."""
+
+    part_isolating = False
+    regex = f"{_SAFE_IN_ADDRESS}[^\\t\\n\\r{UNSAFE_CHARACTERS}]{{0,{LONGEST_PATH - 1}}}?"
 
 
 class TooDeep(BadRequest):
@@ -112,11 +144,16 @@ def clean_json(value: Any) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Use the bounded int converter and the careful JSON reader.
+    """Use the bounded int converter, the clean string and path converters, and the careful
+    JSON reader.
 
-    Called before any blueprint is registered, so every route's `<int:...>` is bounded.
+    Called before any blueprint is registered, so every route's `<int:...>` is bounded and
+    every `<slug>`, `<token>` and `<path:...>` is clean.
     """
-    app.url_map.converters["int"] = BoundedInt
+    converters = app.url_map.converters
+    converters["int"] = BoundedInt
+    converters["default"] = converters["string"] = CleanString
+    converters["path"] = CleanPath
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
 

@@ -101,3 +101,37 @@ def test_reading_and_asking_with_javascript_off(server: LiveServer, browser):
     expect(page.get_by_role("heading", name="Your results before your review")).to_be_visible()
     expect(page.get_by_role("button", name="Print this letter")).to_be_hidden()
     context.close()
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    """The page fits the 360 px screen: nothing scrolls sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_import_page_fits_a_360_px_screen(server: LiveServer, page: Page, tmp_path):
+    with Session(server.app.extensions["db_engine"], expire_on_commit=False) as db:
+        practice = Practice(name="Riverside Health Centre")
+        db.add(practice)
+        db.commit()
+        add_person(db, "Priya Shah", "priya@example.org", (practice, Role.CLINICIAN))
+    _sign_in_by_link(server, page, "priya@example.org")
+    page.get_by_role("link", name="Reviews").first.click()
+    page.get_by_role("link", name="Import results from a file").click()
+    expect(page.get_by_role("heading", name="Import results", exact=True)).to_be_visible()
+    assert page.viewport_size["width"] == 360
+    _no_sideways_scroll(page)
+    screenshot(page, "results_import")
+
+    # A file with long unbroken words in it: the problems listed fit too.
+    bad = tmp_path / "results-from-the-laboratory-information-system-2026-11-02.csv"
+    bad.write_text(
+        "nhs_number,test,value,unit,date_taken,reference_range\n"
+        f"9434765919,HbA1c,48,{'millimolespermole' * 6},2026-11-02,\n"
+    )
+    page.get_by_label("File to import").set_input_files(str(bad))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("heading", name="Nothing was imported")).to_be_visible()
+    expect(page.get_by_text("millimolespermole" * 6)).to_be_visible()
+    _no_sideways_scroll(page)
+    assert axe_violations(page) == []
+    screenshot(page, "results_import_problems")

@@ -117,8 +117,26 @@
   function say(box, name, count) {
     return (box.getAttribute("data-" + name) || "").replace("{n}", String(count));
   }
+  // The entries of the person signed in here that wait to be sent. Read afresh each time
+  // from the phone's storage, which every open tab shares, so all tabs count the same.
+  function waitingHere() {
+    var person = personId();
+    return person ? readOutbox().filter(function (entry) { return entry.person === person; }) : [];
+  }
+  // Every page says how many wait, in a line under the header; a page with the full list
+  // (home, a goal) says it there instead.
+  function showWaitingNote(count) {
+    var note = document.querySelector("[data-outbox-note]");
+    if (!note) return;
+    var listed = document.querySelector("[data-outbox]");
+    var shown = count > 0 && !listed;
+    var text = note.querySelector("p") || note;
+    text.textContent = !shown ? "" : count === 1 ? say(note, "waiting-one") : say(note, "waiting-many", count);
+    note.hidden = !shown;
+  }
   function showOutbox(sent, refused, signedOut) {
-    var mine = readOutbox().filter(function (entry) { return entry.person === personId(); });
+    var mine = waitingHere();
+    showWaitingNote(mine.length);
     document.querySelectorAll("[data-outbox]").forEach(function (box) {
       box.textContent = "";
       var notes = [];
@@ -167,8 +185,42 @@
     writeOutbox(entries);
     form.querySelectorAll("textarea, input[type=text]").forEach(function (input) { input.value = ""; });
     showOutbox();
+    retryLater();
   }
 
+  // Sending what waits, again and again until it is all sent: when the connection returns
+  // (the "online" event), and on a timer while anything waits (the phone may think it is
+  // online while the signal is too weak, or the server may have failed): first after
+  // RETRY_FIRST, then twice as long each time up to RETRY_MOST, and back to RETRY_FIRST
+  // once something is sent. The timer stops when nothing waits.
+  var RETRY_FIRST = 10 * 1000;
+  var RETRY_MOST = 5 * 60 * 1000;
+  var retryDelay = RETRY_FIRST;
+  var retryTimer = null;
+  function retryLater() {
+    if (retryTimer !== null || !waitingHere().length) return;
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      flush();
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MOST);
+  }
+  function retrySoon() {
+    if (retryTimer !== null) clearTimeout(retryTimer);
+    retryTimer = null;
+    retryDelay = RETRY_FIRST;
+  }
+
+  // One tab sends at a time (a Web Lock shared by the phone's tabs of this app), and reads
+  // the queue again once it holds the lock, so an entry another tab has just sent is not
+  // sent twice. (The server counts a key once anyway; this spares the phone's data.) A tab
+  // that finds another sending leaves it be and looks again on its timer.
+  function exclusively(work) {
+    if (!navigator.locks || !navigator.locks.request) return work();
+    return navigator.locks.request("coproduce-outbox", {ifAvailable: true}, function (lock) {
+      return lock ? work() : Promise.resolve(null);
+    });
+  }
   var sending = false;
   function refreshProgress() {
     var region = document.querySelector("[data-progress-region]");
@@ -181,18 +233,17 @@
       if (fresh) region.replaceWith(fresh);
     }).catch(function () { /* the list updates on the next visit */ });
   }
-  function flush() {
-    if (sending || !navigator.onLine || !personId()) return;
-    var waiting = readOutbox().filter(function (entry) { return entry.person === personId(); });
-    if (!waiting.length) return;
-    sending = true;
-    var sent = 0, refused = [], signedOut = false;
+  function sendAll() {
+    var waiting = waitingHere();
+    if (!waiting.length) return Promise.resolve(null);
+    var outcome = {sent: 0, refused: 0, signedOut: false};
     function drop(entry) {
       writeOutbox(readOutbox().filter(function (e) { return e.fields.key !== entry.fields.key; }));
     }
     var chain = Promise.resolve();
     waiting.forEach(function (entry) {
       chain = chain.then(function () {
+        if (outcome.signedOut) return;
         var body = new URLSearchParams(entry.fields);
         body.set("csrf_token", csrfToken());
         return fetch(entry.url, {
@@ -206,23 +257,33 @@
           // and 409 when a carer's help has ended or the entry was for another person's
           // record): it leaves the queue and is reported. Anything else (no connection, a
           // server error, a session that ended, a redirect) keeps it for later.
-          if (response.status === 401) { signedOut = true; return; }
+          if (response.status === 401) { outcome.signedOut = true; return; }
           if ([403, 404, 409, 422].indexOf(response.status) !== -1) {
-            refused.push(entry);
+            outcome.refused += 1;
             drop(entry);
             return;
           }
           if (!response.ok || response.type === "opaqueredirect") return;
           return response.json().then(function (answer) {
-            if (answer && typeof answer.logged === "boolean") { sent += 1; drop(entry); }
+            if (answer && typeof answer.logged === "boolean") { outcome.sent += 1; drop(entry); }
           });
-        }).catch(function () { /* still offline: kept */ });
+        }).catch(function () { /* no connection, or it dropped: kept for the next try */ });
       });
     });
-    chain.then(function () {
+    return chain.then(function () { return outcome; });
+  }
+  function flush() {
+    if (sending || !personId() || !waitingHere().length) return;
+    if (!navigator.onLine) { retryLater(); return; }
+    sending = true;
+    Promise.resolve(exclusively(sendAll)).catch(function () { return null; }).then(function (outcome) {
       sending = false;
-      showOutbox(sent, refused.length, signedOut);
-      if (sent) return refreshProgress();
+      if (outcome) showOutbox(outcome.sent, outcome.refused, outcome.signedOut);
+      else showOutbox();
+      if (outcome && outcome.signedOut) return;  // sent after the person signs in again
+      if (outcome && outcome.sent) retrySoon();
+      retryLater();
+      if (outcome && outcome.sent) return refreshProgress();
     });
   }
 
@@ -253,7 +314,13 @@
       window.location.href = event.detail.requestConfig.path;
     }
   });
-  window.addEventListener("online", flush);
+  window.addEventListener("online", function () { retrySoon(); flush(); });
+  // Another tab queued or sent an entry: this one counts again, and keeps its timer going.
+  window.addEventListener("storage", function (event) {
+    if (event.key !== OUTBOX && event.key !== null) return;
+    showOutbox();
+    retryLater();
+  });
 
   // Sign-out removes this person's offline copies and anything still waiting, first.
   document.addEventListener("submit", function (event) {
