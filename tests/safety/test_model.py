@@ -36,7 +36,7 @@ def test_plain_python_gives_the_trained_models_probabilities(net, examples):
     learned = train.as_model(learner)
     scored = replace(net, model=learned)
     # Sentences of one window: a longer one is read window by window, the model whole.
-    others = [e for e in examples[3::11] if len(e.features) and e.text.count(" ") < 25]
+    others = [e for e in examples[3::11] if 4 <= e.text.count(" ") + 1 < 25]
     assert len(others) > 150
     expected = learner.predict_proba(train.matrix([e.features for e in others]))[:, 1]
     for example, wanted in zip(others, expected, strict=True):
@@ -73,6 +73,7 @@ def test_held_out_sentences_are_never_trained_on():
         "my dad died last spring and i miss him",
         "i nearly died laughing at the panto",
         "caring for mum is exhausting but we are managing",
+        "Me too",  # too short for the learned layer: the phrases alone answer
     ],
 )
 def test_figures_of_speech_and_everyday_talk_stay_ordinary(net, words):

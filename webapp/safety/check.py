@@ -50,6 +50,8 @@ FUZZY_LONG = 7
 TEXT_MAX = 20_000
 # Words remembered per worker with what they stand for; forgotten all at once past this.
 SEEN_MAX = 50_000
+# Texts with fewer words than this are answered by the phrases alone, not the learned layer.
+LEARNED_FROM = 4
 # Words people split differently: joined before matching.
 JOINED = {("my", "self"): "myself", ("your", "self"): "yourself"}
 _WORD = re.compile(r"[a-z0-9]+")
@@ -150,6 +152,9 @@ class CrisisPhrases:
             return 0.0
         if found is None:
             found = self.found(tokens)
+        if len(tokens) < LEARNED_FROM:
+            # Too few words for the model to read ("me too"): the phrases alone answer.
+            return 1.0 if found else 0.0
         named = [
             (start, end, self.phrases[index].category, self.phrases[index].words)
             for start, end, index in found
