@@ -11,7 +11,7 @@ export FLASK_APP := webapp:create_app
 # Both cores: each test worker has its own database (on PostgreSQL, see .ci/postgres-database).
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format install vendor chromium redis wrk bench lighthouse test-python test-browser migrate messages clean
+.PHONY: safety-model run test lint format install vendor chromium redis wrk bench lighthouse test-python test-browser migrate messages clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ vendor:
 	  cp $$tmp/package/LICENSE $(VENDOR)/htmx.LICENSE && \
 	  echo "htmx.org $(HTMX_VERSION) from the npm registry" > $(VENDOR)/README && \
 	  rm -rf $$tmp && echo "htmx $(HTMX_VERSION) is in $(VENDOR)/"
+
+## Retrain the crisis net's learned layer from content/safety (fixed seed: same data, same file).
+safety-model: install
+	COPRODUCE_ENV=development $(BIN)/flask safety train
 
 ## Serve the app in development on http://localhost:$(PORT), with demo data on first run.
 run: install

@@ -233,6 +233,7 @@ def safety_check(show: bool) -> None:
     """Measure the crisis net on content/safety's labelled sets: print recall and the
     false-alarm rate of each, and exit 1 if any set misses a bar."""
     from webapp.safety import corpus
+    from webapp.safety import model as learned
 
     root = Path(current_app.config.get("CONTENT_DIR", content.CONTENT_DIR)) / "safety"
     phrases = content.get_content().crisis
@@ -257,12 +258,50 @@ def safety_check(show: bool) -> None:
             for sentence in result.false_alarms:
                 click.echo(f"  stopped: {sentence}")
         failed = failed or not result.passes
+    if phrases.model is not None:
+        figures = phrases.model.cross_validated
+        click.echo(
+            "Learned layer, 5-fold cross-validated on corpus.yaml and training.yaml: recall "
+            f"{figures.get('recall', 0):.1%}, false alarms {figures.get('false_alarms', 0):.1%} "
+            f"(threshold {phrases.model.threshold:.3f})."
+        )
+        if phrases.model.trained_on != learned.data_hash(root):
+            click.echo("model.json is older than the data: run `flask safety train`.", err=True)
+            failed = True
     click.echo(
         f"Bars: recall at least {corpus.LEAST_RECALL:.0%}, "
         f"false alarms at most {corpus.MOST_FALSE_ALARMS:.0%}."
     )
     if failed:
         sys.exit(1)
+
+
+@safety_group.command("train")
+def safety_train() -> None:
+    """Train the crisis net's learned layer from corpus.yaml and training.yaml (never
+    held-out.yaml) and write content/safety/model.json. Needs the development dependencies
+    (scikit-learn); the same data always gives the same file."""
+    from dataclasses import replace
+
+    from webapp.safety import train
+
+    root = Path(current_app.config.get("CONTENT_DIR", content.CONTENT_DIR)) / "safety"
+    try:
+        written, folds, found = train.train(root, replace(content.get_content().crisis, model=None))
+    except ImportError:
+        click.echo("Training needs scikit-learn: pip install -e '.[dev]'", err=True)
+        sys.exit(1)
+    except (LocatedError, OSError) as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    train.write(root / "model.json", written)
+    for source in (None, *train.TRAINED_FROM):
+        recall, alarms = folds.measure(found, source)
+        click.echo(
+            f"5-fold cross-validated on {source or 'both'}: recall {recall:.1%}, "
+            f"false alarms {alarms:.1%}"
+        )
+    click.echo(f"Threshold {folds.threshold:.3f}; wrote {root / 'model.json'}.")
 
 
 @click.command("demo")

@@ -6,7 +6,7 @@ the exact place to fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nh3
@@ -19,6 +19,7 @@ from webapp.groups.spec import GroupSpec, load_group
 from webapp.planning.flows import Flow, load_flow
 from webapp.results.catalogue import Catalogue, LocatedError, load_test
 from webapp.safety import check as safety
+from webapp.safety import model as learned
 from webapp.safety.check import CrisisPhrases
 from webapp.timebank.spec import BankSpec, load_bank
 
@@ -204,6 +205,12 @@ def load(root: Path) -> tuple[Content, list[ContentError]]:
             content.crisis = safety.load(crisis)
         except LocatedError as error:
             errors.append(ContentError(crisis, error.line, error.message))
+    weights = root / "safety" / "model.json"
+    if weights.is_file() and not errors:
+        try:
+            content.crisis = replace(content.crisis, model=learned.load(weights))
+        except (ValueError, OSError) as error:
+            errors.append(ContentError(weights, 1, str(error)))
     return content, errors
 
 

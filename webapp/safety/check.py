@@ -36,6 +36,7 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from webapp.safety.model import Model
 from webapp.yamlcheck import LocatedError, compose, line, listed, mapping, text
 
 CATEGORIES = ("suicide", "self_harm", "harm_from_others")
@@ -49,6 +50,8 @@ FUZZY_LONG = 7
 TEXT_MAX = 20_000
 # Words remembered per worker with what they stand for; forgotten all at once past this.
 SEEN_MAX = 50_000
+# Texts with fewer words than this are answered by the phrases alone, not the learned layer.
+LEARNED_FROM = 4
 # Words people split differently: joined before matching.
 JOINED = {("my", "self"): "myself", ("your", "self"): "yourself"}
 _WORD = re.compile(r"[a-z0-9]+")
@@ -115,13 +118,52 @@ class CrisisPhrases:
     ordinary_starts: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
     # What each word of a text stands for, worked out once per word per worker.
     seen: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
+    # The learned layer (content/safety/model.json), when there is one.
+    model: Model | None = field(default=None, compare=False, repr=False)
 
     def check(self, words: str) -> Match | None:
-        """Return the crisis phrase found in the text (outside any figure of speech) that
-        comes first in the file, or None."""
+        """Return why the text may be a crisis, or None.
+
+        Without a learned layer: the crisis phrase found in the text (outside any figure of
+        speech) that comes first in the file. With one (see webapp/safety/model.py), the
+        model reads the words and the phrases found together, and the text is a crisis when
+        its probability reaches the model's threshold: the phrase is named if one was found,
+        "learned" otherwise."""
         tokens = normalise(words[:TEXT_MAX], self.spellings)
         if not tokens:
             return None
+        found = self.found(tokens)
+        first = min((index for _s, _e, index in found), default=None)
+        if self.model is None:
+            if first is None:
+                return None
+            return Match(self.phrases[first].category, self.phrases[first].words)
+        if self.probability(tokens, found) < self.model.threshold:
+            return None
+        if first is None:
+            return Match("learned", "learned layer")
+        return Match(self.phrases[first].category, self.phrases[first].words)
+
+    def probability(
+        self, tokens: list[str], found: list[tuple[int, int, int]] | None = None
+    ) -> float:
+        """The learned layer's probability that these words (normalised) are a crisis."""
+        if self.model is None:
+            return 0.0
+        if found is None:
+            found = self.found(tokens)
+        if len(tokens) < LEARNED_FROM:
+            # Too few words for the model to read ("me too"): the phrases alone answer.
+            return 1.0 if found else 0.0
+        named = [
+            (start, end, self.phrases[index].category, self.phrases[index].words)
+            for start, end, index in found
+        ]
+        return self.model.probability(tokens, [_stem(token) for token in tokens], named)
+
+    def found(self, tokens: list[str]) -> list[tuple[int, int, int]]:
+        """Every crisis phrase found in the words (outside any figure of speech), as where it
+        starts, where it ends and its place in the file, each phrase once per place."""
         matched = [self._read(token) for token in tokens]
         # Figures of speech are set phrases: matched word for word as written (after the
         # spellings), with no other forms and no slips.
@@ -132,18 +174,23 @@ class CrisisPhrases:
                 end = _rest(self.ordinary[index].slots, 1, exact, start + 1)
                 if end is not None:
                     covered.update(range(start, end))
-        best: int | None = None
+        found: list[tuple[int, int, int]] = []
+        last = len(matched) - 1
         for start, here in enumerate(matched):
-            for stem in here:
-                for index in self.starts.get(stem, ()):
-                    if best is not None and index >= best:
-                        continue
-                    end = _rest(self.phrases[index].slots, 1, matched, start + 1)
-                    if end is not None and not covered.issuperset(range(start, end)):
-                        best = index
-        if best is None:
-            return None
-        return Match(self.phrases[best].category, self.phrases[best].words)
+            indexes = {index for stem in here for index in self.starts.get(stem, ())}
+            for index in sorted(indexes):
+                slots = self.phrases[index].slots
+                # Most candidates fail at their second word: look before calling _rest.
+                if (
+                    len(slots) > 1
+                    and slots[1] is not None
+                    and (start == last or not matched[start + 1] & slots[1])
+                ):
+                    continue
+                end = _rest(slots, 1, matched, start + 1)
+                if end is not None and not covered.issuperset(range(start, end)):
+                    found.append((start, end, index))
+        return found
 
     def _read(self, token: str) -> frozenset[str]:
         """What one word of the text may stand for (see _read), kept for the next text."""
