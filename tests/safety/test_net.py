@@ -3,6 +3,8 @@ the labelled sets (`flask safety check`)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from webapp import content
@@ -146,3 +148,19 @@ def test_help_lines_are_links_a_phone_can_act_on(tmp_path):
     )
     with pytest.raises(check.LocatedError, match="call: must be a phone number"):
         check.load(path)
+
+
+def test_the_check_passes_its_bars_on_the_tuning_corpus_and_prints_every_set(app):
+    # What `make test` (and so CI) runs: the corpus must meet both bars; the held-out set is
+    # measured and printed beside it, whatever its figures.
+    runner = app.test_cli_runner()
+    gated = runner.invoke(args=["safety", "check", "--gate", "corpus.yaml"])
+    assert gated.exit_code == 0, gated.output
+    assert re.search(r"corpus\.yaml: recall .*: passes", gated.output)
+    assert "held-out.yaml: recall" in gated.output
+    everything = runner.invoke(args=["safety", "check"])
+    held_out = re.search(r"held-out\.yaml: .*: (passes|FAILS)", everything.output)
+    assert held_out is not None
+    assert everything.exit_code == (0 if held_out.group(1) == "passes" else 1)
+    unknown = runner.invoke(args=["safety", "check", "--gate", "nope.yaml"])
+    assert unknown.exit_code == 2 and "choose from corpus.yaml" in unknown.output
