@@ -35,7 +35,7 @@ MORE_PATIENTS = 300  # enough to show any per-row query; the benchmark uses 10,0
 def grow(app: Flask) -> None:
     """Add many patients (each with an invitation and results) to the demo practice, and
     five more years of results and progress entries for Pat."""
-    with Session(app.extensions["db_engine"], expire_on_commit=False) as db:
+    with app.app_context(), Session(app.extensions["db_engine"], expire_on_commit=False) as db:
         practice = db.exec(select(Practice)).first()
         demo._add_patients(db, practice, MORE_PATIENTS, random.Random(1))
         pat = db.exec(select(Person).where(Person.email == "pat@example.org")).one()
