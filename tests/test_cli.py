@@ -126,3 +126,27 @@ def test_a_commissioner_is_invited_from_the_command_line(app, db, practice):
     )
     assert done.exit_code == 0, done.output
     assert "Invitation for Cam Ward as commissioner" in done.output
+
+
+def test_one_failing_clock_job_never_stops_the_others(app, monkeypatch, caplog):
+    # A review that breaks the results release every minute must not keep a request to be
+    # contacted from reaching the practice's admins, nor reminders from going.
+    from webapp.contact import services as contact
+    from webapp.goals import reminders
+    from webapp.groups import notices
+    from webapp.results import services as results
+
+    ran = []
+
+    def broken(session, today):
+        ran.append("release")
+        raise RuntimeError("one bad review")
+
+    monkeypatch.setattr(results, "release_due", broken)
+    monkeypatch.setattr(contact, "escalate_due", lambda session: ran.append("escalate") or 1)
+    monkeypatch.setattr(reminders, "send_due", lambda session: ran.append("remind") or 0)
+    monkeypatch.setattr(notices, "push_pending", lambda session: ran.append("push") or 0)
+    result = app.test_cli_runner().invoke(args=["clock", "--once"])
+    assert result.exit_code == 0, result.output
+    assert ran == ["escalate", "release", "remind", "push"]
+    assert "the results release job failed; the others still run" in caplog.text

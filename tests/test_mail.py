@@ -206,6 +206,29 @@ def test_a_sign_in_request_for_nobody_is_dropped_unsent(db, smtp):
     assert db.exec(select(OutboxMessage)).all() == []
 
 
+def test_a_sign_in_link_asked_for_longer_ago_than_a_link_lives_is_dropped_not_sent_late(
+    db, smtp, patient
+):
+    # The mail server was down for an hour: the link Pat asked for then is not sent now (she
+    # has asked again or given up, and a late link could sign in whoever reads it later).
+    send_mail(db, patient.email, "Your Coproduce sign-in link", kind="signin")
+    db.commit()
+    asked = db.exec(select(OutboxMessage)).one()
+    asked.created_at = asked.next_attempt_at = T0
+    db.commit()
+    assert deliver_due(db, now=T0 + dt.timedelta(minutes=16)) == 0
+    assert smtp.sent == []
+    assert db.exec(select(OutboxMessage)).all() == []
+    # Within the link's life it goes.
+    send_mail(db, patient.email, "Your Coproduce sign-in link", kind="signin")
+    db.commit()
+    again = db.exec(select(OutboxMessage)).one()
+    again.created_at = again.next_attempt_at = T0
+    db.commit()
+    assert deliver_due(db, now=T0 + dt.timedelta(minutes=14)) == 1
+    assert len(smtp.sent) == 1
+
+
 def test_purge_keeps_messages_only_as_long_as_needed(app, db, smtp):
     now = dt.datetime.now(UTC)
     waiting = write(db, at=now - dt.timedelta(days=40))

@@ -7,13 +7,14 @@ import logging
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlmodel import select
+from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
 from webapp import content, mail
@@ -434,26 +435,43 @@ def results_release_due() -> None:
     click.echo(f"Released results for {count} reviews.")
 
 
+# Each job: its name, what its log line says it did, and how to run it (looked up when it
+# runs). Raising a waiting request to be contacted comes first: a person's safety may hang
+# on it.
+CLOCK_JOBS: tuple[tuple[str, str, Callable[[Session], int]], ...] = (
+    (
+        "contact escalation",
+        "raised %d waiting contact requests to practice admins",
+        lambda session: contact.escalate_due(session),
+    ),
+    (
+        "results release",
+        "released results for %d reviews",
+        lambda session: results.release_due(
+            session, dt.datetime.now(ZoneInfo("Europe/London")).date()
+        ),
+    ),
+    ("reminders", "sent %d reminders", lambda session: reminders.send_due(session)),
+    (
+        "group push",
+        "sent %d group notifications to devices",
+        lambda session: group_notices.push_pending(session),
+    ),
+)
+
+
 def _run_jobs(log: logging.Logger) -> None:
-    """Run the scheduled jobs once: results on their day, reminders, group notifications,
-    requests to be contacted that have waited a working day."""
-    with session_scope() as session:
-        today = dt.datetime.now(ZoneInfo("Europe/London")).date()
-        count = results.release_due(session, today)
-    if count:
-        log.info("clock: released results for %d reviews", count)
-    with session_scope() as session:
-        sent = reminders.send_due(session)
-    if sent:
-        log.info("clock: sent %d reminders", sent)
-    with session_scope() as session:
-        pushed = group_notices.push_pending(session)
-    if pushed:
-        log.info("clock: sent %d group notifications to devices", pushed)
-    with session_scope() as session:
-        raised = contact.escalate_due(session)
-    if raised:
-        log.info("clock: raised %d waiting contact requests to practice admins", raised)
+    """Run the scheduled jobs once, each in its own transaction: a job that fails is logged
+    and tried again next time, and never stops the jobs after it."""
+    for name, said, job in CLOCK_JOBS:
+        try:
+            with session_scope() as session:
+                count = job(session)
+        except Exception:
+            log.exception("clock: the %s job failed; the others still run", name)
+            continue
+        if count:
+            log.info("clock: " + said, count)
 
 
 def _send_mail(log: logging.Logger) -> None:

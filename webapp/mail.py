@@ -119,6 +119,14 @@ def _composers() -> dict[str, Callable[[Session, str], tuple[str, str] | None]]:
     return {"signin": compose_sign_in_link}
 
 
+def _stale_after() -> dict[str, dt.timedelta]:
+    """Return how long after it was asked for each kind of message is still worth sending:
+    a sign-in link asked for longer ago than a link lives is dropped, not sent late."""
+    from webapp.accounts.services import SIGN_IN_LINK_MINUTES
+
+    return {"signin": dt.timedelta(minutes=SIGN_IN_LINK_MINUTES)}
+
+
 class _Sender:
     """Hands messages to the configured backend, keeping one SMTP connection for a run."""
 
@@ -235,13 +243,20 @@ def deliver_due(
             col(OutboxMessage.subject),
             col(OutboxMessage.body),
             col(OutboxMessage.attempts),
+            col(OutboxMessage.created_at),
         )
     ).all()
     session.commit()
     sender = _Sender()
     sent = 0
+    stale_after = _stale_after()
     try:
-        for message_id, kind, recipient, subject, body, attempts in claimed:
+        for message_id, kind, recipient, subject, body, attempts, created_at in claimed:
+            if kind in stale_after and now - _aware(created_at) > stale_after[kind]:
+                # Asked for so long ago that a link now would surprise, and could be misused.
+                log.warning("mail %s (%s) dropped: asked for too long ago", message_id, kind)
+                _drop(session, message_id)
+                continue
             try:
                 if kind:
                     composed = _composers()[kind](session, recipient)
@@ -261,6 +276,11 @@ def deliver_due(
     finally:
         sender.drop()
     return sent
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """Return a stored time as UTC-aware (SQLite gives it back without its zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _drop(session: Session, message_id: int) -> None:

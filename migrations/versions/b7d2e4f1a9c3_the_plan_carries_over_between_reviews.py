@@ -7,6 +7,7 @@ Create Date: 2026-12-02 10:45:00.000000
 """
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = "b7d2e4f1a9c3"
@@ -22,7 +23,7 @@ _CONVENTION = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("goal", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ended_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     # A goal already achieved, changed or stopped left the plan when it last changed.
     op.execute(
         "UPDATE goal SET ended_at = updated_at WHERE status IN ('achieved', 'changed', 'stopped')"
