@@ -36,6 +36,7 @@ from webapp.planning.models import AgendaItem, CrisisPlan, Goal
 from webapp.results import services as results
 from webapp.results.models import Result
 from webapp.reviews import services as reviews
+from webapp.reviews.models import Review
 
 # A browser's push keys: a P-256 point (65 bytes, 0x04 first) and a 16-byte auth secret.
 DEVICE_KEYS = {"p256dh": "BA" + "A" * 85, "auth": "A" * 22}
@@ -1058,7 +1059,13 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
             p256dh=DEVICE_KEYS["p256dh"],
             auth=DEVICE_KEYS["auth"],
         )
-        db.add_all([action, shared_goal, agreed, careplan, device])
+        # The review after, that the agreed goal is looked back on for.
+        later = Review(
+            practice_id=practice.id,
+            patient_id=people["patient"].id,
+            scheduled_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=100),
+        )
+        db.add_all([action, shared_goal, agreed, careplan, device, later])
         db.commit()
         # The person has looked back on the agreed goal, so a clinician may too.
         db.add(
@@ -1067,7 +1074,7 @@ def _arrange(app: Flask, role: str) -> tuple[dict, object]:
                 patient_id=agreed.patient_id,
                 side="person",
                 score=1,
-                after_review_id=review.id,
+                for_review_id=later.id,
             )
         )
         db.commit()

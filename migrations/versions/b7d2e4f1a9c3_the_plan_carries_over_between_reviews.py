@@ -1,5 +1,5 @@
-"""the plan carries over between reviews: when a goal left the plan, and a look back per
-stretch between two reviews
+"""the plan carries over between reviews: when a goal left the plan, and a look back for
+each review it comes before
 
 Revision ID: b7d2e4f1a9c3
 Revises: a3c9e1f27b64
@@ -30,22 +30,29 @@ def upgrade() -> None:
     )
     dialect = op.get_bind().dialect.name
     with op.batch_alter_table("goalscore", schema=None, naming_convention=_CONVENTION) as batch_op:
-        batch_op.add_column(sa.Column("after_review_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("for_review_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
-            "fk_goalscore_after_review_id",
+            "fk_goalscore_for_review_id",
             "review",
-            ["after_review_id"],
+            ["for_review_id"],
             ["id"],
             ondelete="SET NULL",
         )
         batch_op.drop_constraint(_OLD.get(dialect, "uq_goalscore_goal_id"), type_="unique")
         batch_op.create_unique_constraint(
-            "uq_goalscore_stretch", ["goal_id", "side", "after_review_id"]
+            "uq_goalscore_for_review", ["goal_id", "side", "for_review_id"]
         )
-    # Every score so far looked back on the stretch after the review the goal was agreed at.
+    # Every score so far was for the first review of the goal's practice after the one that
+    # agreed it.
     op.execute(
-        "UPDATE goalscore SET after_review_id = "
-        "(SELECT goal.review_id FROM goal WHERE goal.id = goalscore.goal_id)"
+        "UPDATE goalscore SET for_review_id = ("
+        " SELECT later.id FROM goal"
+        " JOIN review AS agreed ON agreed.id = goal.review_id"
+        " JOIN review AS later ON later.patient_id = goal.patient_id"
+        " AND later.practice_id = agreed.practice_id"
+        " AND later.scheduled_at > agreed.scheduled_at"
+        " WHERE goal.id = goalscore.goal_id"
+        " ORDER BY later.scheduled_at LIMIT 1)"
     )
 
 
@@ -57,11 +64,11 @@ def downgrade() -> None:
     )
     dialect = op.get_bind().dialect.name
     with op.batch_alter_table("goalscore", schema=None, naming_convention=_CONVENTION) as batch_op:
-        batch_op.drop_constraint("uq_goalscore_stretch", type_="unique")
-        batch_op.drop_constraint("fk_goalscore_after_review_id", type_="foreignkey")
+        batch_op.drop_constraint("uq_goalscore_for_review", type_="unique")
+        batch_op.drop_constraint("fk_goalscore_for_review_id", type_="foreignkey")
         batch_op.create_unique_constraint(
             _OLD.get(dialect, "uq_goalscore_goal_id"), ["goal_id", "side"]
         )
-        batch_op.drop_column("after_review_id")
+        batch_op.drop_column("for_review_id")
     with op.batch_alter_table("goal", schema=None) as batch_op:
         batch_op.drop_column("ended_at")

@@ -443,7 +443,7 @@ def _seed_plan(server, ctx) -> int:
                     side="person",
                     score=1,
                     comment="Most days",
-                    after_review_id=earlier.id,
+                    for_review_id=ctx["review"].id,
                 ),
                 GoalReminder(
                     goal_id=walk.id,

@@ -344,9 +344,13 @@ def test_plans_and_looking_back_leave_out_goals_made_private(db, pat, sam_person
         patient_id=pat.id,
         scheduled_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
     )
-    db.add(review)
-    db.commit()
     now = dt.datetime.now(dt.UTC)
+    # The next review is booked, so there is a review to look back for.
+    coming = Review(
+        practice_id=practice.id, patient_id=pat.id, scheduled_at=now + dt.timedelta(days=30)
+    )
+    db.add_all([review, coming])
+    db.commit()
     agreed = {"status": "agreed", "person_agreed_at": now, "clinician_agreed_at": now}
     shown = Goal(patient_id=pat.id, review_id=review.id, text="Swim", shared=True, **agreed)
     hidden = Goal(patient_id=pat.id, review_id=review.id, text="Made private", **agreed)

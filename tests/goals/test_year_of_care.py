@@ -173,11 +173,11 @@ def test_the_plan_carries_over_through_three_reviews(db, year, monkeypatch):
     year.look_back({"walk": 1, "cook": 1, "aqua": 0})
     assert year.staff_look_back(fourth) == ["walk", "cook", "aqua"]
     walk_scores = db.exec(
-        select(GoalScore.after_review_id, GoalScore.score)
+        select(GoalScore.for_review_id, GoalScore.score)
         .where(GoalScore.goal_id == year.goal["walk"], GoalScore.side == "person")
         .order_by(GoalScore.scored_at)
     ).all()
-    assert walk_scores == [(first.id, 1), (second.id, 2), (third.id, 1)]
+    assert walk_scores == [(second.id, 1), (third.id, 2), (fourth.id, 1)]
 
     # Earlier reviews' pages still show their own look back.
     assert year.staff_look_back(second) == ["walk", "sugar", "sleep", "swim"]
@@ -233,9 +233,147 @@ def test_a_stopped_goal_is_looked_back_on_once_and_not_again(db, year):
     assert year.to_look_back() == ["walk", "read"]
     year.look_back({"read": -1})
     year.at(R2 + dt.timedelta(days=2))  # the second review is behind them now
-    assert year.to_look_back() == ["walk"]
+    # No third review yet: walking waits for one to be booked, and says so.
+    assert year.to_look_back() == []
+    waiting = lookback.mine(db, year.pat, year.pat.id).unbooked
+    assert [year.name_of(g.id) for g in waiting] == ["walk"]
+    with pytest.raises(goals.GoalError, match="Once it is booked"):
+        year.look_back({"walk": 0})
     with pytest.raises(goals.GoalError, match="left the plan before the last review"):
         year.look_back({"read": 0})
+    year.book(R3)
+    assert year.to_look_back() == ["walk"]
     # The stopped goal is no longer in the plan; walking is, carried over.
     assert year.plan_now() == ["walk"]
     assert year.staff_look_back(second) == ["walk", "read"]
+
+
+def test_a_goal_ended_during_its_review_belongs_to_the_stretch_before(db, year):
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.draft("read", "Read before bed", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk", "read")
+    second = year.book(R2)
+    third = year.book(R3)
+    # At the second review, after a new goal is agreed (the review's plan agreed at 10:10),
+    # Pat looks back and marks reading achieved at 10:30: both belong to the second review.
+    year.draft("cook", "Cook twice a week", second)
+    year.at(R2 + dt.timedelta(minutes=10))
+    year.agree("cook")
+    year.at(R2 + dt.timedelta(minutes=20))
+    assert year.to_look_back() == ["walk", "read"]
+    year.look_back({"walk": 1, "read": 2})
+    year.at(R2 + dt.timedelta(minutes=30))
+    year.mark("read", "achieved")
+    assert year.staff_look_back(second) == ["walk", "read"]
+    scores = lookback.before_review(db, year.priya, second)
+    assert {year.name_of(g.id): scores.of(g, "person").score for g in scores.goals} == {
+        "walk": 1,
+        "read": 2,
+    }
+    at_second = plans.review_plan(db, year.priya, second.id, record=False)
+    assert [year.name_of(g.id) for g in at_second.across.ended] == ["read"]
+    # Reading shows as achieved in the plan until the second review is behind Pat; then it
+    # is gone, and it is not looked back on again before the third.
+    assert [year.name_of(g.id) for g in plans.current_plan(db, year.pat, year.pat.id).goals] == [
+        "walk",
+        "read",
+        "cook",
+    ]
+    year.at(R2 + dt.timedelta(days=1))
+    assert year.plan_now() == ["walk", "cook"]
+    assert "read" not in [
+        year.name_of(g.id) for g in plans.current_plan(db, year.pat, year.pat.id).goals
+    ]
+    assert year.to_look_back() == ["walk", "cook"]
+    assert year.staff_look_back(third) == ["walk", "cook"]
+    at_third = plans.review_plan(db, year.priya, third.id, record=False)
+    assert at_third.across.ended == []
+
+
+def test_a_plan_marked_agreed_early_or_a_review_moved_keeps_each_look_back_with_its_review(
+    db, year
+):
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk")
+    second = year.book(R2)
+    year.at(dt.datetime(2027, 7, 1, 8, tzinfo=UTC))
+    year.look_back({"walk": 1})
+    # Staff mark the second review's plan agreed a fortnight early, by mistake: nothing moves.
+    reviews.advance_review(db, year.priya, second.id, ReviewStatus.PLAN_AGREED)
+    assert year.to_look_back() == ["walk"]
+    assert lookback.mine(db, year.pat, year.pat.id).of(db.get(Goal, year.goal["walk"]), "person")
+    # Pat misses the review; it is moved to August. The look back stays with it.
+    year.at(R2 + dt.timedelta(days=2))
+    second = db.get(type(second), second.id)
+    second.scheduled_at = dt.datetime(2027, 8, 20, 10, tzinfo=UTC)
+    db.commit()
+    found = lookback.mine(db, year.pat, year.pat.id)
+    walk = db.get(Goal, year.goal["walk"])
+    assert found.target[walk.id].id == second.id and found.of(walk, "person").score == 1
+
+
+def test_a_goal_agreed_late_is_not_looked_back_on_before_reviews_it_missed(db, year):
+    first = year.book(R1)
+    second = year.book(R2)
+    third = year.book(R3)
+    year.draft("walk", "Walk every day", first)
+    # Only agreed in September, after the second review, though drafted for the first.
+    year.at(dt.datetime(2027, 9, 1, 9, tzinfo=UTC))
+    year.agree("walk")
+    assert year.staff_look_back(second) == []
+    assert year.to_look_back() == ["walk"]
+    assert lookback.mine(db, year.pat, year.pat.id).target[year.goal["walk"]].id == third.id
+
+
+def test_each_practice_looks_back_on_its_own_goals(db, year, app):
+    from tests.conftest import add_person
+    from webapp.accounts.models import Practice, PracticeRole, Role
+
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk")
+    # Pat moves to Hillside, whose clinician books her next review.
+    hillside = Practice(name="Hillside Surgery")
+    db.add(hillside)
+    db.commit()
+    db.add(PracticeRole(person_id=year.pat.id, practice_id=hillside.id, role=Role.PATIENT))
+    sol = add_person(db, "Sol Other", "sol@example.org", (hillside, Role.CLINICIAN))
+    sol = load_actor(db, sol)
+    there = reviews.create_review(db, sol, hillside.id, year.pat.id, R2, sol.id)
+    # Riverside's goal waits for a Riverside review; Hillside's page does not show it.
+    assert year.to_look_back() == []
+    assert lookback.before_review(db, sol, there).goals == []
+    assert [year.name_of(g.id) for g in lookback.mine(db, year.pat, year.pat.id).unbooked] == [
+        "walk"
+    ]
+
+
+def test_a_review_that_agreed_nothing_new_still_shows_its_note(db, year):
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk")
+    second = year.book(R2)
+    year.at(R2 + dt.timedelta(minutes=30))
+    plans.set_note(db, year.priya, second.id, "Keep walking; we look again in the new year.")
+    year.at(R2 + dt.timedelta(days=1))
+    current = plans.current_plan(db, year.pat, year.pat.id)
+    assert current.plan.note == "Keep walking; we look again in the new year."
+    assert current.agreed_on == R2
+    assert [year.name_of(g.id) for g in current.goals] == ["walk"]
+
+
+def test_an_agreed_goal_never_goes_back_to_a_draft(db, year):
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk")
+    year.mark("walk", "achieved")
+    with pytest.raises(goals.GoalError, match="stays in your plan"):
+        year.mark("walk", "draft")
+    assert year.get("walk").person_agreed_at is not None

@@ -56,7 +56,7 @@ def _cohort(db, practice, count, when, prepared=0, scores=(), start=0):
                     side="person",
                     score=scores[n % len(scores)],
                     scored_at=when + dt.timedelta(days=2),
-                    after_review_id=review.id,
+                    for_review_id=review.id,
                 )
             )
         db.add(

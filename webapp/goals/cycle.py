@@ -14,12 +14,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from webapp.db import utcnow
 from webapp.goals.models import CarePlan
+from webapp.goals.services import ENDED
 from webapp.planning.models import Goal
-from webapp.reviews.models import Review, ReviewStatus
+from webapp.reviews.models import Review
 from webapp.reviews.services import STILL_NEXT_FOR
 
 
@@ -65,11 +67,15 @@ def reviews_of(session: Session, patient_id: int, practice_id: int | None = None
     return list(session.exec(query.order_by(Review.scheduled_at, Review.id)))
 
 
-def is_closed(review: Review, now: dt.datetime | None = None) -> bool:
-    """Say whether a review is behind the person: its plan agreed, or its time well past (the
-    rule that makes a review no longer the person's next one)."""
-    now = now or utcnow()
-    return review.status == ReviewStatus.PLAN_AGREED or review.scheduled_at < now - STILL_NEXT_FOR
+def over_at(review: Review) -> dt.datetime:
+    """Return when a review is behind the person: 12 hours after its time, whatever its
+    status (so marking a plan agreed at 10:10, or ahead of time, moves no stretch)."""
+    return review.scheduled_at + STILL_NEXT_FOR
+
+
+def is_over(review: Review, now: dt.datetime | None = None) -> bool:
+    """Say whether a review is behind the person (see `over_at`)."""
+    return over_at(review) < (now or utcnow())
 
 
 def previous(reviews: list[Review], review: Review) -> Review | None:
@@ -84,40 +90,85 @@ def following(reviews: list[Review], review: Review) -> Review | None:
     return after[0] if after else None
 
 
-def stretch_of(goal: Goal, reviews: list[Review], now: dt.datetime | None = None) -> Review | None:
-    """Return the review the goal's current stretch starts from, from the person's side: the
-    latest review behind them at or after the one the goal was agreed at (or that one)."""
-    by_id = {r.id: r for r in reviews}
-    start = by_id.get(goal.review_id)
-    if start is None:
-        return None
-    for review in reviews:
-        if review.scheduled_at >= start.scheduled_at and is_closed(review, now):
-            start = review
-    return start
+def in_stretch(goal: Goal, review: Review, reviews: list[Review]) -> bool:
+    """Say whether a goal is looked back on before `review`: agreed (by both) at an earlier
+    review of the same practice and before this one was over, and still in the plan when
+    the review before this one was over. `reviews` are the practice's, from `reviews_of`.
 
-
-def in_stretch(goal: Goal, start: Review, reviews: list[Review]) -> bool:
-    """Say whether an agreed goal was in the plan during the stretch after `start`: agreed at
-    that review or an earlier one, and not ended before it."""
+    A goal ended during a review (marked achieved at 10:30 at a 10:00 review) belongs to the
+    stretch before that review, not the next one.
+    """
     by_id = {r.id: r for r in reviews}
     agreed_at = by_id.get(goal.review_id)
-    if agreed_at is None or not both_agreed(goal) or agreed_at.scheduled_at > start.scheduled_at:
+    when = agreed_on(goal)
+    if agreed_at is None or when is None or agreed_at.scheduled_at >= review.scheduled_at:
         return False
-    return goal.ended_at is None or goal.ended_at >= start.scheduled_at
+    if when > over_at(review):
+        return False
+    before = previous(reviews, review)
+    return before is None or goal.ended_at is None or goal.ended_at >= over_at(before)
+
+
+def target_of(goal: Goal, reviews: list[Review], now: dt.datetime | None = None) -> Review | None:
+    """Return the review the person looks back on this goal for now: the first review of
+    the goal's practice after the one that agreed it that is not yet behind them (None if
+    none is booked). `reviews` are the practice's, from `reviews_of`."""
+    by_id = {r.id: r for r in reviews}
+    agreed_at = by_id.get(goal.review_id)
+    if agreed_at is None:
+        return None
+    for review in reviews:
+        if review.scheduled_at > agreed_at.scheduled_at and not is_over(review, now):
+            return review
+    return None
 
 
 def stretch_goals(
-    session: Session, start: Review, shared_only: bool = False, reviews: list[Review] | None = None
+    session: Session, review: Review, shared_only: bool = False, reviews: list[Review] | None = None
 ) -> list[Goal]:
-    """Return the goals to look back on for the stretch after `start` (at its practice)."""
-    reviews = reviews or reviews_of(session, start.patient_id, start.practice_id)
+    """Return the goals to look back on before `review` (at its practice)."""
+    reviews = reviews or reviews_of(session, review.patient_id, review.practice_id)
     found = session.exec(
-        _agreed_goals(start.patient_id, shared_only)
+        _agreed_goals(review.patient_id, shared_only)
         .where(col(Goal.review_id).in_([r.id for r in reviews]))
         .order_by(Goal.position, Goal.id)
     )
-    return [g for g in found if in_stretch(g, start, reviews)]
+    return [g for g in found if in_stretch(g, review, reviews)]
+
+
+def last_over(reviews: list[Review], now: dt.datetime | None = None) -> Review | None:
+    """Return the latest review behind the person, if any."""
+    behind = [r for r in reviews if is_over(r, now)]
+    return behind[-1] if behind else None
+
+
+def plan_goals(session: Session, patient_id: int, now: dt.datetime | None = None) -> list[Goal]:
+    """Return the goals of the person's plan now: every agreed goal not yet ended, and those
+    ended since the last review behind them (shown as achieved, changed or stopped until
+    the next review is behind them too)."""
+    behind = last_over(reviews_of(session, patient_id), now)
+    since = over_at(behind) if behind is not None else None
+    return [
+        g
+        for g in session.exec(
+            _agreed_goals(patient_id, False)
+            .where(col(Goal.status).in_(("agreed", *ENDED)))
+            .order_by(Goal.position, Goal.id)
+        )
+        if g.status == "agreed" or since is None or (g.ended_at or since) >= since
+    ]
+
+
+def plan_stamp(session: Session, patient_id: int) -> tuple:
+    """Return what, besides the goals themselves, changes which goals the plan and looking
+    back show: how many reviews are behind the person now, and the last change to any."""
+    now = utcnow()
+    return session.exec(
+        select(
+            func.count(col(Review.id)).filter(Review.scheduled_at < now - STILL_NEXT_FOR),
+            func.max(Review.updated_at),
+        ).where(Review.patient_id == patient_id)
+    ).one()
 
 
 @dataclass
@@ -131,28 +182,31 @@ class AtReview:
 
 
 def at_review(session: Session, review: Review, shared_only: bool = True) -> AtReview:
-    """Return what the review carried over and what changed since the review before it."""
+    """Return what the review carried over (still in the plan once it was over) and what
+    left the plan since the review before it was over."""
     reviews = reviews_of(session, review.patient_id, review.practice_id)
     before = previous(reviews, review)
     earlier_ids = [r.id for r in reviews if r.scheduled_at < review.scheduled_at]
     if not earlier_ids:
         return AtReview()
-    until = review.scheduled_at + STILL_NEXT_FOR
-    since = before.scheduled_at if before is not None else None
+    until = over_at(review)
+    since = over_at(before) if before is not None else None
     found = AtReview()
     for goal in session.exec(
         _agreed_goals(review.patient_id, shared_only)
         .where(col(Goal.review_id).in_(earlier_ids))
         .order_by(Goal.position, Goal.id)
     ):
-        if goal.ended_at is None or goal.ended_at > until:
+        when = agreed_on(goal)
+        if when is None or when > until:  # agreed only after this review
+            continue
+        if goal.ended_at is None or goal.ended_at >= until:
             found.carried.append(goal)
         elif since is None or goal.ended_at >= since:
             found.ended.append(goal)
         else:
             continue
-        when = agreed_on(goal)
-        if when is not None and goal.id is not None:
+        if goal.id is not None:
             found.agreed_on[goal.id] = when
     return found
 

@@ -42,37 +42,46 @@ def t_score(scores: list[int]) -> float | None:
 
 @dataclass
 class LookBack:
-    """Goals to look back on, each with the stretch between reviews it is looked back on for,
-    and each side's score for that stretch. `since` is the review the stretch starts from
-    when all share one (the care team's view of one review)."""
+    """Goals to look back on, each with the review it is looked back on for, and each side's
+    score for that review. `since` is the review before (the care team's view of one review);
+    `unbooked` are goals in the plan with no review booked yet to look back for."""
 
     goals: list[Goal]
     scores: dict[tuple[int, str], GoalScore]
-    stretch: dict[int, Review] = field(default_factory=dict)
+    target: dict[int, Review] = field(default_factory=dict)
     since: Review | None = None
+    unbooked: list[Goal] = field(default_factory=list)
 
     def of(self, goal: Goal, side: str) -> GoalScore | None:
-        """Return one side's score of a goal for its stretch, if given."""
+        """Return one side's score of a goal for its review, if given."""
         return self.scores.get((goal.id or 0, side))
 
 
-def _scores(session: Session, stretch: dict[int, Review]) -> dict[tuple[int, str], GoalScore]:
-    if not stretch:
+def _scores(session: Session, target: dict[int, Review]) -> dict[tuple[int, str], GoalScore]:
+    if not target:
         return {}
-    found = session.exec(select(GoalScore).where(col(GoalScore.goal_id).in_(list(stretch))))
+    found = session.exec(select(GoalScore).where(col(GoalScore.goal_id).in_(list(target))))
     return {
         (s.goal_id, s.side): s
         for s in found
-        if s.goal_id in stretch and s.after_review_id == stretch[s.goal_id].id
+        if s.goal_id in target and s.for_review_id == target[s.goal_id].id
     }
 
 
-def _person_stretches(session: Session, patient_id: int) -> dict[int, tuple[Goal, Review]]:
-    """Return each goal the person looks back on now, with the review its stretch starts from:
-    every goal in the plan since the last review behind them, whatever review agreed it."""
+def _person_targets(
+    session: Session, patient_id: int
+) -> tuple[dict[int, tuple[Goal, Review]], list[Goal]]:
+    """Return each goal the person looks back on now, with the review it is for (every goal
+    in the plan since the last review of its practice, whatever review agreed it), and the
+    goals in the plan with no review booked yet to look back for."""
     reviews = cycle.reviews_of(session, patient_id)
+    by_practice: dict[int, list[Review]] = {}
+    for review in reviews:
+        by_practice.setdefault(review.practice_id, []).append(review)
+    by_id = {r.id: r for r in reviews}
     now = utcnow()
     found: dict[int, tuple[Goal, Review]] = {}
+    unbooked: list[Goal] = []
     agreed = session.exec(
         select(Goal)
         .where(
@@ -83,34 +92,56 @@ def _person_stretches(session: Session, patient_id: int) -> dict[int, tuple[Goal
         .order_by(Goal.position, Goal.id)
     )
     for goal in agreed:
-        start = cycle.stretch_of(goal, reviews, now)
-        if start is not None and goal.id is not None and cycle.in_stretch(goal, start, reviews):
-            found[goal.id] = (goal, start)
-    return found
+        own = by_id.get(goal.review_id)
+        if own is None or goal.id is None:
+            continue
+        practice = by_practice[own.practice_id]
+        target = cycle.target_of(goal, practice, now)
+        if target is None:
+            if goal.status == "agreed":
+                unbooked.append(goal)
+        elif cycle.in_stretch(goal, target, practice):
+            found[goal.id] = (goal, target)
+    return found, unbooked
 
 
 def mine(session: Session, actor: Actor, patient_id: int) -> LookBack:
-    """Return every goal in the person's plan since their last review, to look back on."""
+    """Return every goal in the person's plan since their last review, to look back on
+    before the next."""
     require(actor, "goals.own", patient_id)
-    found = _person_stretches(session, patient_id)
+    found, unbooked = _person_targets(session, patient_id)
+    # Only the goals for the first review coming: one just agreed at a review is looked
+    # back on before the next one, once this one is behind the person.
+    first = min((r.scheduled_at for _g, r in found.values()), default=None)
     # A carer never sees a goal the person made private.
-    goals = [goal for goal, _start in found.values() if sees_goal(actor, goal)]
-    stretch = {goal.id: found[goal.id][1] for goal in goals if goal.id is not None}
-    return LookBack(goals=goals, scores=_scores(session, stretch), stretch=stretch)
+    goals = [
+        goal
+        for goal, review in found.values()
+        if review.scheduled_at == first and sees_goal(actor, goal)
+    ]
+    target = {goal.id: found[goal.id][1] for goal in goals if goal.id is not None}
+    return LookBack(
+        goals=goals,
+        scores=_scores(session, target),
+        target=target,
+        unbooked=[g for g in unbooked if sees_goal(actor, g)],
+    )
 
 
 def before_review(session: Session, actor: Actor, review: Review) -> LookBack:
-    """Return the goals of the stretch that ends at this review (for staff of its practice):
+    """Return the goals looked back on before this review (for staff of its practice):
     every shared goal in the plan since the review before, whatever review agreed it."""
     require(actor, "reviews.manage", review.practice_id)
     reviews = cycle.reviews_of(session, review.patient_id, review.practice_id)
-    start = cycle.previous(reviews, review)
-    if start is None:
-        return LookBack(goals=[], scores={})
     # Staff see only what the person still shares.
-    goals = cycle.stretch_goals(session, start, shared_only=True, reviews=reviews)
-    stretch = {goal.id: start for goal in goals if goal.id is not None}
-    return LookBack(goals=goals, scores=_scores(session, stretch), stretch=stretch, since=start)
+    goals = cycle.stretch_goals(session, review, shared_only=True, reviews=reviews)
+    target = {goal.id: review for goal in goals if goal.id is not None}
+    return LookBack(
+        goals=goals,
+        scores=_scores(session, target),
+        target=target,
+        since=cycle.previous(reviews, review),
+    )
 
 
 def _check(value: str, comment: str) -> tuple[int, str]:
@@ -169,22 +200,13 @@ def score(
         raise ValueError(side)
     if not cycle.both_agreed(goal):
         raise GoalError({"score": _("Only goals agreed at a review are looked back on.")})
-    start = _stretch_for(session, actor, goal, side, review_id)
-    if start is None:
-        raise GoalError(
-            {
-                "score": _(
-                    "This goal left the plan before the last review, so it was looked back on "
-                    "then. Look back on the goals in the plan now."
-                )
-            }
-        )
+    target = _target_for(session, actor, goal, side, review_id)
     checked, words = _check(value, comment)
     found = {
         s.side: s
         for s in session.exec(
             select(GoalScore).where(
-                GoalScore.goal_id == goal.id, GoalScore.after_review_id == start.id
+                GoalScore.goal_id == goal.id, GoalScore.for_review_id == target.id
             )
         )
     }
@@ -205,7 +227,7 @@ def score(
             patient_id=goal.patient_id,
             side=side,
             score=checked,
-            after_review_id=start.id,
+            for_review_id=target.id,
         )
         session.add(mine_before)
     before = (mine_before.score, mine_before.comment) if mine_before.id else None
@@ -218,26 +240,49 @@ def score(
         "scored",
         side=side,
         score=[before[0] if before else None, checked],
-        after_review=start.id,
+        for_review=target.id,
     )
     session.commit()
     return mine_before
 
 
-def _stretch_for(
+def _target_for(
     session: Session, actor: Actor, goal: Goal, side: str, review_id: int | None
-) -> Review | None:
-    """Return the review the stretch being scored starts from, or None if the goal was not in
-    the plan during it."""
+) -> Review:
+    """Return the review a look back is for, or raise GoalError saying why there is none."""
     if side == "clinician" and review_id:
         review = session.get(Review, review_id)
         if review is None or review.patient_id != goal.patient_id:
             raise NotFound()
         require(actor, "plan.agree", review.practice_id)
         reviews = cycle.reviews_of(session, review.patient_id, review.practice_id)
-        start = cycle.previous(reviews, review)
-        if start is None or not cycle.in_stretch(goal, start, reviews):
-            return None
-        return start
-    found = _person_stretches(session, goal.patient_id).get(goal.id or 0)
-    return found[1] if found else None
+        if not cycle.in_stretch(goal, review, reviews):
+            raise GoalError(
+                {
+                    "score": _(
+                        "This goal was not in the plan before this review, so it is not looked "
+                        "back on here."
+                    )
+                }
+            )
+        return review
+    found, unbooked = _person_targets(session, goal.patient_id)
+    if goal.id in found:
+        return found[goal.id][1]
+    if goal in unbooked:
+        raise GoalError(
+            {
+                "score": _(
+                    "Looking back comes before your next review. Once it is booked, you can "
+                    "look back on this goal here."
+                )
+            }
+        )
+    raise GoalError(
+        {
+            "score": _(
+                "This goal left the plan before the last review, so it was looked back on "
+                "then. Look back on the goals in the plan now."
+            )
+        }
+    )

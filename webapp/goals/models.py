@@ -90,18 +90,18 @@ class GoalScore(SQLModel, table=True):
     """Looking back on an agreed goal before the next review: a goal attainment score from
     -2 (much less than expected) to +2 (much more), by the person and then by a clinician.
 
-    A goal in the plan is looked back on once for each stretch between two reviews, so each
-    score names the review the stretch starts from (where the goal was agreed, or the latest
-    review it was carried over at): one score per goal, side and stretch.
+    A goal in the plan is looked back on before each review while it is in the plan, so each
+    score names the review it is for: one score per goal, side and review (see
+    webapp/goals/cycle.py for which goals come before which review).
     """
 
     __table_args__ = (
-        UniqueConstraint("goal_id", "side", "after_review_id", name="uq_goalscore_stretch"),
+        UniqueConstraint("goal_id", "side", "for_review_id", name="uq_goalscore_for_review"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE", index=True)
-    after_review_id: int | None = Field(default=None, foreign_key="review.id", ondelete="SET NULL")
+    for_review_id: int | None = Field(default=None, foreign_key="review.id", ondelete="SET NULL")
     patient_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
     # person or clinician
     side: str = Field(max_length=20)

@@ -76,8 +76,11 @@ class CurrentPlan:
 
     @property
     def agreed_on(self) -> dt.datetime | None:
-        """Return when the plan was agreed (its latest agreement), if it has been."""
-        return self.plan.agreed_at if self.plan is not None else None
+        """Return when the plan was agreed (its latest agreement), or the day of the review
+        that carried it over with nothing new agreed."""
+        if self.plan is None:
+            return None
+        return self.plan.agreed_at or (self.review.scheduled_at if self.review else None)
 
 
 def _actions_of(session: Session, goal_ids: list[int]) -> dict[int, list[GoalAction]]:
@@ -389,11 +392,17 @@ def coming_plan(session: Session, actor: Actor, patient_id: int) -> CarePlan | N
 
 
 def latest_plan(session: Session, patient_id: int) -> CarePlan | None:
-    """Return the plan agreed at the person's latest review that has one (callers check)."""
+    """Return the plan of the person's latest review that agreed a goal, or that is behind
+    them with a note from the clinician (a review that carried the plan over and agreed
+    nothing new still tells the person what was said). Callers check access."""
+    over = Review.scheduled_at < utcnow() - cycle.STILL_NEXT_FOR
     return session.exec(
         select(CarePlan)
         .join(Review, col(Review.id) == CarePlan.review_id)
-        .where(CarePlan.patient_id == patient_id, col(CarePlan.agreed_at).is_not(None))
+        .where(
+            CarePlan.patient_id == patient_id,
+            col(CarePlan.agreed_at).is_not(None) | (over & (CarePlan.note != "")),
+        )
         .order_by(col(Review.scheduled_at).desc())
         .limit(1)
     ).first()
@@ -406,24 +415,7 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
     require(actor, "goals.own", patient_id)
     plan = latest_plan(session, patient_id)
     reviews = cycle.reviews_of(session, patient_id)
-    behind = [r for r in reviews if cycle.is_closed(r)]
-    since = behind[-1].scheduled_at if behind else None
-    # In the plan now, and those that left it since the last review (shown as achieved,
-    # changed or stopped until the next review is behind the person).
-    mine = [
-        g
-        for g in session.exec(
-            select(Goal)
-            .where(
-                Goal.patient_id == patient_id,
-                col(Goal.person_agreed_at).is_not(None),
-                col(Goal.clinician_agreed_at).is_not(None),
-                col(Goal.status).in_(("agreed", *goals.ENDED)),
-            )
-            .order_by(Goal.position, Goal.id)
-        )
-        if g.status == "agreed" or since is None or (g.ended_at or since) >= since
-    ]
+    mine = cycle.plan_goals(session, patient_id)
     if not mine:  # nothing agreed, or every goal a draft again or ended before the last review
         plan = None
     # A carer never sees a goal the person made private, agreed or not.

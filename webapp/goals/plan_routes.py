@@ -48,7 +48,13 @@ def _plan_page(template: str, status: int = 200, **context: object) -> Response:
 
     if status == 200 and plain_visit():
         coming = (review.id, review.scheduled_at) if review else None
-        key = (current_user.record_id, coming, goals.goals_stamp(db, current_user.record_id))
+        key = (
+            current_user.record_id,
+            coming,
+            goals.goals_stamp(db, current_user.record_id),
+            # Which goals show changes as reviews fall behind the person, or are moved.
+            cycle.plan_stamp(db, current_user.record_id),
+        )
         response = kept_page(key, template, everything)
     else:
         response = render(template, status=status, **everything())

@@ -291,7 +291,12 @@ def set_status(session: Session, actor: Actor, goal_id: int, status: str, versio
                 )
             }
         )
-    if status == "draft" and goal.status == "agreed":
+    # Once agreed by both, a goal never goes back to a draft (ended or not): its look backs
+    # and its place in earlier plans stay as they were.
+    if status == "draft" and (
+        goal.status == "agreed"
+        or (goal.person_agreed_at is not None and goal.clinician_agreed_at is not None)
+    ):
         raise GoalError(
             {
                 "status": _(

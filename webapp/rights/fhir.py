@@ -158,7 +158,7 @@ def everything_bundle(session: Session, actor: Actor, person_id: int) -> dict[st
     actions = list(
         session.exec(select(GoalAction).where(col(GoalAction.goal_id).in_([g.id for g in goals])))
     )
-    in_plan = cycle.living_goals(session, person_id)
+    in_plan = cycle.plan_goals(session, person_id)
     for stage in cycle.history(session, person_id):
         entries.append(
             {
