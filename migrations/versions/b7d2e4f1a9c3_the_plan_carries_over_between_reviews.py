@@ -23,7 +23,9 @@ _CONVENTION = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("goal", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
     # A goal already achieved, changed or stopped left the plan when it last changed.
     op.execute(
         "UPDATE goal SET ended_at = updated_at WHERE status IN ('achieved', 'changed', 'stopped')"
