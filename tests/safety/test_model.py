@@ -124,3 +124,35 @@ def test_probabilities_are_logistic():
     assert model.logistic(-800) == pytest.approx(0.0)
     assert model.logistic(800) == 1.0
     assert model.logistic(2) == pytest.approx(1 / (1 + math.exp(-2)))
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # A plain statement among ordinary health talk: the model once talked these down.
+        "After my appointment with the nurse I'm going to take my own life",
+        "The nurse was kind but I'm going to take my own life",
+        "My review is next Tuesday with the practice nurse. After my appointment with the "
+        "nurse I'm going to take my own life.",
+        "Had my bloods done at the surgery and the nurse was lovely. I'm going to end my life "
+        "before they ring with the results.",
+        "Doing my blood sugar four times a day like the nurse said. I'm going to slit my wrists.",
+        "Finished the crossword then slit my wrists",
+        "Saw the doctor, she changed my amlodipine. I took all my tablets.",
+        "I drank bleach",
+        "I'm going to shoot myself",
+        "I've taken 40 of my co-codamol",
+        "I've taken the whole box of my blood pressure tablets",
+    ],
+)
+def test_a_phrase_never_found_in_ordinary_talk_is_never_set_aside(net, words):
+    found = net.check(words)
+    assert found is not None and found.category != "learned", words
+
+
+def test_only_phrases_found_in_ordinary_training_sentences_may_be_set_aside(net, examples):
+    ordinary = {phrase for e in examples if not e.crisis for phrase in e.phrases}
+    assert net.model.vetoable == ordinary
+    assert "take ... own life" not in net.model.vetoable
+    # An older weights file without the list lets the model set aside nothing.
+    assert model.Model().vetoable == frozenset()

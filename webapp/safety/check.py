@@ -125,10 +125,11 @@ class CrisisPhrases:
         """Return why the text may be a crisis, or None.
 
         Without a learned layer: the crisis phrase found in the text (outside any figure of
-        speech) that comes first in the file. With one (see webapp/safety/model.py), the
-        model reads the words and the phrases found together, and the text is a crisis when
-        its probability reaches the model's threshold: the phrase is named if one was found,
-        "learned" otherwise."""
+        speech) that comes first in the file. With one (see webapp/safety/model.py): a phrase
+        never found in ordinary talk is always a crisis; otherwise the model reads the words
+        and the phrases found together, and the text is a crisis when its probability
+        reaches the model's threshold: the phrase is named if one was found, "learned"
+        otherwise."""
         tokens = normalise(words[:TEXT_MAX], self.spellings)
         if not tokens:
             return None
@@ -138,6 +139,11 @@ class CrisisPhrases:
             if first is None:
                 return None
             return Match(self.phrases[first].category, self.phrases[first].words)
+        # A phrase never found in ordinary talk always counts: the model only weighs those
+        # that have been (and adds what no phrase names).
+        sure = [i for _s, _e, i in found if self.phrases[i].words not in self.model.vetoable]
+        if sure:
+            return Match(self.phrases[min(sure)].category, self.phrases[min(sure)].words)
         if self.probability(tokens, found) < self.model.threshold:
             return None
         if first is None:

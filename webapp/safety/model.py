@@ -114,6 +114,9 @@ class Model:
     trained_on: str = ""
     # Recall and false alarms of the 5-fold cross-validation at training.
     cross_validated: dict[str, float] = field(default_factory=dict)
+    # The crisis phrases (their words) the model may set aside: those found in ordinary
+    # sentences of the training data. Any other phrase found always counts.
+    vetoable: frozenset[str] = frozenset()
     # Per word (token, stem): the sum of its own features' weights and how many there are.
     seen: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict, repr=False)
 
@@ -190,6 +193,8 @@ def load(path: Path) -> Model:
             float(raw["threshold"]),
             str(raw["trained_on"]),
             {key: float(value) for key, value in raw["cross_validated"].items()},
+            # A file without the list lets the model set aside no phrase (the safe way).
+            frozenset(str(words) for words in raw.get("vetoable", [])),
         )
     except (KeyError, TypeError, IndexError, json.JSONDecodeError) as error:
         raise ValueError(f"not a weights file: {error}") from error
