@@ -74,6 +74,9 @@ def test_held_out_sentences_are_never_trained_on():
         "i nearly died laughing at the panto",
         "caring for mum is exhausting but we are managing",
         "Me too",  # too short for the learned layer: the phrases alone answer
+        # Quick answers in the planning conversation and groups it once misread.
+        "Why has it gone up?",
+        "And one more thing",
     ],
 )
 def test_figures_of_speech_and_everyday_talk_stay_ordinary(net, words):
