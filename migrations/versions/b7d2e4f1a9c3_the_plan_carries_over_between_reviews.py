@@ -6,6 +6,8 @@ Revises: a3c9e1f27b64
 Create Date: 2026-12-02 10:45:00.000000
 """
 
+import datetime as dt
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -45,17 +47,47 @@ def upgrade() -> None:
             "uq_goalscore_for_review", ["goal_id", "side", "for_review_id"]
         )
     # Every score so far was for the first review of the goal's practice after the one that
-    # agreed it.
-    op.execute(
-        "UPDATE goalscore SET for_review_id = ("
-        " SELECT later.id FROM goal"
-        " JOIN review AS agreed ON agreed.id = goal.review_id"
-        " JOIN review AS later ON later.patient_id = goal.patient_id"
-        " AND later.practice_id = agreed.practice_id"
-        " AND later.scheduled_at > agreed.scheduled_at"
-        " WHERE goal.id = goalscore.goal_id"
-        " ORDER BY later.scheduled_at LIMIT 1)"
-    )
+    # agreed it that was not yet over (12 hours after its time) when the score was given; one
+    # given with no such review booked waits for the next one booked (reviews/services.py).
+    bind = op.get_bind()
+    scores = bind.execute(
+        sa.text(
+            "SELECT goalscore.id, goalscore.scored_at, goal.patient_id, agreed.practice_id,"
+            " agreed.scheduled_at FROM goalscore"
+            " JOIN goal ON goal.id = goalscore.goal_id"
+            " JOIN review AS agreed ON agreed.id = goal.review_id"
+        )
+    ).all()
+    for score_id, scored_at, patient_id, practice_id, agreed_at in scores:
+        later = bind.execute(
+            sa.text(
+                "SELECT id, scheduled_at FROM review WHERE patient_id = :patient"
+                " AND practice_id = :practice AND scheduled_at > :agreed"
+                " ORDER BY scheduled_at, id"
+            ),
+            {"patient": patient_id, "practice": practice_id, "agreed": agreed_at},
+        ).all()
+        chosen = next(
+            (
+                review_id
+                for review_id, when in later
+                if _aware(when) + dt.timedelta(hours=12) > _aware(scored_at)
+            ),
+            None,
+        )
+        if chosen is not None:
+            bind.execute(
+                sa.text("UPDATE goalscore SET for_review_id = :review WHERE id = :id"),
+                {"review": chosen, "id": score_id},
+            )
+
+
+def _aware(moment: object) -> dt.datetime:
+    """Return a stored time as an aware UTC datetime (SQLite may give text or naive)."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    assert isinstance(moment, dt.datetime)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def downgrade() -> None:

@@ -377,3 +377,68 @@ def test_an_agreed_goal_never_goes_back_to_a_draft(db, year):
     with pytest.raises(goals.GoalError, match="stays in your plan"):
         year.mark("walk", "draft")
     assert year.get("walk").person_agreed_at is not None
+
+
+def test_a_goal_drafted_for_one_review_and_agreed_at_the_next_is_new_there(db, year):
+    first = year.book(R1)
+    second = year.book(R2)
+    third = year.book(R3)
+    year.draft("walk", "Walk every day", first)
+    year.draft("cook", "Cook twice a week", second)
+    # Neither is agreed until the second review, in the room.
+    year.at(R2 + dt.timedelta(minutes=10))
+    year.agree("walk", "cook")
+    assert year.staff_look_back(second) == []
+    at_second = plans.review_plan(db, year.priya, second.id, record=False)
+    assert at_second.across.carried == [] and at_second.across.ended == []
+    current = plans.current_plan(db, year.pat, year.pat.id)
+    walk = year.get("walk")
+    assert current.agreed_at_review[walk.id].id == second.id
+    assert not current.carried_over(walk)
+    # Both are looked back on once, before the third review.
+    assert year.to_look_back() == ["walk", "cook"]
+    assert year.staff_look_back(third) == ["walk", "cook"]
+
+
+def test_both_fhir_downloads_name_the_same_current_plan_after_a_note_only_review(db, year):
+    from webapp.rights import fhir as rights_fhir
+
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk")
+    second = year.book(R2)
+    year.at(R2 + dt.timedelta(minutes=30))
+    plans.set_note(db, year.priya, second.id, "Carry on as you are.")
+    year.at(R2 + dt.timedelta(days=1))
+    current = plans.current_plan(db, year.pat, year.pat.id)
+    stages = cycle.history(db, year.pat.id)
+    assert [s.review.id for s in stages] == [second.id, first.id]
+    earlier = [s for s in stages if s.plan.id != current.plan.id]
+    mine = careplan_bundle(current, year.pat.id, None, earlier)
+    everything = rights_fhir.everything_bundle(db, year.pat, year.pat.id)
+
+    def careplans(bundle):
+        return sorted(
+            (e["fullUrl"], e["resource"]["status"])
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "CarePlan"
+        )
+
+    assert careplans(mine) == careplans(everything)
+    assert sorted(status for _url, status in careplans(mine)) == ["active", "completed"]
+
+
+def test_a_look_back_given_before_any_later_review_was_booked_joins_the_next_one(db, year):
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk")
+    # A score kept from before looking back was tied to a review.
+    db.add(GoalScore(goal_id=year.goal["walk"], patient_id=year.pat.id, side="person", score=2))
+    db.commit()
+    year.at(dt.datetime(2027, 3, 1, 9, tzinfo=UTC))
+    second = year.book(R2)
+    found = lookback.mine(db, year.pat, year.pat.id)
+    walk = year.get("walk")
+    assert found.target[walk.id].id == second.id and found.of(walk, "person").score == 2

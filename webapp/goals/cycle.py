@@ -90,20 +90,39 @@ def following(reviews: list[Review], review: Review) -> Review | None:
     return after[0] if after else None
 
 
+def joined(goal: Goal, reviews: list[Review]) -> tuple[dt.datetime, Review | None] | None:
+    """Return when an agreed goal joined the plan, as a point on the reviews' line, and the
+    review it was agreed at (None when agreed between reviews). `reviews` are its practice's.
+
+    Agreed at or ahead of the review it was drafted for: that review. Agreed later, within
+    12 hours either side of a later review's time: that review (drafted for the spring
+    review, agreed in the room in summer). Otherwise between reviews: its own time.
+    """
+    by_id = {r.id: r for r in reviews}
+    own = by_id.get(goal.review_id)
+    when = agreed_on(goal)
+    if own is None or when is None:
+        return None
+    if when <= over_at(own):
+        return own.scheduled_at, own
+    for review in reviews:
+        if review.scheduled_at > own.scheduled_at and (
+            review.scheduled_at - STILL_NEXT_FOR <= when <= over_at(review)
+        ):
+            return review.scheduled_at, review
+    return when, None
+
+
 def in_stretch(goal: Goal, review: Review, reviews: list[Review]) -> bool:
-    """Say whether a goal is looked back on before `review`: agreed (by both) at an earlier
-    review of the same practice and before this one was over, and still in the plan when
-    the review before this one was over. `reviews` are the practice's, from `reviews_of`.
+    """Say whether a goal is looked back on before `review`: it joined the plan before this
+    review (see `joined`), and was still in the plan when the review before was over.
+    `reviews` are the practice's, from `reviews_of`.
 
     A goal ended during a review (marked achieved at 10:30 at a 10:00 review) belongs to the
     stretch before that review, not the next one.
     """
-    by_id = {r.id: r for r in reviews}
-    agreed_at = by_id.get(goal.review_id)
-    when = agreed_on(goal)
-    if agreed_at is None or when is None or agreed_at.scheduled_at >= review.scheduled_at:
-        return False
-    if when > over_at(review):
+    found = joined(goal, reviews)
+    if found is None or found[0] >= review.scheduled_at:
         return False
     before = previous(reviews, review)
     return before is None or goal.ended_at is None or goal.ended_at >= over_at(before)
@@ -111,14 +130,13 @@ def in_stretch(goal: Goal, review: Review, reviews: list[Review]) -> bool:
 
 def target_of(goal: Goal, reviews: list[Review], now: dt.datetime | None = None) -> Review | None:
     """Return the review the person looks back on this goal for now: the first review of
-    the goal's practice after the one that agreed it that is not yet behind them (None if
-    none is booked). `reviews` are the practice's, from `reviews_of`."""
-    by_id = {r.id: r for r in reviews}
-    agreed_at = by_id.get(goal.review_id)
-    if agreed_at is None:
+    the goal's practice after it joined the plan that is not yet behind them (None if none
+    is booked). `reviews` are the practice's, from `reviews_of`."""
+    found = joined(goal, reviews)
+    if found is None:
         return None
     for review in reviews:
-        if review.scheduled_at > agreed_at.scheduled_at and not is_over(review, now):
+        if review.scheduled_at > found[0] and not is_over(review, now):
             return review
     return None
 
@@ -198,8 +216,9 @@ def at_review(session: Session, review: Review, shared_only: bool = True) -> AtR
         .order_by(Goal.position, Goal.id)
     ):
         when = agreed_on(goal)
-        if when is None or when > until:  # agreed only after this review
-            continue
+        came = joined(goal, reviews)
+        if when is None or came is None or came[0] >= review.scheduled_at:
+            continue  # agreed at this review (new here) or after it
         if goal.ended_at is None or goal.ended_at >= until:
             found.carried.append(goal)
         elif since is None or goal.ended_at >= since:
@@ -209,6 +228,14 @@ def at_review(session: Session, review: Review, shared_only: bool = True) -> AtR
         if goal.id is not None:
             found.agreed_on[goal.id] = when
     return found
+
+
+def shown_plan() -> Any:
+    """The condition for a review's plan to count as one the person has: it agreed a goal,
+    or the review is behind them with a note from the clinician (it carried the plan over
+    and agreed nothing new, but says what was said). Needs Review joined."""
+    over = Review.scheduled_at < utcnow() - STILL_NEXT_FOR
+    return col(CarePlan.agreed_at).is_not(None) | (over & (CarePlan.note != ""))
 
 
 @dataclass
@@ -229,7 +256,7 @@ def history(session: Session, patient_id: int) -> list[PlanStage]:
         session.exec(
             select(CarePlan, Review)
             .join(Review, col(Review.id) == CarePlan.review_id)
-            .where(CarePlan.patient_id == patient_id, col(CarePlan.agreed_at).is_not(None))
+            .where(CarePlan.patient_id == patient_id, shown_plan())
             .order_by(col(Review.scheduled_at).desc())
         )
     )

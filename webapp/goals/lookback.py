@@ -12,6 +12,7 @@ and an assumed correlation of 0.3 between goals, so 50 means "as expected" on av
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -55,6 +56,13 @@ class LookBack:
     def of(self, goal: Goal, side: str) -> GoalScore | None:
         """Return one side's score of a goal for its review, if given."""
         return self.scores.get((goal.id or 0, side))
+
+    @property
+    def reviews(self) -> list[Review]:
+        """The reviews these goals are looked back on for, soonest first."""
+        return sorted(
+            {r.id: r for r in self.target.values()}.values(), key=lambda r: r.scheduled_at
+        )
 
 
 def _scores(session: Session, target: dict[int, Review]) -> dict[tuple[int, str], GoalScore]:
@@ -110,14 +118,18 @@ def mine(session: Session, actor: Actor, patient_id: int) -> LookBack:
     before the next."""
     require(actor, "goals.own", patient_id)
     found, unbooked = _person_targets(session, patient_id)
-    # Only the goals for the first review coming: one just agreed at a review is looked
-    # back on before the next one, once this one is behind the person.
-    first = min((r.scheduled_at for _g, r in found.values()), default=None)
+    # Only the goals for each practice's first review coming: one just agreed at a review
+    # is looked back on before the next one, once this one is behind the person.
+    first: dict[int, dt.datetime] = {}
+    for _goal, review in found.values():
+        known = first.get(review.practice_id)
+        if known is None or review.scheduled_at < known:
+            first[review.practice_id] = review.scheduled_at
     # A carer never sees a goal the person made private.
     goals = [
         goal
         for goal, review in found.values()
-        if review.scheduled_at == first and sees_goal(actor, goal)
+        if review.scheduled_at == first[review.practice_id] and sees_goal(actor, goal)
     ]
     target = {goal.id: found[goal.id][1] for goal in goals if goal.id is not None}
     return LookBack(

@@ -71,8 +71,9 @@ class CurrentPlan:
     agreed_at_review: dict[int, Review] = field(default_factory=dict)
 
     def carried_over(self, goal: Goal) -> bool:
-        """Say whether a goal in the plan was agreed at an earlier review than the latest."""
-        return self.plan is not None and goal.review_id != self.plan.review_id
+        """Say whether a goal in the plan joined it at an earlier review than the latest."""
+        came = self.agreed_at_review.get(goal.id or 0)
+        return self.plan is not None and came is not None and came.id != self.plan.review_id
 
     @property
     def agreed_on(self) -> dt.datetime | None:
@@ -395,17 +396,28 @@ def latest_plan(session: Session, patient_id: int) -> CarePlan | None:
     """Return the plan of the person's latest review that agreed a goal, or that is behind
     them with a note from the clinician (a review that carried the plan over and agreed
     nothing new still tells the person what was said). Callers check access."""
-    over = Review.scheduled_at < utcnow() - cycle.STILL_NEXT_FOR
     return session.exec(
         select(CarePlan)
         .join(Review, col(Review.id) == CarePlan.review_id)
-        .where(
-            CarePlan.patient_id == patient_id,
-            col(CarePlan.agreed_at).is_not(None) | (over & (CarePlan.note != "")),
-        )
+        .where(CarePlan.patient_id == patient_id, cycle.shown_plan())
         .order_by(col(Review.scheduled_at).desc())
         .limit(1)
     ).first()
+
+
+def _joined_reviews(goals_: list[Goal], reviews: list[Review]) -> dict[int, Review]:
+    """Return the review each goal was agreed at (where it was agreed at one)."""
+    by_practice: dict[int, list[Review]] = {}
+    for review in reviews:
+        by_practice.setdefault(review.practice_id, []).append(review)
+    by_id = {r.id: r for r in reviews}
+    found: dict[int, Review] = {}
+    for goal in goals_:
+        own = by_id.get(goal.review_id)
+        came = cycle.joined(goal, by_practice[own.practice_id]) if own else None
+        if goal.id is not None and came is not None and came[1] is not None:
+            found[goal.id] = came[1]
+    return found
 
 
 def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan:
@@ -448,7 +460,6 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
         | {g.agreed_by_id for g in waiting}
         | {a.created_by_id for acts in actions.values() for a in acts},
     )
-    by_id = {r.id: r for r in reviews}
     return CurrentPlan(
         plan=plan,
         review=review,
@@ -458,7 +469,5 @@ def current_plan(session: Session, actor: Actor, patient_id: int) -> CurrentPlan
         actions=actions,
         waiting=waiting,
         clinician_names=names,
-        agreed_at_review={
-            g.id: by_id[g.review_id] for g in agreed if g.id is not None and g.review_id in by_id
-        },
+        agreed_at_review=_joined_reviews(agreed, reviews),
     )

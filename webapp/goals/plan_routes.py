@@ -88,7 +88,11 @@ def fhir() -> Response:
         abort(404)
     person = db.get(Person, current_user.record_id)
     # Earlier plans name only goals this reader may see (a carer: none the person kept private).
-    earlier = cycle.history(db, current_user.record_id)[1:]
+    earlier = [
+        stage
+        for stage in cycle.history(db, current_user.record_id)
+        if stage.plan.id != current.plan.id
+    ]
     for stage in earlier:
         stage.goals = [g for g in stage.goals if sees_goal(current_user, g)]
     bundle = careplan_bundle(
@@ -138,11 +142,13 @@ def _look_back_page(status: int = 200, **context: object) -> Response:
     context.setdefault("problem_goal", None)
     context.setdefault("typed", {})
     db = get_session()
+    found = lookback.mine(db, current_user, current_user.record_id)
     return render(
         "plan/look_back.html",
         status=status,
-        found=lookback.mine(db, current_user, current_user.record_id),
-        review=reviews.next_review(db, current_user, current_user.record_id),
+        found=found,
+        # The review the goals are looked back on for (not the next one with no agreed plan).
+        review=found.reviews[0] if found.reviews else None,
         scale=scale_names(),
         statuses=status_names(),
         **context,
@@ -280,7 +286,7 @@ def clinician_score(goal_id: int) -> Response:
     form = {name: request.form.get(name, "")[:5000] for name in ("score", "comment", "review")}
     review_id = request.form.get("review", 0, type=int) or 0  # bounded: see webapp/inputs.py
     try:
-        lookback.score(
+        given = lookback.score(
             db, current_user, goal_id, "clinician", form["score"], form["comment"], review_id
         )
     except GoalError as error:
@@ -292,8 +298,9 @@ def clinician_score(goal_id: int) -> Response:
             typed=form,
         )
     flash(_("Your look back is saved."), "success")
+    # Back to the review the look back is for, where it shows.
     return hx_redirect(
-        url_for("plan.review", review_id=review_id)
-        if review_id
+        url_for("plan.review", review_id=review_id or given.for_review_id or 0)
+        if review_id or given.for_review_id
         else url_for("plan.review", review_id=plans.staff_goal_review_id(db, current_user, goal_id))
     )

@@ -97,6 +97,15 @@ def create_review(
             .where(model.patient_id == patient_id, col(model.review_id).is_(None))
             .values(review_id=review.id)
         )
+    # So does a look back given before any later review was booked (kept from before looking
+    # back was tied to a review).
+    from webapp.goals.models import GoalScore
+
+    session.exec(
+        update(GoalScore)
+        .where(GoalScore.patient_id == patient_id, col(GoalScore.for_review_id).is_(None))
+        .values(for_review_id=review.id)
+    )
     session.commit()
     return review
 
