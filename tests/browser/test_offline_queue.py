@@ -67,7 +67,8 @@ def test_an_entry_made_offline_goes_when_the_connection_returns_and_every_tab_co
 
     # Back online, nobody goes anywhere: the entries go, and both tabs say none wait.
     context.set_offline(False)
-    # Whichever tab takes the lock first sends both and says so; the other just counts none.
+    # Whichever tab takes the lock first sends both and says so (in its list, or in the line
+    # under the header on a page without one); the other just counts none.
     sent = "2 entries sent. Thank you."
     for _ in range(100):
         if page.get_by_text(sent).count() or other.get_by_text(sent).count():
@@ -158,3 +159,23 @@ def _wait_for(page: Page, done, seconds: float = 10.0) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError("timed out")
+
+
+def test_a_page_without_the_list_says_the_entries_went(server: LiveServer, browser: Browser):
+    context, page, _goal = _signed_in(server, browser)
+    page.goto(server.url + "/plan")  # kept on the phone for reading offline
+    expect(page.get_by_role("heading", name="What we agreed")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="How did it go?")).to_be_visible()
+    context.set_offline(True)
+    page.get_by_role("button", name="Did it", exact=True).click()
+    expect(page.get_by_text(ONE_WAITING)).to_be_visible()
+    # Still offline, Pat opens the plan (the copy kept on the phone): the line under the
+    # header counts the entry; back online, the same line says it went.
+    page.goto(server.url + "/plan")
+    note = page.get_by_role("status").filter(has_text=ONE_WAITING)
+    expect(note).to_be_visible()
+    context.set_offline(False)
+    expect(page.get_by_role("status").filter(has_text="1 entry sent. Thank you.")).to_be_visible()
+    assert [e.outcome for e in _entries(server)] == ["did"]
+    context.close()

@@ -125,18 +125,23 @@
   }
   // Every page says how many wait, in a line under the header; a page with the full list
   // (home, a goal) says it there instead.
-  function showWaitingNote(count) {
+  // A page without the list says there that entries were sent, when this tab sent them.
+  function showWaitingNote(count, sent) {
     var note = document.querySelector("[data-outbox-note]");
     if (!note) return;
     var listed = document.querySelector("[data-outbox]");
-    var shown = count > 0 && !listed;
+    var words = "";
+    if (!listed && sent) words = sent === 1 ? say(note, "sent-one") : say(note, "sent-many", sent);
+    if (!listed && count > 0) {
+      words = (words ? words + " " : "") + (count === 1 ? say(note, "waiting-one") : say(note, "waiting-many", count));
+    }
     var text = note.querySelector("p") || note;
-    text.textContent = !shown ? "" : count === 1 ? say(note, "waiting-one") : say(note, "waiting-many", count);
-    note.hidden = !shown;
+    text.textContent = words;
+    note.hidden = !words;
   }
   function showOutbox(sent, refused, signedOut) {
     var mine = waitingHere();
-    showWaitingNote(mine.length);
+    showWaitingNote(mine.length, sent);
     document.querySelectorAll("[data-outbox]").forEach(function (box) {
       box.textContent = "";
       var notes = [];
