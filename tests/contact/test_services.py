@@ -186,3 +186,18 @@ def test_a_practices_hours_are_set_from_the_command_line(app, db, practice):
     assert asked.hours == "Monday to Thursday, 08:00 to 18:30; Friday, 08:00 to 17:00"
     # It closes at 17:00 on Fridays: asked then, it is due as Monday closes.
     assert not asked.open_now and asked.request.due_at == _uk(2026, 12, 7, 18, 30)
+
+
+def test_the_practices_clinicians_are_told_at_once_with_no_name_and_no_words(
+    ctx, db, patient, clinician, practice
+):
+    admin = add_person(db, "Ade Admin", "ade@example.org", (practice, Role.ADMIN))
+    contact.ask(db, load_actor(db, patient), "groups", now=FRIDAY_5PM)
+    told = db.exec(select(Notification).where(Notification.kind == "contact_asked")).all()
+    assert [n.person_id for n in told] == [clinician.id]  # its clinicians; admins if none
+    assert told[0].message == "Someone asked their care team to contact them"
+    assert patient.name not in told[0].message and told[0].link.endswith("#contact")
+    # Asked again while open: nobody is told twice.
+    contact.ask(db, load_actor(db, patient), "planning", now=FRIDAY_5PM)
+    assert len(db.exec(select(Notification).where(Notification.kind == "contact_asked")).all()) == 1
+    assert admin.id not in [n.person_id for n in told]

@@ -195,6 +195,13 @@ def ask(session: Session, actor: Actor, source: str, now: dt.datetime | None = N
     audit.record(
         session, actor.id, "contact.asked", actor.id, source=source, contact_request=request.id
     )
+    # The practice's clinicians (its admins if it has none) see at once that someone is
+    # waiting, in the app, with no name and nothing of what was written.
+    words = _("Someone asked their care team to contact them")
+    for member in _staff(session, practice.id, (Role.CLINICIAN, Role.ADMIN)):
+        assert member.id is not None
+        if member.id != actor.id:
+            notify(session, member.id, "contact_asked", words, _worklist_path(practice.id))
     session.commit()
     return _told(request, True, practice, now)
 
@@ -249,9 +256,18 @@ def acknowledge(
     return True
 
 
+def _worklist_path(practice_id: int) -> str:
+    return f"/reviews/practices/{practice_id}#contact"
+
+
 def _admins(session: Session, practice_id: int) -> list[Person]:
     """Return the practice's admins; its clinicians if it has none, so someone is told."""
-    for role in (Role.ADMIN, Role.CLINICIAN):
+    return _staff(session, practice_id, (Role.ADMIN, Role.CLINICIAN))
+
+
+def _staff(session: Session, practice_id: int, roles: tuple[str, ...]) -> list[Person]:
+    """Return the practice's people in the first of `roles` that has anyone."""
+    for role in roles:
         found = list(
             session.exec(
                 select(Person)
@@ -295,7 +311,7 @@ def escalate_due(session: Session, now: dt.datetime | None = None) -> int:
             session.rollback()
             continue
         admins = _admins(session, practice_id)
-        path = f"/reviews/practices/{practice_id}#contact"
+        path = _worklist_path(practice_id)
         words = _("A request to be contacted has waited more than a working day")
         for admin in admins:
             assert admin.id is not None
