@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from webapp.accounts.models import Invitation, Person, Practice, PracticeRole, Role
 from webapp.accounts.tokens import hash_token
+from webapp.conditions.models import Condition
 from webapp.content import get_content
 from webapp.db import utcnow
 from webapp.goals.models import CarePlan, GoalAction, ProgressEntry
@@ -138,6 +139,7 @@ def seed(session: Session, scale: str = "small") -> Practice:
     _add_history(session, practice.id, pat.id, review, random.Random(7))  # noqa: S311
     _add_check_in(session, pat.id, review.id)
     _add_plan(session, practice.id, pat.id, clinician.id, random.Random(11))  # noqa: S311
+    _add_conditions(session, practice.id, pat.id, clinician.id)
     session.commit()
     _add_groups(session, pat)
     _add_time_bank(session, pat)
@@ -145,6 +147,26 @@ def seed(session: Session, scale: str = "small") -> Practice:
     if SCALES[scale]:
         _add_patients(session, practice, SCALES[scale], random.Random(2026))  # noqa: S311
     return practice
+
+
+def _add_conditions(session: Session, practice_id: int, pat_id: int, clinician_id: int) -> None:
+    """Pat's long-term conditions, as the care team recorded them: type 2 diabetes (which
+    matters most to Pat now) and high blood pressure, from content's list."""
+    found = get_content().conditions
+    for code, matters in (("44054006", True), ("59621000", False)):
+        info = found.find(code)
+        assert info is not None, code
+        session.add(
+            Condition(
+                patient_id=pat_id,
+                practice_id=practice_id,
+                code=code,
+                display=info.term,
+                source="care_team",
+                recorded_by_id=clinician_id,
+                matters_most=matters,
+            )
+        )
 
 
 def _add_carer(session: Session, pat: Person) -> None:
