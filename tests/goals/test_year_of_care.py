@@ -442,3 +442,26 @@ def test_a_look_back_given_before_any_later_review_was_booked_joins_the_next_one
     found = lookback.mine(db, year.pat, year.pat.id)
     walk = year.get("walk")
     assert found.target[walk.id].id == second.id and found.of(walk, "person").score == 2
+
+
+def test_a_care_team_action_on_a_carried_over_goal_keeps_the_page_and_the_words(
+    app, client, db, year, clinician
+):
+    from tests.conftest import sign_in
+
+    first = year.book(R1)
+    year.draft("walk", "Walk every day", first)
+    year.at(R1 + dt.timedelta(minutes=5))
+    year.agree("walk")
+    second = year.book(R2)
+    year.at(R2 + dt.timedelta(minutes=5))
+    sign_in(app, client, clinician)
+    url = f"/reviews/plan/goals/{year.goal['walk']}/actions"
+    form = {"text": "", "who": "The practice nurse", "review": str(second.id)}
+    refused = client.form(url, form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert f'id="action-text-{year.goal["walk"]}-error"' in page
+    assert 'value="The practice nurse"' in page and '<details class="edit" open>' in page
+    done = client.form(url, {**form, "text": "Book a foot check"})
+    assert done.status_code == 303 and done.location.endswith(f"/reviews/{second.id}/plan")

@@ -85,7 +85,7 @@ def patient_view(session: Session, actor: Actor, practice_id: int, patient_id: i
         .where(
             CarePlan.patient_id == patient_id,
             Review.practice_id == practice_id,
-            col(CarePlan.agreed_at).is_not(None),
+            cycle.shown_plan(),
         )
         .order_by(col(Review.scheduled_at).desc())
         .limit(1)

@@ -48,17 +48,6 @@ def _agreed_goals(patient_id: int, shared_only: bool) -> Any:
     )
 
 
-def living_goals(session: Session, patient_id: int, shared_only: bool = False) -> list[Goal]:
-    """Return the goals in the person's plan now, whatever review each was agreed at."""
-    return list(
-        session.exec(
-            _agreed_goals(patient_id, shared_only)
-            .where(Goal.status == "agreed")
-            .order_by(Goal.position, Goal.id)
-        )
-    )
-
-
 def reviews_of(session: Session, patient_id: int, practice_id: int | None = None) -> list[Review]:
     """Return the person's reviews, earliest first (at one practice, if given)."""
     query = select(Review).where(Review.patient_id == patient_id)
@@ -82,12 +71,6 @@ def previous(reviews: list[Review], review: Review) -> Review | None:
     """Return the review before this one in a list from `reviews_of`, if any."""
     before = [r for r in reviews if r.scheduled_at < review.scheduled_at]
     return before[-1] if before else None
-
-
-def following(reviews: list[Review], review: Review) -> Review | None:
-    """Return the review after this one in a list from `reviews_of`, if any."""
-    after = [r for r in reviews if r.scheduled_at > review.scheduled_at]
-    return after[0] if after else None
 
 
 def joined(goal: Goal, reviews: list[Review]) -> tuple[dt.datetime, Review | None] | None:
@@ -145,7 +128,8 @@ def stretch_goals(
     session: Session, review: Review, shared_only: bool = False, reviews: list[Review] | None = None
 ) -> list[Goal]:
     """Return the goals to look back on before `review` (at its practice)."""
-    reviews = reviews or reviews_of(session, review.patient_id, review.practice_id)
+    if reviews is None:
+        reviews = reviews_of(session, review.patient_id, review.practice_id)
     found = session.exec(
         _agreed_goals(review.patient_id, shared_only)
         .where(col(Goal.review_id).in_([r.id for r in reviews]))

@@ -299,8 +299,7 @@ def clinician_score(goal_id: int) -> Response:
         )
     flash(_("Your look back is saved."), "success")
     # Back to the review the look back is for, where it shows.
-    return hx_redirect(
-        url_for("plan.review", review_id=review_id or given.for_review_id or 0)
-        if review_id or given.for_review_id
-        else url_for("plan.review", review_id=plans.staff_goal_review_id(db, current_user, goal_id))
+    back_to = (
+        review_id or given.for_review_id or plans.staff_goal_review_id(db, current_user, goal_id)
     )
+    return hx_redirect(url_for("plan.review", review_id=back_to))
