@@ -222,7 +222,7 @@ def deliver_due(
     )
     if ids is not None:
         due = due.where(col(OutboxMessage.id).in_(ids))
-    if ids is None:
+    else:
         due = due.order_by(col(OutboxMessage.next_attempt_at)).limit(limit)
     candidates = session.exec(due).all()
     if not candidates:
@@ -252,7 +252,7 @@ def deliver_due(
     stale_after = _stale_after()
     try:
         for message_id, kind, recipient, subject, body, attempts, created_at in claimed:
-            if kind in stale_after and now - _aware(created_at) > stale_after[kind]:
+            if kind in stale_after and now - created_at > stale_after[kind]:
                 # Asked for so long ago that a link now would surprise, and could be misused.
                 log.warning("mail %s (%s) dropped: asked for too long ago", message_id, kind)
                 _drop(session, message_id)
@@ -276,11 +276,6 @@ def deliver_due(
     finally:
         sender.drop()
     return sent
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """Return a stored time as UTC-aware (SQLite gives it back without its zone)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _drop(session: Session, message_id: int) -> None:

@@ -136,19 +136,19 @@ class CrisisPhrases:
         found = self.found(tokens)
         first = min((index for _s, _e, index in found), default=None)
         if self.model is None:
-            if first is None:
-                return None
-            return Match(self.phrases[first].category, self.phrases[first].words)
+            return None if first is None else self._match(first)
         # A phrase never found in ordinary talk always counts: the model only weighs those
         # that have been (and adds what no phrase names).
         sure = [i for _s, _e, i in found if self.phrases[i].words not in self.model.vetoable]
         if sure:
-            return Match(self.phrases[min(sure)].category, self.phrases[min(sure)].words)
+            return self._match(min(sure))
         if self.probability(tokens, found) < self.model.threshold:
             return None
-        if first is None:
-            return Match("learned", "learned layer")
-        return Match(self.phrases[first].category, self.phrases[first].words)
+        return Match("learned", "learned layer") if first is None else self._match(first)
+
+    def _match(self, index: int) -> Match:
+        """Name the phrase at this place in the file as the reason for a match."""
+        return Match(self.phrases[index].category, self.phrases[index].words)
 
     def probability(
         self, tokens: list[str], found: list[tuple[int, int, int]] | None = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webapp.safety import corpus, model
-from webapp.safety.check import CrisisPhrases, _stem, normalise
+from webapp.safety.check import TEXT_MAX, CrisisPhrases, _stem, normalise
 
 SEED = 20_240_601
 FOLDS = 5
@@ -63,13 +63,8 @@ class Folds:
         return caught / max(crises, 1), alarms / max(ordinary, 1)
 
 
-def features(net: CrisisPhrases, text: str) -> tuple[str, ...]:
-    """Every feature of a whole sentence (as one window, however long)."""
-    return _read(net, text)[0]
-
-
 def _read(net: CrisisPhrases, text: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    tokens = normalise(text[:20_000], net.spellings)
+    tokens = normalise(text[:TEXT_MAX], net.spellings)
     stems = [_stem(token) for token in tokens]
     found = [
         (start, end, net.phrases[index].category, net.phrases[index].words)
