@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import NotFound
 
-from webapp import audit, mail
+from webapp import audit, mail  # mail.purge; messages through send_mail below
 from webapp.access import SCOPES, Acting, Actor, require
 from webapp.accounts.models import (
     AuthSession,

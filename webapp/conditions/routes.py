@@ -12,6 +12,7 @@ from webapp.conditions import services
 from webapp.conditions.services import ConditionError
 from webapp.db import get_session
 from webapp.htmx import hx_redirect, render
+from webapp.inputs import LARGEST_ID
 
 bp = Blueprint("conditions", __name__, url_prefix="/conditions")
 
@@ -28,7 +29,12 @@ def mine() -> Response:
 @login_required
 def choose() -> Response:
     """Save which of the person's conditions matter most to them now."""
-    chosen = {int(v) for v in request.form.getlist("matters") if v.isdigit() and len(v) < 12}
+    # Ids as the rest of the app bounds them (webapp/inputs.py); a person has a few conditions.
+    chosen = {
+        int(v)
+        for v in request.form.getlist("matters")[:100]
+        if v.isascii() and v.isdigit() and int(v) <= LARGEST_ID
+    }
     services.choose_what_matters(get_session(), current_user, current_user.record_id, chosen)
     flash(_("Saved what matters most to you now."), "success")
     return hx_redirect(url_for("conditions.mine"))

@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from webapp import audit
 from webapp.access import Actor, require
-from webapp.accounts.models import Person, PracticeRole, Role
+from webapp.accounts.models import Person
 from webapp.conditions.models import STATUSES, Condition
 from webapp.conditions.spec import ConditionInfo, ConditionList
 from webapp.content import get_content
@@ -183,24 +183,13 @@ def choose_what_matters(
 # --- the care team ---------------------------------------------------------------------
 
 
-def _is_practice_patient(session: Session, practice_id: int, patient_id: int) -> bool:
-    """Say whether the person is a patient of the practice."""
-    return (
-        session.exec(
-            select(PracticeRole.id).where(
-                PracticeRole.practice_id == practice_id,
-                PracticeRole.person_id == patient_id,
-                PracticeRole.role == Role.PATIENT,
-            )
-        ).first()
-        is not None
-    )
-
-
 def _practice_patient(session: Session, actor: Actor, practice_id: int, patient_id: int) -> None:
     """Raise NotFound unless the actor is on the practice's staff and the person its patient."""
+    # Imported here: results.services imports this module (FHIR Conditions come with results).
+    from webapp.results.services import is_practice_patient
+
     require(actor, "conditions.manage", practice_id)
-    if session.get(Person, patient_id) is None or not _is_practice_patient(
+    if session.get(Person, patient_id) is None or not is_practice_patient(
         session, practice_id, patient_id
     ):
         raise NotFound()
@@ -276,8 +265,8 @@ def record_condition(
 def _staff_condition(
     session: Session, actor: Actor, practice_id: int, condition_id: int
 ) -> Condition:
-    """Return a condition of one of the practice's patients for its staff, or raise NotFound."""
-    require(actor, "conditions.manage", practice_id)
+    """Return a condition of one of the practice's patients for its staff, or raise NotFound
+    (the access check is _practice_patient's)."""
     condition = session.get(Condition, condition_id)
     if condition is None or condition.removed_at is not None:
         raise NotFound()
