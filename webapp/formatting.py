@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_month_names
 from flask import Flask, current_app
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 
 @lru_cache(maxsize=16)
@@ -80,3 +81,16 @@ def init_app(app: Flask) -> None:
 def csv_cell(text: str) -> str:
     """Keep a CSV cell from being read as a formula by a spreadsheet."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def weekday_names() -> dict[str, str]:
+    """Name the days of the week, Monday first, by their digit (as reminders store them)."""
+    return {
+        "0": _("Monday"),
+        "1": _("Tuesday"),
+        "2": _("Wednesday"),
+        "3": _("Thursday"),
+        "4": _("Friday"),
+        "5": _("Saturday"),
+        "6": _("Sunday"),
+    }

@@ -30,6 +30,7 @@ from webapp.accounts.models import Person, Practice, PracticeRole, Role
 from webapp.contact import hours
 from webapp.contact.models import ContactRequest
 from webapp.db import utcnow
+from webapp.formatting import weekday_names
 from webapp.links import public_url
 from webapp.mail import send_mail
 from webapp.notifications.services import notify
@@ -119,21 +120,9 @@ def _told(request: ContactRequest, new: bool, practice: Practice, now: dt.dateti
     )
 
 
-def _day_names() -> tuple[str, ...]:
-    return (
-        _("Monday"),
-        _("Tuesday"),
-        _("Wednesday"),
-        _("Thursday"),
-        _("Friday"),
-        _("Saturday"),
-        _("Sunday"),
-    )
-
-
 def hours_in_words(found: hours.WorkingHours) -> str:
     """Say a practice's working hours in plain words: "Monday to Friday, 08:00 to 18:30"."""
-    names = _day_names()
+    names = tuple(weekday_names().values())
     parts: list[str] = []
     for clause in hours.describe(found).split("; "):
         days, times = clause.split(" ")

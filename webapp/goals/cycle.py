@@ -38,7 +38,8 @@ def agreed_on(goal: Goal) -> dt.datetime | None:
     return max(goal.person_agreed_at, goal.clinician_agreed_at)
 
 
-def _agreed_goals(patient_id: int, shared_only: bool) -> Any:
+def agreed_goals(patient_id: int, shared_only: bool = False) -> Any:
+    """Select the person's goals both sides agreed (only those they share, if asked)."""
     shared = (col(Goal.shared).is_(True),) if shared_only else ()
     return select(Goal).where(
         Goal.patient_id == patient_id,
@@ -131,7 +132,7 @@ def stretch_goals(
     if reviews is None:
         reviews = reviews_of(session, review.patient_id, review.practice_id)
     found = session.exec(
-        _agreed_goals(review.patient_id, shared_only)
+        agreed_goals(review.patient_id, shared_only)
         .where(col(Goal.review_id).in_([r.id for r in reviews]))
         .order_by(Goal.position, Goal.id)
     )
@@ -153,7 +154,7 @@ def plan_goals(session: Session, patient_id: int, now: dt.datetime | None = None
     return [
         g
         for g in session.exec(
-            _agreed_goals(patient_id, False)
+            agreed_goals(patient_id, False)
             .where(col(Goal.status).in_(("agreed", *ENDED)))
             .order_by(Goal.position, Goal.id)
         )
@@ -195,7 +196,7 @@ def at_review(session: Session, review: Review, shared_only: bool = True) -> AtR
     since = over_at(before) if before is not None else None
     found = AtReview()
     for goal in session.exec(
-        _agreed_goals(review.patient_id, shared_only)
+        agreed_goals(review.patient_id, shared_only)
         .where(col(Goal.review_id).in_(earlier_ids))
         .order_by(Goal.position, Goal.id)
     ):
@@ -244,7 +245,7 @@ def history(session: Session, patient_id: int) -> list[PlanStage]:
             .order_by(col(Review.scheduled_at).desc())
         )
     )
-    goals = list(session.exec(_agreed_goals(patient_id, False).order_by(Goal.position, Goal.id)))
+    goals = list(session.exec(agreed_goals(patient_id, False).order_by(Goal.position, Goal.id)))
     stages = []
     for index, (plan, review) in enumerate(rows):
         mine = [g for g in goals if g.review_id == plan.review_id]

@@ -90,15 +90,7 @@ def _person_targets(
     now = utcnow()
     found: dict[int, tuple[Goal, Review]] = {}
     unbooked: list[Goal] = []
-    agreed = session.exec(
-        select(Goal)
-        .where(
-            Goal.patient_id == patient_id,
-            col(Goal.person_agreed_at).is_not(None),
-            col(Goal.clinician_agreed_at).is_not(None),
-        )
-        .order_by(Goal.position, Goal.id)
-    )
+    agreed = session.exec(cycle.agreed_goals(patient_id).order_by(Goal.position, Goal.id))
     for goal in agreed:
         own = by_id.get(goal.review_id)
         if own is None or goal.id is None:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.db import get_session, utcnow
-from webapp.formatting import local_date
+from webapp.formatting import local_date, weekday_names
 from webapp.goals import reminders
 from webapp.goals import services as goals
 from webapp.goals.progress import goal_progress, progress_chart
@@ -308,19 +308,6 @@ def owner_names() -> dict[str, str]:
         "care_team": _("My care team"),
         "carer": _("A carer"),
         "community": _("The community (a group, the time bank, a local service)"),
-    }
-
-
-def weekday_names() -> dict[str, str]:
-    """Name the days of the week, Monday first, by their digit."""
-    return {
-        "0": _("Monday"),
-        "1": _("Tuesday"),
-        "2": _("Wednesday"),
-        "3": _("Thursday"),
-        "4": _("Friday"),
-        "5": _("Saturday"),
-        "6": _("Sunday"),
     }
 
 
